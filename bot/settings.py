@@ -1,0 +1,236 @@
+"""One frozen, validated settings object read from the environment.
+
+Names are the ones the Azure Functions app settings and ``local.settings.json``
+use. Every setting is declared once in :data:`SETTINGS`; the reference table in
+``docs/settings.md`` is generated from these declarations
+(``python -m tools.gen_docs``) and a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "AppType",
+    "SETTINGS",
+    "SettingSpec",
+    "Settings",
+    "SettingsError",
+    "StorageSettings",
+    "BOT_AUTH_OVERRIDE_KEYS",
+]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Entra tenant ids are GUIDs; the Agents Playground's mock tenant has a 13-digit last group,
+# so the allow-list accepts GUID-shaped hex ids with 12 or 13 digits at the end.
+_TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12,13}$")
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# Endpoint overrides the Bot Framework SDK's ConfigurationBotFrameworkAuthentication accepts.
+# Passed through unchanged; used to point token validation at a test key server.
+BOT_AUTH_OVERRIDE_KEYS = (
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+    "TO_CHANNEL_FROM_BOT_LOGIN_URL",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE",
+    "OAUTH_URL",
+    "CALLER_ID",
+    "VALIDATE_AUTHORITY",
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed. The message names every bad setting and what it expects."""
+
+
+class AppType(str, Enum):
+    """How the bot's Entra identity is set up (``MicrosoftAppType``)."""
+
+    MULTI_TENANT = "MultiTenant"
+    SINGLE_TENANT = "SingleTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where Switchboard keeps its tables and queues.
+
+    Either ``connection_string`` (Azurite locally, or an account key: not recommended in Azure)
+    or ``account_name`` (identity-based: ``DefaultAzureCredential``, managed identity in Azure).
+    """
+
+    connection_string: str | None = field(default=None, repr=False)
+    account_name: str | None = None
+    client_id: str | None = None  # user-assigned managed identity client id, if any
+
+    @property
+    def table_endpoint(self) -> str | None:
+        return f"https://{self.account_name}.table.core.windows.net" if self.account_name else None
+
+    @property
+    def queue_endpoint(self) -> str | None:
+        return f"https://{self.account_name}.queue.core.windows.net" if self.account_name else None
+
+    @property
+    def uses_identity(self) -> bool:
+        return self.connection_string is None
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """Declaration of one environment setting, the source of the docs' settings table."""
+
+    name: str
+    description: str
+    required: str  # "yes", "no", or a condition such as "in Azure"
+    example: str
+    secret: bool = False
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("MicrosoftAppId", "The bot's Entra app (client) id. Empty only for local runs: then requests are not authenticated and the dev host must listen on loopback.", "in Azure", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
+    SettingSpec("MicrosoftAppPassword", "Client secret of the bot's app registration. Leave empty with `UserAssignedMSI`.", "with MultiTenant/SingleTenant", "(Key Vault reference)", secret=True),
+    SettingSpec("MicrosoftAppTenantId", "Entra tenant of the bot's identity.", "with SingleTenant/UserAssignedMSI", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    SettingSpec("MicrosoftAppType", "`MultiTenant`, `SingleTenant` or `UserAssignedMSI`.", "no (MultiTenant)", "UserAssignedMSI"),
+    SettingSpec("SwitchboardStorage", "Storage connection string for Switchboard's tables and queues (Azurite locally).", "one of the two", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;...", secret=True),
+    SettingSpec("SwitchboardStorage__accountName", "Storage account name for identity-based access (managed identity in Azure; needs Storage Table/Queue Data Contributor).", "one of the two", "stswitchboardprod"),
+    SettingSpec("SwitchboardStorage__clientId", "Client id of a user-assigned managed identity used for storage; empty for system-assigned.", "no", "a1b2c3d4-0000-0000-0000-000000000000"),
+    SettingSpec("APPLICATIONINSIGHTS_CONNECTION_STRING", "Application Insights connection string. When set, logs, traces and audit events go to Azure Monitor; otherwise readable console logs.", "in Azure", "InstrumentationKey=...;IngestionEndpoint=...", secret=True),
+    SettingSpec("SWITCHBOARD_ALLOWED_TENANTS", "Comma-separated Entra tenant ids whose users may talk to the bot. Activities from any other tenant are refused and logged.", "yes", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    SettingSpec("SWITCHBOARD_LOG_LEVEL", "Console and exporter log level: DEBUG, INFO, WARNING or ERROR. Message text is logged only at DEBUG.", "no (INFO)", "INFO"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration of one Switchboard process. Build it with :meth:`from_env`."""
+
+    app_id: str
+    app_password: str = field(repr=False)
+    app_tenant_id: str
+    app_type: AppType
+    storage: StorageSettings
+    allowed_tenants: frozenset[str]
+    appinsights_connection_string: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+    bot_auth_overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def authentication_enabled(self) -> bool:
+        """False only for local runs without an app id (anonymous, loopback only)."""
+        return bool(self.app_id)
+
+    def bot_auth_configuration(self) -> dict[str, Any]:
+        """The configuration mapping ``ConfigurationBotFrameworkAuthentication`` reads."""
+        config: dict[str, Any] = {
+            "APP_ID": self.app_id,
+            "APP_PASSWORD": self.app_password,
+            "APP_TYPE": self.app_type.value,
+            "APP_TENANTID": self.app_tenant_id,
+        }
+        config.update(self.bot_auth_overrides)
+        return config
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and validate every setting; raise :class:`SettingsError` naming each problem."""
+        problems: list[str] = []
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        app_id = get("MicrosoftAppId")
+        app_password = env.get("MicrosoftAppPassword", "")
+        tenant_id = get("MicrosoftAppTenantId")
+        app_type_raw = get("MicrosoftAppType") or AppType.MULTI_TENANT.value
+        app_type = AppType.MULTI_TENANT
+        try:
+            app_type = AppType(app_type_raw)
+        except ValueError:
+            problems.append(
+                f"MicrosoftAppType: expected one of {', '.join(t.value for t in AppType)}, got {app_type_raw!r}"
+            )
+        if app_id and not _GUID.match(app_id):
+            problems.append("MicrosoftAppId: expected a GUID (the bot's Entra app id), or empty for a local run")
+        if tenant_id and not _GUID.match(tenant_id):
+            problems.append("MicrosoftAppTenantId: expected a GUID (an Entra tenant id)")
+        if app_id:
+            if app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI) and not tenant_id:
+                problems.append(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type.value}")
+            if app_type is not AppType.USER_ASSIGNED_MSI and not app_password:
+                problems.append(f"MicrosoftAppPassword: required when MicrosoftAppType is {app_type.value}")
+
+        storage = _storage(env, problems)
+
+        tenants_raw = get("SWITCHBOARD_ALLOWED_TENANTS")
+        tenants = frozenset(t.strip().lower() for t in tenants_raw.split(",") if t.strip())
+        if not tenants:
+            problems.append(
+                "SWITCHBOARD_ALLOWED_TENANTS: required; a comma-separated list of Entra tenant ids allowed to use the bot"
+            )
+        for tenant in sorted(tenants):
+            if not _TENANT_ID.match(tenant):
+                problems.append(f"SWITCHBOARD_ALLOWED_TENANTS: {tenant!r} is not a tenant id (expected a GUID)")
+
+        log_level = (get("SWITCHBOARD_LOG_LEVEL") or "INFO").upper()
+        if log_level not in _LOG_LEVELS:
+            problems.append(f"SWITCHBOARD_LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {log_level!r}")
+
+        appinsights = get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None
+        if appinsights and "InstrumentationKey=" not in appinsights:
+            problems.append(
+                "APPLICATIONINSIGHTS_CONNECTION_STRING: expected an Application Insights connection string "
+                "(InstrumentationKey=...;IngestionEndpoint=...)"
+            )
+
+        if problems:
+            raise SettingsError("Switchboard cannot start; fix these settings:\n  - " + "\n  - ".join(problems))
+        overrides = {key: env[key] for key in BOT_AUTH_OVERRIDE_KEYS if env.get(key)}
+        return cls(
+            app_id=app_id,
+            app_password=app_password,
+            app_tenant_id=tenant_id,
+            app_type=app_type,
+            storage=storage,
+            allowed_tenants=tenants,
+            appinsights_connection_string=appinsights,
+            log_level=log_level,
+            bot_auth_overrides=MappingProxyType(overrides),
+        )
+
+
+def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
+    connection_string = env.get("SwitchboardStorage", "").strip() or None
+    account_name = env.get("SwitchboardStorage__accountName", "").strip() or None
+    client_id = env.get("SwitchboardStorage__clientId", "").strip() or None
+    if connection_string and account_name:
+        problems.append("SwitchboardStorage: set either a connection string or SwitchboardStorage__accountName, not both")
+    elif not connection_string and not account_name:
+        problems.append(
+            "SwitchboardStorage: required; a storage connection string (Azurite locally) "
+            "or SwitchboardStorage__accountName for managed identity"
+        )
+    if connection_string and not _looks_like_connection_string(connection_string):
+        problems.append(
+            "SwitchboardStorage: expected a storage connection string "
+            "(AccountName=...;AccountKey=...;TableEndpoint=... or DefaultEndpointsProtocol=...)"
+        )
+    if account_name and not _ACCOUNT_NAME.match(account_name):
+        problems.append("SwitchboardStorage__accountName: expected 3-24 lowercase letters and digits")
+    if client_id and not _GUID.match(client_id):
+        problems.append("SwitchboardStorage__clientId: expected a GUID (a managed identity's client id)")
+    return StorageSettings(connection_string=connection_string, account_name=account_name, client_id=client_id)
+
+
+def _looks_like_connection_string(value: str) -> bool:
+    keys = {part.split("=", 1)[0].strip().lower() for part in value.split(";") if "=" in part}
+    return "accountname" in keys or "tableendpoint" in keys or "usedevelopmentstorage" in keys
+
+

@@ -1,0 +1,1 @@
+"""Developer tooling: local run, test services, doc generators. Not deployed."""
