@@ -1,0 +1,209 @@
+"""The action declaration: what an action is, independent of chat, cards or hosting.
+
+An action module declares one :class:`Action`: its name and aliases, help, typed
+:class:`Parameter` s (and where their choices come from), the permission
+:class:`Scope` it needs, a :class:`Preview` (current -> desired), and the
+long-running ``start``/``poll`` pair. Dialogs, cards, the CLI and the docs are all
+generated from these declarations; nothing else knows about a particular action.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    from actions.context import ActionContext
+
+__all__ = [
+    "Action",
+    "ActionError",
+    "Change",
+    "Choice",
+    "ChoiceList",
+    "Discover",
+    "ParamKind",
+    "Parameter",
+    "ParameterError",
+    "Preview",
+    "Progress",
+    "ProgressState",
+    "Scope",
+]
+
+ArgValue = str | int
+Args = Mapping[str, ArgValue]
+
+
+class ActionError(Exception):
+    """A user-facing error: the message is shown to the user as written and says what to do."""
+
+
+class ParameterError(ActionError):
+    """A parameter value is missing, malformed, out of range, or not among the offered choices."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ParamKind(str, Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    CHOICE = "choice"
+    RESOURCE = "resource"  # an Azure resource: the value is its resource id; users may type its name
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One offered value: ``value`` is what is stored (e.g. a resource id), ``title`` what users see."""
+
+    value: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """Result of a discovery call. ``complete`` is False when the platform was too slow or partly failed."""
+
+    choices: tuple[Choice, ...]
+    complete: bool = True
+    note: str = ""
+
+
+# Discovery: given the context and the arguments known so far, list the valid choices.
+Discover = Callable[["ActionContext", Args], Awaitable[ChoiceList]]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A typed parameter of an action."""
+
+    name: str
+    kind: ParamKind
+    prompt: str  # the question the bot asks for it, e.g. "Which cluster?"
+    description: str = ""
+    required: bool = True
+    default: ArgValue | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None  # full-match regex for TEXT
+    choices: tuple[Choice, ...] = ()  # static choices for CHOICE
+    discover: Discover | None = None  # live choices for CHOICE / RESOURCE
+    resource_type: str | None = None  # e.g. "Microsoft.ContainerService/managedClusters"
+    depends_on: tuple[str, ...] = ()  # parameters that must be known before discovery
+
+    def coerce(self, raw: ArgValue) -> ArgValue:
+        """Syntax-level check and conversion of one value; raises :class:`ParameterError`.
+
+        Choice membership is checked against discovered choices by the caller
+        (:func:`actions.params.resolve`), which has the context to discover them.
+        """
+        if self.kind is ParamKind.INTEGER:
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                raise ParameterError(self.name, f"{self.name} must be a whole number, got {str(raw)!r}.") from None
+            if self.minimum is not None and value < self.minimum:
+                raise ParameterError(self.name, f"{self.name} must be at least {self.minimum}, got {value}.")
+            if self.maximum is not None and value > self.maximum:
+                raise ParameterError(self.name, f"{self.name} must be at most {self.maximum}, got {value}.")
+            return value
+        text = str(raw).strip()
+        if not text:
+            raise ParameterError(self.name, f"{self.name} cannot be empty.")
+        if len(text) > 512:
+            raise ParameterError(self.name, f"{self.name} is too long (at most 512 characters).")
+        if self.pattern and not re.fullmatch(self.pattern, text):
+            raise ParameterError(self.name, f"{self.name} {text!r} is not valid: {self.description or self.pattern}.")
+        if self.kind is ParamKind.CHOICE and self.choices and self.discover is None:
+            for choice in self.choices:
+                if text.lower() in (choice.value.lower(), choice.title.lower()):
+                    return choice.value
+            allowed = ", ".join(c.title for c in self.choices)
+            raise ParameterError(self.name, f"{self.name} must be one of: {allowed}.")
+        return text
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The permission an action run needs: the action's name on one Azure resource id."""
+
+    action: str
+    resource_id: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field that the action changes: ``current`` -> ``desired`` (display strings)."""
+
+    field: str
+    current: str
+    desired: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What-if of one action run, shown before the user confirms."""
+
+    target: str  # e.g. "aks-prod / node pool np1"
+    resource_id: str
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...] = ()  # warnings or hints, e.g. "the cluster autoscaler is on"
+    no_op: bool = False  # the desired state is already the current state
+
+    @property
+    def text(self) -> str:
+        """One line per change, e.g. ``aks-prod / node pool np1: nodes 3 → 5``."""
+        lines = [f"{self.target}: {c.field} {c.current} → {c.desired}" for c in self.changes]
+        return "\n".join(lines + list(self.notes)) if lines else "\n".join([self.target, *self.notes])
+
+
+class ProgressState(str, Enum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """State of a long-running action. ``continuation_token`` resumes it in another process."""
+
+    state: ProgressState
+    message: str
+    continuation_token: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.state is not ProgressState.RUNNING
+
+
+class Action(Protocol):
+    """What every action module exposes (as a module-level ``ACTION`` object).
+
+    ``usage`` is the positional form after the name, e.g. ``"{cluster} {pool} to {count}"``:
+    words outside braces are optional filler the parser skips.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    help: str
+    usage: str
+    examples: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    timeout_seconds: float
+
+    def scope(self, args: Args) -> Scope: ...
+
+    async def preview(self, ctx: ActionContext, args: Args) -> Preview: ...
+
+    async def start(self, ctx: ActionContext, args: Args) -> Progress: ...
+
+    async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress: ...
