@@ -1,0 +1,1 @@
+"""Plain helper modules shared by tests: local stand-ins for true external boundaries."""
