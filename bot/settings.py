@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "AppType",
+    "ArmSettings",
     "SETTINGS",
     "SettingSpec",
     "Settings",
@@ -31,6 +32,8 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _TENANT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12,13}$")
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_RESOURCE_GROUP = re.compile(r"^[-\w.()]{1,90}$")
+_SANDBOX_URL = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}/?$")
 
 # Endpoint overrides the Bot Framework SDK's ConfigurationBotFrameworkAuthentication accepts.
 # Passed through unchanged; used to point token validation at a test key server.
@@ -84,6 +87,29 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class ArmSettings:
+    """Where the platform actions reach Azure Resource Manager, and what they may touch.
+
+    ``sandbox_url`` set: the local ARM sandbox on loopback, with its static test credential.
+    Empty: real Azure (``https://management.azure.com``) with ``DefaultAzureCredential``.
+    """
+
+    sandbox_url: str | None = None
+    subscriptions: tuple[str, ...] = ()  # lowercase subscription ids in scope, in configured order
+    resource_groups: frozenset[str] = frozenset()  # lowercase names; empty = every group of those subscriptions
+    discovery_timeout_seconds: float = 3.0
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.sandbox_url is not None
+
+    @property
+    def endpoint(self) -> str:
+        """The ARM base URL the SDK clients talk to."""
+        return self.sandbox_url.rstrip("/") if self.sandbox_url else "https://management.azure.com"
+
+
+@dataclass(frozen=True)
 class SettingSpec:
     """Declaration of one environment setting, the source of the docs' settings table."""
 
@@ -104,6 +130,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("SwitchboardStorage__clientId", "Client id of a user-assigned managed identity used for storage; empty for system-assigned.", "no", "a1b2c3d4-0000-0000-0000-000000000000"),
     SettingSpec("APPLICATIONINSIGHTS_CONNECTION_STRING", "Application Insights connection string. When set, logs, traces and audit events go to Azure Monitor; otherwise readable console logs.", "in Azure", "InstrumentationKey=...;IngestionEndpoint=...", secret=True),
     SettingSpec("SWITCHBOARD_ALLOWED_TENANTS", "Comma-separated Entra tenant ids whose users may talk to the bot. Activities from any other tenant are refused and logged.", "yes", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
+    SettingSpec("SWITCHBOARD_ARM_SANDBOX_URL", "Loopback URL of the local ARM sandbox (`http://127.0.0.1:PORT`). Set: actions run against the sandbox with its static test credential. Empty: real Azure (`https://management.azure.com`) with `DefaultAzureCredential` (managed identity in Azure).", "no (real Azure)", "http://127.0.0.1:8710"),
+    SettingSpec("SWITCHBOARD_SUBSCRIPTIONS", "Comma-separated Azure subscription ids the actions may operate in. Empty: actions refuse every resource.", "to run actions", "11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222"),
+    SettingSpec("SWITCHBOARD_RESOURCE_GROUPS", "Comma-separated resource group names the actions may operate in (case-insensitive, in any configured subscription). Empty: every resource group of the configured subscriptions.", "no (all groups)", "rg-dev,rg-prod"),
+    SettingSpec("SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS", "Time budget of one discovery call (listing clusters, pools, VMs, apps to choose from). When Azure is slower, the user sees what is known and a note that the list may be incomplete. 0.1 to 30.", "no (3)", "3"),
     SettingSpec("SWITCHBOARD_LOG_LEVEL", "Console and exporter log level: DEBUG, INFO, WARNING or ERROR. Message text is logged only at DEBUG.", "no (INFO)", "INFO"),
 )
 
@@ -121,6 +151,7 @@ class Settings:
     appinsights_connection_string: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     bot_auth_overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    arm: ArmSettings = field(default_factory=ArmSettings)
 
     @property
     def authentication_enabled(self) -> bool:
@@ -168,6 +199,7 @@ class Settings:
                 problems.append(f"MicrosoftAppPassword: required when MicrosoftAppType is {app_type.value}")
 
         storage = _storage(env, problems)
+        arm = _arm(env, problems)
 
         tenants_raw = get("SWITCHBOARD_ALLOWED_TENANTS")
         tenants = frozenset(t.strip().lower() for t in tenants_raw.split(",") if t.strip())
@@ -203,6 +235,7 @@ class Settings:
             appinsights_connection_string=appinsights,
             log_level=log_level,
             bot_auth_overrides=MappingProxyType(overrides),
+            arm=arm,
         )
 
 
@@ -227,6 +260,43 @@ def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
     if client_id and not _GUID.match(client_id):
         problems.append("SwitchboardStorage__clientId: expected a GUID (a managed identity's client id)")
     return StorageSettings(connection_string=connection_string, account_name=account_name, client_id=client_id)
+
+
+def _arm(env: Mapping[str, str], problems: list[str]) -> ArmSettings:
+    sandbox_url = env.get("SWITCHBOARD_ARM_SANDBOX_URL", "").strip() or None
+    if sandbox_url and not _SANDBOX_URL.match(sandbox_url):
+        problems.append(
+            "SWITCHBOARD_ARM_SANDBOX_URL: expected a loopback http URL such as http://127.0.0.1:8710 "
+            "(the sandbox's static credential never leaves this machine), or empty for real Azure"
+        )
+    subscriptions: list[str] = []
+    for raw in env.get("SWITCHBOARD_SUBSCRIPTIONS", "").split(","):
+        sub = raw.strip().lower()
+        if not sub:
+            continue
+        if not _GUID.match(sub):
+            problems.append(f"SWITCHBOARD_SUBSCRIPTIONS: {sub!r} is not a subscription id (expected a GUID)")
+        elif sub not in subscriptions:
+            subscriptions.append(sub)
+    groups = frozenset(g.strip().lower() for g in env.get("SWITCHBOARD_RESOURCE_GROUPS", "").split(",") if g.strip())
+    for group in sorted(groups):
+        if not _RESOURCE_GROUP.match(group):
+            problems.append(f"SWITCHBOARD_RESOURCE_GROUPS: {group!r} is not a resource group name")
+    timeout_raw = env.get("SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS", "").strip() or "3"
+    timeout = 3.0
+    try:
+        timeout = float(timeout_raw)
+    except ValueError:
+        problems.append(f"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS: expected a number of seconds, got {timeout_raw!r}")
+    else:
+        if not 0.1 <= timeout <= 30:
+            problems.append(f"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS: expected 0.1 to 30 seconds, got {timeout_raw}")
+    return ArmSettings(
+        sandbox_url=sandbox_url,
+        subscriptions=tuple(subscriptions),
+        resource_groups=groups,
+        discovery_timeout_seconds=timeout,
+    )
 
 
 def _looks_like_connection_string(value: str) -> bool:
