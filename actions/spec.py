@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,18 +39,28 @@ Args = Mapping[str, ArgValue]
 
 
 class ActionError(Exception):
-    """A user-facing error: the message is shown to the user as written and says what to do."""
+    """A user-facing error: the message is shown to the user as written and says what to do.
+
+    ``suggestions`` are complete commands the user may run instead (e.g. ``aks-set-autoscale
+    cluster=aks-prod pool=np2 min=2 max=6``) or names they may have meant; chat can offer them
+    as buttons.
+    """
+
+    def __init__(self, message: str, *, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions
 
 
 class ParameterError(ActionError):
     """A parameter value is missing, malformed, out of range, or not among the offered choices."""
 
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, parameter: str, message: str, *, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message, suggestions=suggestions)
         self.parameter = parameter
 
 
-class ParamKind(str, Enum):
+class ParamKind(StrEnum):
     TEXT = "text"
     INTEGER = "integer"
     CHOICE = "choice"
@@ -163,7 +173,7 @@ class Preview:
         return "\n".join(lines + list(self.notes)) if lines else "\n".join([self.target, *self.notes])
 
 
-class ProgressState(str, Enum):
+class ProgressState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -189,6 +199,14 @@ class Action(Protocol):
 
     ``usage`` is the positional form after the name, e.g. ``"{cluster} {pool} to {count}"``:
     words outside braces are optional filler the parser skips.
+
+    ``args`` passed to ``scope``/``preview``/``start``/``poll`` are *resolved* values
+    (:func:`actions.params.resolve_all`): integers coerced, resources given as resource ids.
+    ``preview`` and ``start`` validate again against live state and raise :class:`ActionError`
+    (or :class:`ParameterError`) for anything the user can correct: outside the configured scope,
+    not found, out of the platform's limits, another operation running. Failures of the platform
+    itself are not raised: ``start``/``poll`` return ``Progress(FAILED)`` with a short message
+    carrying a reference that is logged with the details.
     """
 
     name: str
