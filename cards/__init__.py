@@ -1,0 +1,47 @@
+"""Adaptive Cards generated from action declarations and requests — one builder for all actions.
+
+Public surface:
+
+- :mod:`cards.protocol` — verbs, the data a card button sends, reading a submission;
+- :func:`form_card` / :func:`form_stage` / :class:`FormField` — the form of any action;
+- :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` — a request's cards;
+- :func:`notice_card` — refusals and errors;
+- :func:`attachment`, :data:`CARD_CONTENT_TYPE`, :data:`CARD_VERSION`, :class:`Tone`.
+"""
+
+from cards.elements import CARD_CONTENT_TYPE, CARD_VERSION, Json, Tone, attachment
+from cards.forms import MAX_FORM_CHOICES, FormField, form_card, form_stage
+from cards.notices import notice_card
+from cards.protocol import (
+    CardRef,
+    CardSubmission,
+    MalformedSubmission,
+    SubmissionChannel,
+    Verb,
+    new_form_id,
+    read_submission,
+)
+from cards.requests import decision_card, outcome_card, preview_card
+
+__all__ = [
+    "CARD_CONTENT_TYPE",
+    "CARD_VERSION",
+    "MAX_FORM_CHOICES",
+    "CardRef",
+    "CardSubmission",
+    "FormField",
+    "Json",
+    "MalformedSubmission",
+    "SubmissionChannel",
+    "Tone",
+    "Verb",
+    "attachment",
+    "decision_card",
+    "form_card",
+    "form_stage",
+    "new_form_id",
+    "notice_card",
+    "outcome_card",
+    "preview_card",
+    "read_submission",
+]

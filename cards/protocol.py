@@ -1,0 +1,176 @@
+"""What a Switchboard card sends back, and how a submission is read — without trusting it.
+
+Every button on a Switchboard card is an ``Action.Execute`` whose verb is ``<kind>:<action>``
+(``submit:aks-scale-node-pool``, ``confirm:…``, ``cancel:…``) and whose ``data`` is::
+
+    {"switchboard": {"v": 1, "verb": "submit:aks-scale-node-pool", "form": "<form id>",
+                     "owner": "<owner's user id>", "ownerName": "Alex Wilber"}}
+
+merged by the client with the card's inputs, keyed by parameter name. Teams sends it as an
+``adaptiveCard/action`` invoke (``value.action.verb`` / ``value.action.data``); the
+``Action.Submit`` fallback sends it as a message whose ``value`` is the same object, which is
+why the verb is repeated inside ``data``.
+
+Nothing in card data is trusted: ``owner``/``ownerName`` only word the refusal shown to
+someone else; who submitted always comes from the activity, and whether the form exists and
+belongs to them is decided by the submitter's own dialog state (:mod:`dialogs`). Input values
+are re-validated on the server like typed ones.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "CARD_DATA_KEY",
+    "INVOKE_NAME",
+    "CardRef",
+    "CardSubmission",
+    "MalformedSubmission",
+    "SubmissionChannel",
+    "Verb",
+    "new_form_id",
+    "read_submission",
+]
+
+CARD_DATA_KEY = "switchboard"
+INVOKE_NAME = "adaptiveCard/action"
+_PROTOCOL_VERSION = 1
+_FORM_ID = re.compile(r"^f-[0-9a-f]{16}$")
+_ACTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_MAX_INPUT_LENGTH = 2048
+
+
+class Verb(StrEnum):
+    """What a card button asks for."""
+
+    SUBMIT = "submit"  # a form's values
+    CONFIRM = "confirm"  # go ahead with the previewed request
+    CANCEL = "cancel"  # stop, change nothing
+
+
+class SubmissionChannel(StrEnum):
+    """How the submission arrived: Universal Actions invoke, or the ``Action.Submit`` fallback message."""
+
+    EXECUTE = "execute"
+    SUBMIT = "submit"
+
+
+class MalformedSubmission(ValueError):
+    """A card submission that is not one Switchboard could have produced. The message is safe to show."""
+
+
+def new_form_id() -> str:
+    """A fresh, unguessable id for one card form (kept in its owner's dialog state)."""
+    return f"f-{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class CardRef:
+    """What a card's button identifies: the verb, the action, the form, and who the card was made for."""
+
+    verb: Verb
+    action: str
+    form_id: str
+    owner_id: str
+    owner_name: str
+
+    @property
+    def verb_text(self) -> str:
+        """The ``Action.Execute`` verb, e.g. ``submit:aks-scale-node-pool``."""
+        return f"{self.verb.value}:{self.action}"
+
+    def with_verb(self, verb: Verb) -> CardRef:
+        """The same form and owner, another button."""
+        return CardRef(verb, self.action, self.form_id, self.owner_id, self.owner_name)
+
+    def data(self) -> dict[str, Any]:
+        """The button's ``data`` object (inputs are merged in by the client)."""
+        return {
+            CARD_DATA_KEY: {
+                "v": _PROTOCOL_VERSION,
+                "verb": self.verb_text,
+                "form": self.form_id,
+                "owner": self.owner_id,
+                "ownerName": self.owner_name,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class CardSubmission:
+    """A card button press as received: the (untrusted) reference and input values as strings."""
+
+    ref: CardRef
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    channel: SubmissionChannel = SubmissionChannel.EXECUTE
+
+
+def read_submission(activity: Any) -> CardSubmission | None:
+    """The Switchboard card submission an activity carries, or None when it carries none.
+
+    Returns None for ordinary messages and for invokes that are not ``adaptiveCard/action``.
+    Raises :class:`MalformedSubmission` for an ``adaptiveCard/action`` invoke, or a message
+    whose ``value`` names Switchboard, that no Switchboard card could have sent.
+    """
+    activity_type = getattr(activity, "type", None)
+    value = getattr(activity, "value", None)
+    if activity_type == "invoke":
+        if getattr(activity, "name", None) != INVOKE_NAME:
+            return None
+        if not isinstance(value, Mapping) or not isinstance(value.get("action"), Mapping):
+            raise MalformedSubmission("This card action carries no action.")
+        action = value["action"]
+        if action.get("type") not in (None, "Action.Execute"):
+            raise MalformedSubmission(f"Card actions of type {str(action.get('type'))[:40]!r} are not supported.")
+        verb = action.get("verb")
+        data = action.get("data")
+        if not isinstance(data, Mapping):
+            raise MalformedSubmission("This card action carries no data.")
+        submission = _parse_data(data, SubmissionChannel.EXECUTE)
+        if verb != submission.ref.verb_text:
+            raise MalformedSubmission("This card action's verb does not match its data.")
+        return submission
+    if activity_type == "message" and isinstance(value, Mapping) and CARD_DATA_KEY in value:
+        return _parse_data(value, SubmissionChannel.SUBMIT)
+    return None
+
+
+def _parse_data(data: Mapping[str, Any], channel: SubmissionChannel) -> CardSubmission:
+    meta = data.get(CARD_DATA_KEY)
+    if not isinstance(meta, Mapping) or meta.get("v") != _PROTOCOL_VERSION:
+        raise MalformedSubmission("This card was not made by this version of Switchboard. Start again from chat.")
+    verb_text = meta.get("verb")
+    if not isinstance(verb_text, str) or ":" not in verb_text:
+        raise MalformedSubmission("This card action has no valid verb.")
+    kind, _, action = verb_text.partition(":")
+    try:
+        verb = Verb(kind)
+    except ValueError:
+        raise MalformedSubmission(f"Unknown card verb {kind[:40]!r}.") from None
+    if not _ACTION_NAME.match(action):
+        raise MalformedSubmission("This card action names no valid action.")
+    form_id = meta.get("form")
+    if not isinstance(form_id, str) or not _FORM_ID.match(form_id):
+        raise MalformedSubmission("This card action names no valid form.")
+    owner_id = meta.get("owner")
+    owner_name = meta.get("ownerName")
+    if not isinstance(owner_id, str) or not isinstance(owner_name, str):
+        raise MalformedSubmission("This card action names no owner.")
+    inputs: dict[str, str] = {}
+    for key, raw in data.items():
+        if key == CARD_DATA_KEY:
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise MalformedSubmission(f"The field {str(key)[:40]!r} must be a single value.")
+        text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
+        if len(text) > _MAX_INPUT_LENGTH:
+            raise MalformedSubmission(f"The field {str(key)[:40]!r} is too long.")
+        inputs[str(key)] = text
+    ref = CardRef(verb, action, form_id, owner_id[:200], owner_name[:200])
+    return CardSubmission(ref=ref, inputs=inputs, channel=channel)
