@@ -1,0 +1,1 @@
+"""ARM resource providers the sandbox models: one module per provider namespace."""

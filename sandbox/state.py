@@ -1,0 +1,82 @@
+"""Everything one sandbox instance holds: estate, operations, faults, request log, settings."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox.estate import Estate, load_estate, utc_timestamp
+from sandbox.faults import FaultTable
+from sandbox.operations import OperationStore
+
+__all__ = ["REQUEST_LOG_LIMIT", "SandboxConfig", "SandboxState"]
+
+REQUEST_LOG_LIMIT = 10_000
+"""The request log keeps the most recent entries only."""
+
+
+@dataclass
+class SandboxConfig:
+    """Runtime settings the admin API can change.
+
+    ``operation_delay``: seconds a new long-running operation stays InProgress.
+    ``never_complete``: new long-running operations stay InProgress forever.
+    """
+
+    operation_delay: float
+    never_complete: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as the admin API shows them."""
+        return {"operation_delay": self.operation_delay, "never_complete": self.never_complete}
+
+
+def check_delay(value: Any) -> float:
+    """Validate an operation delay (a number of seconds >= 0); raises ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError("operation_delay must be a number of seconds >= 0")
+    return float(value)
+
+
+class SandboxState:
+    """The mutable state behind one sandbox app; :meth:`reset` restores the seeded estate."""
+
+    def __init__(
+        self,
+        estate_path: Path | None,
+        operation_delay: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._estate_path = estate_path
+        self._initial_delay = check_delay(operation_delay)
+        self.operations = OperationStore(clock)
+        self.faults = FaultTable()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self.config = SandboxConfig(operation_delay=self._initial_delay)
+        self.estate: Estate = load_estate(estate_path)
+
+    def reset(self) -> None:
+        """Reload the seeded estate; clear faults, operations and the request log; restore settings."""
+        self.estate = load_estate(self._estate_path)
+        self.operations.clear()
+        self.faults.clear()
+        self.requests.clear()
+        self.config = SandboxConfig(operation_delay=self._initial_delay)
+
+    def log_request(self, method: str, path: str, query: str, status: int, fault_id: str | None) -> None:
+        """Record one ARM request (admin requests are not recorded)."""
+        self.requests.append(
+            {
+                "method": method,
+                "path": path,
+                "query": query,
+                "status": status,
+                "fault": fault_id,
+                "time": utc_timestamp(),
+            }
+        )
