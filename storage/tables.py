@@ -1,0 +1,182 @@
+"""Hands out async ``TableClient``s by table name, over one shared HTTP transport.
+
+Build one :class:`TableProvider` per process (in the composition root) with
+:meth:`TableProvider.from_settings`: a connection string (Azurite locally) or the account's
+table endpoint with ``DefaultAzureCredential`` (managed identity in Azure). Every table is
+created if missing on first use, once per process; concurrent first uses share one attempt.
+
+``azure.data.tables.aio`` and ``azure.identity.aio`` are imported inside methods: importing this
+module costs nothing at the Functions app's cold start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from storage.errors import StorageError, translated
+
+if TYPE_CHECKING:
+    from azure.core.credentials_async import AsyncTokenCredential
+    from azure.core.pipeline.transport import AsyncHttpTransport
+    from azure.data.tables.aio import TableClient, TableServiceClient
+
+    from bot.settings import StorageSettings
+
+__all__ = ["TableClientOptions", "TableProvider"]
+
+_TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+
+
+@dataclass(frozen=True)
+class TableClientOptions:
+    """Retry and timeout settings of the table clients.
+
+    Defaults suit a bot turn: a few quick retries, then a clear ``StorageUnavailableError``
+    within seconds rather than azure-core's default of 10 retries over minutes. Tests use
+    ``TableClientOptions(retry_total=0, connection_timeout=1)`` to fail fast.
+    """
+
+    retry_total: int = 3
+    retry_backoff_factor: float = 0.4
+    retry_backoff_max: float = 4.0
+    connection_timeout: float = 5.0
+    read_timeout: float = 20.0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        return {
+            "retry_total": self.retry_total,
+            "retry_backoff_factor": self.retry_backoff_factor,
+            "retry_backoff_max": self.retry_backoff_max,
+        }
+
+
+class TableProvider:
+    """Creates and caches one ``TableClient`` per table, all sharing one transport (one aiohttp session).
+
+    Give either ``connection_string``, or ``endpoint`` with ``credential`` (an async token credential).
+    ``transport`` replaces the default ``AioHttpTransport`` (tests use it to observe requests).
+    """
+
+    def __init__(
+        self,
+        *,
+        connection_string: str | None = None,
+        endpoint: str | None = None,
+        credential: AsyncTokenCredential | None = None,
+        managed_identity_client_id: str | None = None,
+        options: TableClientOptions | None = None,
+        transport: AsyncHttpTransport | None = None,
+    ) -> None:
+        if bool(connection_string) == bool(endpoint):
+            raise ValueError("TableProvider needs either a connection string or an account endpoint, not both")
+        self._connection_string = connection_string
+        self._endpoint = endpoint.rstrip("/") if endpoint else None
+        self._credential = credential
+        self._owns_credential = credential is None and endpoint is not None
+        self._managed_identity_client_id = managed_identity_client_id
+        self.options = options or TableClientOptions()
+        self._transport = transport
+        self._service: TableServiceClient | None = None
+        self._tables: dict[str, TableClient] = {}
+        self._pending: dict[str, asyncio.Future[TableClient]] = {}
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: StorageSettings, *, options: TableClientOptions | None = None) -> TableProvider:
+        """A provider for Switchboard's storage account: connection string, or managed identity."""
+        if settings.connection_string:
+            return cls(connection_string=settings.connection_string, options=options)
+        if not settings.table_endpoint:
+            raise ValueError("storage settings name neither a connection string nor an account")
+        return cls(
+            endpoint=settings.table_endpoint,
+            managed_identity_client_id=settings.client_id,
+            options=options,
+        )
+
+    @property
+    def uses_identity(self) -> bool:
+        return self._endpoint is not None
+
+    @property
+    def credential(self) -> AsyncTokenCredential | None:
+        """The token credential in identity mode (created on first use), else None."""
+        if self._endpoint is None:
+            return None
+        if self._credential is None:
+            from azure.identity.aio import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential(managed_identity_client_id=self._managed_identity_client_id)
+        return self._credential
+
+    def service_client(self) -> TableServiceClient:
+        """The shared ``TableServiceClient`` (built on first call; no network)."""
+        if self._closed:
+            raise StorageError("the table provider is closed")
+        if self._service is None:
+            from azure.core.pipeline.transport import AioHttpTransport
+            from azure.data.tables.aio import TableServiceClient
+
+            transport = self._transport or AioHttpTransport(
+                connection_timeout=self.options.connection_timeout,
+                read_timeout=self.options.read_timeout,
+            )
+            kwargs = self.options.client_kwargs()
+            if self._connection_string:
+                self._service = TableServiceClient.from_connection_string(
+                    self._connection_string, transport=transport, **kwargs
+                )
+            else:
+                assert self._endpoint is not None
+                self._service = TableServiceClient(
+                    self._endpoint, credential=self.credential, transport=transport, **kwargs
+                )
+        return self._service
+
+    async def table(self, name: str) -> TableClient:
+        """The client for table ``name``, creating the table if it does not exist (once per process)."""
+        client = self._tables.get(name)
+        if client is not None:
+            return client
+        if not _TABLE_NAME.match(name):
+            raise ValueError(f"invalid table name {name!r}: 3-63 letters and digits, starting with a letter")
+        pending = self._pending.get(name)
+        if pending is None:
+            pending = asyncio.ensure_future(self._create(name))
+            self._pending[name] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(name, None))
+        # shield: one caller being cancelled must not cancel the creation the others wait for
+        return await asyncio.shield(pending)
+
+    async def _create(self, name: str) -> TableClient:
+        service = self.service_client()
+        with translated("create table", name):
+            client = await self._create_if_not_exists(service, name)
+        self._tables[name] = client
+        return client
+
+    async def _create_if_not_exists(self, service: TableServiceClient, name: str) -> TableClient:
+        """Create the table if missing (a 409 from a concurrent creator is fine). A seam for tests."""
+        return await service.create_table_if_not_exists(name)
+
+    async def close(self) -> None:
+        """Close the shared transport (and the credential, if this provider created it). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for pending in list(self._pending.values()):
+            pending.cancel()
+        self._tables.clear()
+        if self._service is not None:
+            await self._service.close()
+        if self._owns_credential and self._credential is not None:
+            await self._credential.close()  # type: ignore[attr-defined]
+
+    async def __aenter__(self) -> TableProvider:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
