@@ -28,11 +28,20 @@ from actions.spec import ActionError, Progress, ProgressState
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.polling import AsyncLROPoller
 
-__all__ = ["act", "begin", "failure_progress", "read", "resume", "user_error"]
+__all__ = ["act", "begin", "ensure_idle", "failure_progress", "read", "resume", "text_of", "user_error"]
 
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_TERMINAL = {"succeeded", "failed", "canceled", ""}
+
+
+def text_of(value: Any) -> str:
+    """The text of an SDK field that may be an enum member (``AgentPoolMode.SYSTEM`` -> ``System``)."""
+    if value is None:
+        return ""
+    return str(getattr(value, "value", value))
 
 
 def _reference() -> str:
@@ -190,3 +199,12 @@ async def _finish(poller: AsyncLROPoller[Any], *, target: str, doing: str, succe
             raise
         return failure_progress(exc, target, doing)
     return Progress(ProgressState.SUCCEEDED, succeeded)
+
+
+def ensure_idle(target: str, provisioning_state: Any) -> None:
+    """Refuse when Azure reports an operation in flight on the target (e.g. ``Scaling``, ``Starting``)."""
+    state = text_of(provisioning_state)
+    if state.lower() not in _TERMINAL:
+        raise ActionError(
+            f"Another operation is running on {target} (it is {state.lower()}); try again when it finishes."
+        )

@@ -1,0 +1,87 @@
+"""Shared shape of aks-start-cluster and aks-stop-cluster: one cluster, its power state, one LRO."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions._aks import CLUSTER_TYPE, cluster_power, discover_clusters, get_cluster
+from actions.arm import begin, ensure_idle, resume
+from actions.context import ActionContext
+from actions.spec import Args, Change, Parameter, ParamKind, Preview, Progress, ProgressState, Scope
+
+__all__ = ["ClusterPowerAction"]
+
+
+class ClusterPowerAction:
+    """Moves a cluster's power state to ``desired`` with ``managed_clusters.begin_<verb>``.
+
+    Subclasses declare the catalog fields plus ``desired`` (``Running``/``Stopped``), ``verb``
+    (``start``/``stop``), ``gerund`` and ``notes``.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    summary: str
+    help: str
+    examples: tuple[str, ...]
+    desired: str
+    verb: str
+    gerund: str
+    notes: tuple[str, ...] = ()
+    usage = "{cluster}"
+    timeout_seconds = 1800.0
+    parameters = (
+        Parameter(
+            "cluster",
+            ParamKind.RESOURCE,
+            "Which AKS cluster?",
+            description="an AKS cluster, by name or resource id",
+            discover=discover_clusters,
+            resource_type=CLUSTER_TYPE,
+        ),
+    )
+
+    def scope(self, args: Args) -> Scope:
+        """Permission needed: this action on the cluster."""
+        return Scope(self.name, str(args["cluster"]))
+
+    async def preview(self, ctx: ActionContext, args: Args) -> Preview:
+        """Current → desired power state; no-op when the cluster is already there."""
+        rid, cluster = await get_cluster(ctx, args)
+        ensure_idle(rid.name, cluster.provisioning_state)
+        current = cluster_power(cluster)
+        no_op = current.lower() == self.desired.lower()
+        return Preview(
+            target=rid.name,
+            resource_id=str(rid),
+            changes=(Change("power state", current, self.desired),),
+            notes=() if no_op else self.notes,
+            no_op=no_op,
+        )
+
+    async def start(self, ctx: ActionContext, args: Args) -> Progress:
+        """Validate again and send the start/stop request."""
+        preview = await self.preview(ctx, args)
+        if preview.no_op:
+            message = f"{preview.target} is already {self.desired.lower()}; nothing to do."
+            return Progress(ProgressState.SUCCEEDED, message)
+        rid = ctx.ensure_in_scope(str(args["cluster"]))
+        clusters = ctx.container_service(rid.subscription).managed_clusters
+        operation: Any = getattr(clusters, f"begin_{self.verb}")
+        return await begin(operation(rid.resource_group, rid.name), **self._messages(rid.name))
+
+    async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress:
+        """Check the operation once, from its continuation token."""
+        rid = ctx.ensure_in_scope(str(args["cluster"]))
+        clusters = ctx.container_service(rid.subscription).managed_clusters
+        operation: Any = getattr(clusters, f"begin_{self.verb}")
+        call = operation(rid.resource_group, rid.name, continuation_token=continuation_token)
+        return await resume(call, **self._messages(rid.name))
+
+    def _messages(self, target: str) -> dict[str, str]:
+        return {
+            "target": target,
+            "doing": self.verb,
+            "running": f"{self.gerund} {target}…",
+            "succeeded": f"{target} is {self.desired.lower()}.",
+        }

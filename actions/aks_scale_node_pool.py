@@ -1,0 +1,152 @@
+"""aks-scale-node-pool: set the node count of a manually scaled AKS node pool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from actions._aks import (
+    CLUSTER_TYPE,
+    MAX_POOL_NODES,
+    discover_clusters,
+    discover_pools,
+    ensure_cluster_running,
+    get_cluster,
+    get_pool,
+    pool_id,
+)
+from actions.arm import begin, ensure_idle, resume, text_of
+from actions.context import ActionContext
+from actions.resource_ids import ResourceId
+from actions.spec import Args, Change, Parameter, ParameterError, ParamKind, Preview, Progress, ProgressState, Scope
+
+__all__ = ["ACTION", "AksScaleNodePool"]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    rid: ResourceId
+    pool: Any
+    count: int
+    preview: Preview
+
+
+class AksScaleNodePool:
+    """Scale a node pool by hand. Autoscaled pools are refused with an offer to change min/max instead."""
+
+    name = "aks-scale-node-pool"
+    aliases = ("scale node pool", "scale nodepool", "scale pool", "aks scale")
+    summary = "Set the node count of an AKS node pool."
+    help = (
+        "Sets how many nodes a manually scaled node pool runs. Scaling down drains the removed nodes first, "
+        "so their pods move to the remaining nodes. A User pool can go down to 0 nodes; a System pool keeps "
+        "at least 1. When the cluster autoscaler is on for the pool, it owns the node count: use "
+        "aks-set-autoscale to change its min/max instead."
+    )
+    usage = "{cluster} {pool} to {count} nodes"
+    examples = (
+        "scale node pool aks-prod np1 to 5",
+        "aks-scale-node-pool cluster=aks-dev pool=np1 count=0",
+    )
+    parameters = (
+        Parameter(
+            "cluster",
+            ParamKind.RESOURCE,
+            "Which AKS cluster?",
+            description="an AKS cluster, by name or resource id",
+            discover=discover_clusters,
+            resource_type=CLUSTER_TYPE,
+        ),
+        Parameter(
+            "pool",
+            ParamKind.CHOICE,
+            "Which node pool?",
+            description="a node pool of the cluster",
+            discover=discover_pools,
+            depends_on=("cluster",),
+        ),
+        Parameter(
+            "count",
+            ParamKind.INTEGER,
+            "How many nodes should it have?",
+            description="the new node count",
+            minimum=0,
+            maximum=MAX_POOL_NODES,
+        ),
+    )
+    timeout_seconds = 1800.0
+
+    def scope(self, args: Args) -> Scope:
+        """Permission needed: this action on the node pool."""
+        return Scope(self.name, pool_id(args))
+
+    async def _plan(self, ctx: ActionContext, args: Args) -> _Plan:
+        rid, cluster = await get_cluster(ctx, args)
+        pool = await get_pool(ctx, rid, str(args["pool"]))
+        target = f"{rid.name} / node pool {pool.name}"
+        count = int(args["count"])
+        if pool.enable_auto_scaling:
+            raise ParameterError(
+                "count",
+                f"The cluster autoscaler is on for {target} (min {pool.min_count}, max {pool.max_count}): "
+                "it sets the node count itself. Change its min/max instead.",
+                suggestions=(
+                    f"aks-set-autoscale cluster={rid.name} pool={pool.name} min={pool.min_count} max={pool.max_count}",
+                ),
+            )
+        if text_of(pool.mode).lower() == "system" and count < 1:
+            raise ParameterError("count", f"{target} is a System pool: it needs at least 1 node.")
+        ensure_cluster_running(rid, cluster)
+        ensure_idle(target, pool.provisioning_state)
+        current = int(pool.count or 0)
+        notes: list[str] = []
+        if count < current:
+            notes.append("Nodes are drained before removal: their pods move to the remaining nodes.")
+        if count == 0:
+            notes.append("With 0 nodes, workloads scheduled only on this pool stop running.")
+        preview = Preview(
+            target=target,
+            resource_id=pool_id(args),
+            changes=(Change("nodes", str(current), str(count)),),
+            notes=tuple(notes),
+            no_op=current == count,
+        )
+        return _Plan(rid, pool, count, preview)
+
+    async def preview(self, ctx: ActionContext, args: Args) -> Preview:
+        """Current → desired node count, after validating against the live pool."""
+        return (await self._plan(ctx, args)).preview
+
+    async def start(self, ctx: ActionContext, args: Args) -> Progress:
+        """Validate again and send the scale request (a PUT of the pool with the new count)."""
+        plan = await self._plan(ctx, args)
+        target = plan.preview.target
+        if plan.preview.no_op:
+            return Progress(ProgressState.SUCCEEDED, f"{target} already has {plan.count} nodes; nothing to do.")
+        plan.pool.count = plan.count
+        client = ctx.container_service(plan.rid.subscription)
+        call = client.agent_pools.begin_create_or_update(
+            plan.rid.resource_group, plan.rid.name, plan.pool.name, plan.pool
+        )
+        return await begin(call, **self._messages(target, plan.count))
+
+    async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress:
+        """Check the scale operation once, from its continuation token."""
+        rid = ctx.ensure_in_scope(str(args["cluster"]))
+        client = ctx.container_service(rid.subscription)
+        call = client.agent_pools.begin_create_or_update(
+            rid.resource_group, rid.name, str(args["pool"]), None, continuation_token=continuation_token
+        )
+        return await resume(call, **self._messages(f"{rid.name} / node pool {args['pool']}", int(args["count"])))
+
+    @staticmethod
+    def _messages(target: str, count: int) -> dict[str, str]:
+        return {
+            "target": target,
+            "doing": "scale",
+            "running": f"Scaling {target} to {count} nodes…",
+            "succeeded": f"{target} now has {count} nodes.",
+        }
+
+
+ACTION = AksScaleNodePool()

@@ -1,0 +1,27 @@
+"""aks-start-cluster: start a stopped AKS cluster."""
+
+from __future__ import annotations
+
+from actions._aks_power import ClusterPowerAction
+
+__all__ = ["ACTION", "AksStartCluster"]
+
+
+class AksStartCluster(ClusterPowerAction):
+    """Start a stopped cluster (``managed_clusters.begin_start``)."""
+
+    name = "aks-start-cluster"
+    aliases = ("start cluster", "start aks", "aks start")
+    summary = "Start a stopped AKS cluster."
+    help = (
+        "Starts a cluster that was stopped: its nodes come back with the node counts it had, and its workloads "
+        "are scheduled again. Starting takes several minutes. Nothing happens when the cluster is already running."
+    )
+    examples = ("start cluster aks-sandbox", "aks-start-cluster cluster=aks-sandbox")
+    desired = "Running"
+    verb = "start"
+    gerund = "Starting"
+    notes = ("Starting takes several minutes; workloads come back as the nodes join.",)
+
+
+ACTION = AksStartCluster()

@@ -1,0 +1,29 @@
+"""vm-deallocate: stop a virtual machine and release its compute (billing stops)."""
+
+from __future__ import annotations
+
+from actions._vm_power import VmPowerAction
+
+__all__ = ["ACTION", "VmDeallocate"]
+
+
+class VmDeallocate(VmPowerAction):
+    """Deallocate a VM (``virtual_machines.begin_deallocate``): what "stop" means here."""
+
+    name = "vm-deallocate"
+    aliases = ("stop vm", "deallocate vm", "vm stop", "stop virtual machine")
+    summary = "Stop a virtual machine and release its compute, so it is no longer billed."
+    help = (
+        "Shuts the virtual machine down and releases its compute resources: compute billing stops, its disks "
+        "are kept, and a dynamic public IP address may change when it starts again. \"stop vm\" means this: "
+        "Switchboard never leaves a VM powered off but still billed. Nothing happens when it is already deallocated."
+    )
+    examples = ("stop vm build-agent-2", "vm-deallocate vm=build-agent-1")
+    verb = "deallocate"
+    desired = "deallocated"
+    gerund = "Deallocating"
+    done = "deallocated"
+    notes = ("Everything running on the VM stops; its disks are kept.",)
+
+
+ACTION = VmDeallocate()

@@ -1,0 +1,29 @@
+"""vm-restart: restart a running virtual machine."""
+
+from __future__ import annotations
+
+from actions._vm_power import VmPowerAction
+
+__all__ = ["ACTION", "VmRestart"]
+
+
+class VmRestart(VmPowerAction):
+    """Restart a running VM (``virtual_machines.begin_restart``)."""
+
+    name = "vm-restart"
+    aliases = ("restart vm", "reboot vm", "restart virtual machine")
+    summary = "Restart a running virtual machine."
+    help = (
+        "Restarts the operating system of a running virtual machine; it keeps its compute allocation and IP "
+        "addresses. A VM that is not running cannot be restarted: start it instead."
+    )
+    examples = ("restart vm jump-prod", "vm-restart vm=build-agent-1")
+    verb = "restart"
+    desired = "running"
+    gerund = "Restarting"
+    done = "restarted"
+    requires_running = True
+    notes = ("Work in progress on the VM is interrupted while it restarts.",)
+
+
+ACTION = VmRestart()

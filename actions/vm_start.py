@@ -1,0 +1,28 @@
+"""vm-start: start a stopped or deallocated virtual machine."""
+
+from __future__ import annotations
+
+from actions._vm_power import VmPowerAction
+
+__all__ = ["ACTION", "VmStart"]
+
+
+class VmStart(VmPowerAction):
+    """Start a VM (``virtual_machines.begin_start``)."""
+
+    name = "vm-start"
+    aliases = ("start vm", "start virtual machine")
+    summary = "Start a stopped or deallocated virtual machine."
+    help = (
+        "Starts a virtual machine that is deallocated or stopped. Compute billing resumes once it runs. "
+        "Nothing happens when it is already running."
+    )
+    examples = ("start vm build-agent-3", "vm-start vm=build-agent-3")
+    verb = "start"
+    desired = "running"
+    gerund = "Starting"
+    done = "running"
+    notes = ("Compute billing resumes while the VM runs.",)
+
+
+ACTION = VmStart()
