@@ -1,0 +1,300 @@
+"""Parsing commands and resolving parameter values: shared by the CLI and the chat dialogs.
+
+- :func:`parse_command` turns ``scale node pool aks-prod np1 to 5`` (or ``... cluster=aks-prod
+  pool=np1 count=5``) into the action and its raw arguments, using each action's names, aliases
+  and ``usage`` template (words outside braces are optional filler). Unknown commands raise an
+  :class:`ActionError` with did-you-mean suggestions.
+- :func:`choices` lists a parameter's valid values (discovery, cached per turn).
+- :func:`resolve` validates one value given the arguments known so far: syntax and bounds
+  (:meth:`Parameter.coerce`), then membership in the discovered choices; a resource typed by
+  name resolves to its resource id.
+- :func:`resolve_all` resolves a whole set of raw arguments; :func:`missing` lists what is
+  still needed, in the order to ask for it.
+
+Every error is an :class:`ActionError` / :class:`ParameterError` whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from actions.context import ActionContext
+from actions.registry import Registry, normalize
+from actions.resource_ids import parse_resource_id
+from actions.spec import Action, ActionError, Args, ArgValue, ChoiceList, Parameter, ParameterError, ParamKind
+
+__all__ = [
+    "ParsedCommand",
+    "choices",
+    "missing",
+    "parameter",
+    "parse_command",
+    "resolve",
+    "resolve_all",
+    "suggest_actions",
+    "usage_line",
+]
+
+_PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
+_MAX_COMMAND_WORDS = 5  # the longest name or alias, in words, considered when matching a command
+_SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """An action and the raw text of the arguments given for it (by parameter name)."""
+
+    action: Action
+    args: dict[str, str] = field(default_factory=dict)
+
+
+def usage_line(action: Action) -> str:
+    """``aks-scale-node-pool {cluster} {pool} to {count} nodes`` (or ``name k=v ...``)."""
+    return f"{action.name} {action.usage}".strip()
+
+
+def parameter(action: Action, name: str) -> Parameter:
+    """The action's parameter called ``name`` (case-insensitive; ``-`` and ``_`` equivalent)."""
+    wanted = name.strip().lower().replace("-", "_")
+    for param in action.parameters:
+        if param.name.lower() == wanted:
+            return param
+    known = [p.name for p in action.parameters]
+    close = difflib.get_close_matches(wanted, known, n=1)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise ActionError(
+        f"{action.name} has no parameter {name!r}.{hint} Its parameters: {', '.join(known)}.",
+        suggestions=tuple(close),
+    )
+
+
+def _near_misses(registry: Registry, tokens: list[str]) -> list[tuple[str, int]]:
+    """Names/aliases resembling the first tokens, as ``(key, tokens it replaces)``, best first."""
+    scored: list[tuple[float, str, int]] = []
+    for key in registry.lookup_keys():
+        ratio, size = max(
+            (difflib.SequenceMatcher(None, normalize(" ".join(tokens[:n])), key).ratio(), n)
+            for n in range(1, min(len(tokens), _MAX_COMMAND_WORDS) + 1)
+        )
+        if ratio >= _SUGGESTION_CUTOFF:
+            scored.append((ratio, key, size))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [(key, size) for _, key, size in scored]
+
+
+def suggest_actions(registry: Registry, text: str, *, limit: int = 3) -> tuple[str, ...]:
+    """Names of the actions whose name or an alias resembles the start of ``text``, best first."""
+    found: list[str] = []
+    for key, _ in _near_misses(registry, text.split()):
+        action = registry.get(key)
+        if action is not None and action.name not in found:
+            found.append(action.name)
+    return tuple(found[:limit])
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise ActionError("The command has an unclosed quote. Close it, or leave the quotes out.") from None
+
+
+def parse_command(registry: Registry, text: str) -> ParsedCommand:
+    """Split a command into its action and raw arguments (see the module docstring)."""
+    tokens = _tokens(text)
+    if not tokens or not any(tokens):
+        raise ActionError("Say which action to run, e.g. `scale node pool aks-prod np1 to 5`, or ask for `help`.")
+    action, used = _match_action(registry, tokens)
+    if action is None:
+        raise _unknown_action(registry, tokens)
+    return ParsedCommand(action, _split_args(action, tokens[used:]))
+
+
+def _unknown_action(registry: Registry, tokens: list[str]) -> ActionError:
+    """An unknown command, with the corrected commands it may have meant (one per action)."""
+    corrected: list[str] = []
+    seen: set[str] = set()
+    attempt = tokens[0]
+    for key, size in _near_misses(registry, tokens):
+        action = registry.get(key)
+        if action is None or action.name in seen:
+            continue
+        if not seen:
+            attempt = " ".join(tokens[:size])
+        seen.add(action.name)
+        spelled = next((w for w in (action.name, *action.aliases) if normalize(w) == key), key)
+        corrected.append(" ".join([spelled, *(shlex.quote(t) for t in tokens[size:])]))
+    corrected = corrected[:3]
+    hint = f" Did you mean: {' / '.join(corrected)}?" if corrected else ""
+    return ActionError(
+        f"I don't know the action {attempt!r}.{hint} Ask for `help` to see every action.",
+        suggestions=tuple(corrected),
+    )
+
+
+def _match_action(registry: Registry, tokens: list[str]) -> tuple[Action | None, int]:
+    """Longest prefix of ``tokens`` that is a name or alias."""
+    for n in range(min(len(tokens), _MAX_COMMAND_WORDS), 0, -1):
+        action = registry.get(" ".join(tokens[:n]))
+        if action is not None:
+            return action, n
+    return None, 0
+
+
+def _split_args(action: Action, tokens: list[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    positional: list[str] = []
+    for token in tokens:
+        if "=" in token and not token.startswith("/"):
+            key, _, value = token.partition("=")
+            param = parameter(action, key)
+            if param.name in args:
+                raise ParameterError(param.name, f"{param.name} is given twice. Give it once.")
+            args[param.name] = value
+        else:
+            positional.append(token)
+    _assign_positional(action, positional, args)
+    return args
+
+
+def _assign_positional(action: Action, values: list[str], args: dict[str, str]) -> None:
+    """Fill the usage template's placeholders in order, skipping optional filler words and given k=v."""
+    template = action.usage.split()
+    slot = 0
+    for value in values:
+        while slot < len(template):
+            word = template[slot]
+            match = _PLACEHOLDER.match(word)
+            if match is None:  # filler: consume it when the user wrote it, otherwise skip it
+                slot += 1
+                if value.lower() == word.lower():
+                    break
+                continue
+            if match[1] in args:
+                slot += 1
+                continue
+            args[match[1]] = value
+            slot += 1
+            break
+        else:
+            raise ActionError(
+                f"Too many values: {value!r} does not fit. Usage: {usage_line(action)} (or name=value pairs)."
+            )
+
+
+def missing(action: Action, args: Mapping[str, object]) -> list[Parameter]:
+    """Required parameters without a value (and without a default), in the order to ask for them."""
+    return [p for p in action.parameters if p.required and p.default is None and p.name not in args]
+
+
+async def choices(ctx: ActionContext, action: Action, name: str, args: Args) -> ChoiceList:
+    """The parameter's choices given the (resolved) arguments known so far; discovery is cached per turn.
+
+    Static choices come back as they are. Raises :class:`ParameterError` when a parameter it
+    depends on is still unknown.
+    """
+    param = parameter(action, name)
+    if param.discover is None:
+        return ChoiceList(param.choices)
+    for dependency in param.depends_on:
+        if dependency not in args:
+            raise ParameterError(dependency, f"Choose the {dependency} first: {parameter(action, dependency).prompt}")
+    discover = param.discover
+    key = (
+        "discover",
+        f"{discover.__module__}.{discover.__qualname__}",
+        tuple((dep, str(args[dep]).lower()) for dep in param.depends_on),
+    )
+    return await ctx.cached(key, lambda: discover(ctx, args))
+
+
+async def resolve(ctx: ActionContext, action: Action, name: str, raw: ArgValue, known: Args) -> ArgValue:
+    """Validate one value given the resolved arguments known so far; returns the value to store."""
+    param = parameter(action, name)
+    value = param.coerce(raw)
+    if param.kind not in (ParamKind.CHOICE, ParamKind.RESOURCE) or param.discover is None:
+        return value
+    text = str(value)
+    if param.kind is ParamKind.RESOURCE and text.startswith("/"):
+        return await _resolve_resource_id(ctx, action, param, text, known)
+    listed = await choices(ctx, action, param.name, known)
+    wanted = text.lower()
+    exact = [c for c in listed.choices if wanted in (c.value.lower(), c.title.lower())]
+    if param.kind is ParamKind.RESOURCE and not exact:
+        exact = [c for c in listed.choices if _group_and_name(c.value) == wanted]
+    if len(exact) == 1:
+        return exact[0].value
+    if len(exact) > 1:
+        lines = "; ".join(f"{c.title} ({c.description})" if c.description else c.value for c in exact)
+        raise ParameterError(
+            param.name,
+            f"More than one {param.name} is called {text!r}: {lines}. Say which one as resource-group/name "
+            "or give its resource id.",
+            suggestions=tuple(c.value for c in exact),
+        )
+    raise _not_among(param, text, listed)
+
+
+def _group_and_name(resource_id: str) -> str:
+    rid = parse_resource_id(resource_id)
+    return f"{rid.resource_group}/{rid.name}".lower() if rid else ""
+
+
+async def _resolve_resource_id(ctx: ActionContext, action: Action, param: Parameter, text: str, known: Args) -> str:
+    try:
+        rid = ctx.ensure_in_scope(text)
+    except ParameterError:
+        raise
+    except ActionError as exc:
+        raise ParameterError(param.name, exc.message) from None
+    if param.resource_type and (not rid.is_type(param.resource_type) or rid.child_type):
+        raise ParameterError(param.name, f"{text!r} is not a {param.resource_type} resource. {param.prompt}")
+    listed = await choices(ctx, action, param.name, known)
+    for choice in listed.choices:
+        if choice.value.lower() == str(rid).lower():
+            return choice.value
+    if not listed.complete:
+        return str(rid)  # not listed in time: the action's own checks read it and say if it does not exist
+    raise ParameterError(param.name, f"There is no {param.name} {rid.name} in resource group {rid.resource_group}.")
+
+
+def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterError:
+    titles = [c.title for c in listed.choices]
+    close = difflib.get_close_matches(text, titles, n=3, cutoff=0.5)
+    parts = [f"No {param.name} called {text!r} is available."]
+    if close:
+        parts.append(f"Did you mean {', '.join(close)}?")
+    elif titles:
+        shown = ", ".join(titles[:10]) + (", …" if len(titles) > 10 else "")
+        parts.append(f"Choose one of: {shown}.")
+    else:
+        parts.append(f"There is no {param.name} to choose from in the configured scope.")
+    if not listed.complete:
+        parts.append(f"({listed.note}.)" if listed.note else "(The list may be incomplete.)")
+    return ParameterError(param.name, " ".join(parts), suggestions=tuple(close))
+
+
+async def resolve_all(ctx: ActionContext, action: Action, raw: Mapping[str, ArgValue]) -> dict[str, ArgValue]:
+    """Resolve every argument in declaration order (so dependencies come first); fill defaults.
+
+    Raises :class:`ParameterError` for the first unknown, invalid or missing parameter.
+    """
+    names = {p.name for p in action.parameters}
+    for key in raw:
+        if key not in names:
+            parameter(action, key)  # raises with did-you-mean
+    resolved: dict[str, ArgValue] = {}
+    for param in action.parameters:
+        if param.name in raw:
+            resolved[param.name] = await resolve(ctx, action, param.name, raw[param.name], resolved)
+        elif param.default is not None:
+            resolved[param.name] = param.coerce(param.default)
+        elif param.required:
+            raise ParameterError(
+                param.name, f"{param.name} is missing: {param.prompt} Usage: {usage_line(action)}."
+            )
+    return resolved
