@@ -1,0 +1,254 @@
+"""`make run`: Switchboard locally — Azurite, the ARM sandbox, the dev host and the Agents Playground.
+
+Starts each component in order, waits until it is ready (its ready line, then a health check),
+prints the address to open, and stops everything (newest first, whole process groups) on Ctrl-C,
+SIGTERM or SIGHUP. When any component fails to start or dies, the others are stopped and the
+command exits 1 with the failed component's last output.
+
+Settings: values already in the environment win, then the ``Values`` of ``local.settings.json``
+(the file ``func start`` reads), then local defaults (see :mod:`tools.local_settings`).
+
+    python -m tools.run_local                  # everything; open the printed Playground address
+    python -m tools.run_local --no-playground  # only the bot and what it needs (e.g. for your own client)
+    python -m tools.run_local --check          # start, send `help` through the Playground, stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from tools import azurite, playground
+from tools.local_settings import LocalPlan, LocalSettingsError, load_local_settings, plan_local_run
+from tools.processes import (
+    ManagedProcess,
+    ProcessFailed,
+    StopRequested,
+    Supervisor,
+    describe_exit,
+    port_in_use,
+    wait_for_http,
+)
+from tools.stack import ROOT, ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
+
+__all__ = ["main"]
+
+RUN_DIR = ROOT / ".run"
+LOG_DIR = RUN_DIR / "logs"
+LOCAL_SETTINGS = ROOT / "local.settings.json"
+CHECK_TIMEOUT = 30.0
+
+
+class StartError(RuntimeError):
+    """The local run cannot start for a reason the message explains (no component output to show)."""
+
+
+@dataclass
+class Running:
+    """What :func:`start_stack` started, for the banner and the check."""
+
+    storage: str
+    sandbox_url: str | None
+    devhost: DevHost
+    playground_url: str | None
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-playground", action="store_true", help="do not start the Agents Playground")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="start everything, send `help` through the Playground's HTTP API, print the reply and stop",
+    )
+    parser.add_argument("--port", type=int, default=3978, help="dev host port on 127.0.0.1 (default 3978)")
+    parser.add_argument(
+        "--playground-port",
+        type=int,
+        default=playground.DEFAULT_PORT,
+        help=f"Playground port (default {playground.DEFAULT_PORT}; it moves to a free port when taken)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not echo the components' output (see .run/logs/)")
+    args = parser.parse_args(argv)
+    if args.check and args.no_playground:
+        parser.error("--check sends its message through the Playground: drop --no-playground")
+    return args
+
+
+def echo_line(name: str, line: str) -> None:
+    """Print one line of a component's output, prefixed with its name."""
+    print(f"{name:>10} | {line}", flush=True)
+
+
+def say(message: str) -> None:
+    print(f"[make run] {message}", flush=True)
+
+
+def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespace) -> Running:
+    """Start every component the plan asks for, in order, each ready before the next starts."""
+    echo = None if (args.quiet or args.check) else echo_line
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+
+    storage = plan.storage.connection_string
+    if plan.storage.start_azurite:
+        say("starting Azurite (in memory, loopback) ...")
+        ports = plan.storage.azurite_ports
+        instance = azurite.start(
+            blob_port=ports.get("Blob", 0),
+            queue_port=ports.get("Queue", 0),
+            table_port=ports.get("Table", 0),
+            supervisor=supervisor,
+            log_path=LOG_DIR / "azurite.log",
+            echo=echo,
+        )
+        storage = storage or instance.connection_string
+    elif plan.storage.note:
+        say(plan.storage.note)
+
+    sandbox_url = plan.sandbox.url
+    if plan.sandbox.start:
+        say("starting the ARM sandbox ...")
+        sandbox = ArmSandbox.from_process(
+            supervisor.start(sandbox_spec(port=plan.sandbox.port, log_path=LOG_DIR / "sandbox.log", echo=echo))
+        )
+        sandbox_url = sandbox_url or sandbox.url
+    elif plan.sandbox.note:
+        say(plan.sandbox.note)
+
+    if port_in_use(args.port):
+        raise StartError(
+            f"port {args.port} on 127.0.0.1 is already in use (another `make run`?): "
+            f"stop that process, or use another port: make run ARGS='--port {args.port + 1}'"
+        )
+    say(f"starting the dev host on 127.0.0.1:{args.port} ...")
+    env = bot_environment(storage_connection_string=storage, sandbox_url=sandbox_url, base=plan.environment)
+    devhost_process = supervisor.start(
+        devhost_spec(environ=env, port=args.port, log_path=LOG_DIR / "devhost.log", echo=echo)
+    )
+    devhost = DevHost.from_process(devhost_process)
+    wait_for_http(devhost.health_url, process=devhost_process, timeout=20)
+
+    playground_url = None
+    if not args.no_playground:
+        say("starting the Agents Playground ...")
+        process = supervisor.start(
+            playground.spec(
+                devhost.messages_url,
+                port=args.playground_port,
+                workdir=RUN_DIR,
+                environ=os.environ,
+                open_browser=playground.has_display() and not args.check,
+                log_path=LOG_DIR / "playground.log",
+                echo=echo,
+            )
+        )
+        port = playground.listening_port(process.ready_matches)
+        if port != args.playground_port:
+            say(f"port {args.playground_port} was taken: the Playground listens on {port} instead")
+        playground_url = f"http://localhost:{port}"
+        wait_for_http(f"http://127.0.0.1:{port}/_internal/v1/config", process=process, timeout=15)
+    return Running(storage=storage or "", sandbox_url=sandbox_url, devhost=devhost, playground_url=playground_url)
+
+
+def banner(running: Running) -> str:
+    lines = ["", "Switchboard is running locally."]
+    if running.playground_url:
+        lines.append(f"  Open the Agents Playground:  {running.playground_url}")
+    lines.append(f"  Bot endpoint:                {running.devhost.messages_url}")
+    if running.sandbox_url:
+        lines.append(f"  ARM sandbox:                 {running.sandbox_url}")
+    lines.append(f"  Logs:                        {LOG_DIR.relative_to(ROOT)}/")
+    if running.playground_url:
+        lines.append("  Try: help   (in a channel, @mention the bot first: type @, pick Test Bot, then help)")
+    lines.append("  Ctrl-C stops everything.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+async def check_help(playground_url: str, within: float = CHECK_TIMEOUT) -> str:
+    """Send `help` in the personal chat through the Playground's HTTP API and return the bot's reply text."""
+    async with aiohttp.ClientSession() as session:
+        client = playground.PlaygroundClient(playground_url, session)
+        chat = await client.personal_chat_id()
+        async with client.stream() as stream:
+            sent = await client.send(chat, "help")
+            reply = await stream.next_message(sent.conversation_id, within=within)
+    text = reply.text or f"({len(reply.attachments)} attachment(s))"
+    return text
+
+
+def report_failure(error: ProcessFailed) -> None:
+    print(f"\n[make run] FAILED — {error}", file=sys.stderr, flush=True)
+    print(f"[make run] full logs: {LOG_DIR.relative_to(ROOT)}/", file=sys.stderr, flush=True)
+
+
+def report_exit(child: ManagedProcess) -> None:
+    report_failure(ProcessFailed(child.name, f"{describe_exit(child.returncode)} unexpectedly", child.tail()))
+    say("stopping the other components ...")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        local_values = load_local_settings(LOCAL_SETTINGS)
+    except LocalSettingsError as exc:
+        print(f"[make run] {exc}", file=sys.stderr)
+        return 1
+    plan = plan_local_run(os.environ, local_values, in_use=port_in_use)
+    for warning in plan.warnings:
+        say(f"warning: {warning}")
+
+    with Supervisor() as supervisor:
+        try:
+            with supervisor.handle_signals():
+                running = start_stack(supervisor, plan, args)
+                if args.check:
+                    assert running.playground_url is not None
+                    say("check: sending `help` through the Playground ...")
+                    reply = asyncio.run(check_help(running.playground_url))
+                    say("check passed; the bot answered:")
+                    print("    " + reply.replace("\n", "\n    "), flush=True)
+                    return 0
+        except StopRequested:
+            say("stopping ...")
+            return 0
+        except ProcessFailed as exc:
+            report_failure(exc)
+            return 1
+        except StartError as exc:
+            print(f"[make run] {exc}", file=sys.stderr, flush=True)
+            return 1
+        except (TimeoutError, RuntimeError, OSError, aiohttp.ClientError) as exc:
+            detail = "no reply within the time limit" if isinstance(exc, TimeoutError) else str(exc)
+            print(f"\n[make run] FAILED — {detail}", file=sys.stderr, flush=True)
+            for child in supervisor.children:
+                print(f"--- last output of {child.name} ---\n{child.tail(20)}", file=sys.stderr, flush=True)
+            return 1
+        print(banner(running), flush=True)
+        exited = supervisor.run_until_stopped()
+        if exited is not None:
+            report_exit(exited)
+            return 1
+        say("stopping ...")
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if shutil.which("node") is None:
+        print("[make run] Node.js is not on PATH: install Node.js 20 or newer (with npm).", file=sys.stderr)
+        return 1
+    code = run(args)
+    if code == 0 and not args.check:
+        say("stopped.")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
