@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.telemetry._filters import ContextFilter, RedactionFilter
 from bot.telemetry._turn import CONTEXT_FIELDS
@@ -152,10 +153,16 @@ class _ConsoleHandler(logging.StreamHandler[TextIO]):
 def _configure_azure_monitor(connection_string: str) -> None:
     from azure.monitor.opentelemetry import configure_azure_monitor
 
+    options: dict[str, Any] = {}
+    if "OTEL_TRACES_SAMPLER" not in os.environ:
+        # Turns are few, and each one should be findable by its correlation id. The distro's default
+        # (rate-limited, 5 traces/s) also drops the first turn right after start-up, i.e. after a cold start.
+        options["sampling_ratio"] = 1.0
     configure_azure_monitor(
         connection_string=connection_string,
         logger_name=APP_LOGGER,
         instrumentation_options={name: {"enabled": False} for name in _UNUSED_INSTRUMENTATIONS},
+        **options,
     )
 
 
