@@ -69,7 +69,9 @@ async def test_scale_answers_201_with_async_operation_and_changes_count_only_whe
     pool.count = 5
     responses: list[Any] = []
 
-    poller = await aks_prod.agent_pools.begin_create_or_update("rg-prod", "aks-prod", "np1", pool, **_capture(responses))
+    poller = await aks_prod.agent_pools.begin_create_or_update(
+        "rg-prod", "aks-prod", "np1", pool, **_capture(responses)
+    )
     during = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
     result = await poller.result()
     after = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
@@ -77,14 +79,16 @@ async def test_scale_answers_201_with_async_operation_and_changes_count_only_whe
     initial = responses[0]
     assert initial.request.method == "PUT"
     assert initial.status_code == 201
-    assert "/providers/Microsoft.ContainerService/locations/westeurope/operations/" in (
-        initial.headers["Azure-AsyncOperation"]
+    assert (
+        "/providers/Microsoft.ContainerService/locations/westeurope/operations/"
+        in (initial.headers["Azure-AsyncOperation"])
     )
     assert (during.count, during.provisioning_state) == (3, "Scaling")
     assert (result.count, result.provisioning_state) == (5, "Succeeded")
     assert (after.count, after.provisioning_state) == (5, "Succeeded")
     statuses = [r for r in sandbox.requests() if "/operations/" in r["path"]]
-    assert statuses and all(r["status"] == 200 for r in statuses)
+    assert statuses
+    assert all(r["status"] == 200 for r in statuses)
 
 
 async def test_status_endpoint_reports_in_progress_then_succeeded(
@@ -95,7 +99,9 @@ async def test_status_endpoint_reports_in_progress_then_succeeded(
     pool.count = 4
     responses: list[Any] = []
 
-    poller = await aks_prod.agent_pools.begin_create_or_update("rg-prod", "aks-prod", "np1", pool, **_capture(responses))
+    poller = await aks_prod.agent_pools.begin_create_or_update(
+        "rg-prod", "aks-prod", "np1", pool, **_capture(responses)
+    )
     await poller.result()
 
     seen = [r.json()["status"] for r in responses if "/operations/" in r.request.url]
@@ -135,7 +141,8 @@ async def test_stop_then_start_cluster(sandbox: SandboxHandle, aks_dev: Containe
     started = await aks_dev.managed_clusters.get("rg-dev", "aks-dev")
 
     assert responses[0].status_code == 202
-    assert "Location" in responses[0].headers and "Azure-AsyncOperation" in responses[0].headers
+    assert "Location" in responses[0].headers
+    assert "Azure-AsyncOperation" in responses[0].headers
     assert (stopping.provisioning_state, stopping.power_state.code) == ("Stopping", "Running")
     assert (stopped.provisioning_state, stopped.power_state.code) == ("Succeeded", "Stopped")
     assert {p.power_state.code for p in stopped.agent_pool_profiles} == {"Stopped"}
