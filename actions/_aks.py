@@ -68,7 +68,10 @@ async def discover_clusters(ctx: ActionContext, args: Args) -> ChoiceList:
 
 
 async def discover_pools(ctx: ActionContext, args: Args) -> ChoiceList:
-    """Node pools of the chosen cluster (``args["cluster"]``, a resource id)."""
+    """Node pools of the chosen cluster.
+
+    ``args["cluster"]`` is the cluster's resource id.
+    """
     rid = _cluster_id(ctx, args)
     client = ctx.container_service(rid.subscription)
 

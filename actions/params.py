@@ -29,6 +29,7 @@ from actions.spec import Action, ActionError, Args, ArgValue, ChoiceList, Parame
 
 __all__ = [
     "ParsedCommand",
+    "UnknownActionError",
     "choices",
     "missing",
     "parameter",
@@ -42,6 +43,10 @@ __all__ = [
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 _MAX_COMMAND_WORDS = 5  # the longest name or alias, in words, considered when matching a command
 _SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
+
+
+class UnknownActionError(ActionError):
+    """The command names no action; ``suggestions`` hold the corrected commands it may have meant."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ def parse_command(registry: Registry, text: str) -> ParsedCommand:
     return ParsedCommand(action, _split_args(action, tokens[used:]))
 
 
-def _unknown_action(registry: Registry, tokens: list[str]) -> ActionError:
+def _unknown_action(registry: Registry, tokens: list[str]) -> UnknownActionError:
     """An unknown command, with the corrected commands it may have meant (one per action)."""
     corrected: list[str] = []
     seen: set[str] = set()
@@ -130,8 +135,8 @@ def _unknown_action(registry: Registry, tokens: list[str]) -> ActionError:
         corrected.append(" ".join([spelled, *(shlex.quote(t) for t in tokens[size:])]))
     corrected = corrected[:3]
     hint = f" Did you mean: {' / '.join(corrected)}?" if corrected else ""
-    return ActionError(
-        f"I don't know the action {attempt!r}.{hint} Ask for `help` to see every action.",
+    return UnknownActionError(
+        f"I don't know the action {attempt!r}.{hint}",
         suggestions=tuple(corrected),
     )
 
@@ -264,8 +269,8 @@ async def _resolve_resource_id(ctx: ActionContext, action: Action, param: Parame
 
 def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterError:
     titles = [c.title for c in listed.choices]
-    close = difflib.get_close_matches(text, titles, n=3, cutoff=0.5)
-    parts = [f"No {param.name} called {text!r} is available."]
+    close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
+    parts = [f"No {param.name} called {text!r} is in the scope Switchboard may operate on."]
     if close:
         parts.append(f"Did you mean {', '.join(close)}?")
     elif titles:

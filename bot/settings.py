@@ -108,6 +108,15 @@ class ArmSettings:
         """The ARM base URL the SDK clients talk to."""
         return self.sandbox_url.rstrip("/") if self.sandbox_url else "https://management.azure.com"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ArmSettings:
+        """Only the ARM settings (for tools such as ``python -m actions``); raises :class:`SettingsError`."""
+        problems: list[str] = []
+        arm = _arm(env, problems)
+        if problems:
+            raise SettingsError("Fix these settings:\n  - " + "\n  - ".join(problems))
+        return arm
+
 
 @dataclass(frozen=True)
 class SettingSpec:

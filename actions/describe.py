@@ -1,0 +1,109 @@
+"""Human-readable descriptions of actions, from their declarations: one source for CLI help and docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actions.spec import Action, Parameter, ParamKind
+
+__all__ = ["ParameterRow", "bounds_text", "choices_source", "describe", "parameter_rows", "scope_text"]
+
+_RESOURCE_NOUNS = {
+    "microsoft.containerservice/managedclusters": "AKS cluster",
+    "microsoft.compute/virtualmachinescalesets": "VM scale set",
+    "microsoft.compute/virtualmachines": "virtual machine",
+    "microsoft.web/sites": "web app or function app",
+}
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One parameter as the catalog shows it."""
+
+    name: str
+    kind: str
+    required: str
+    bounds: str
+    choices: str
+    description: str
+
+
+def bounds_text(param: Parameter) -> str:
+    """``0 to 1000``, ``at least 1``, a pattern, or empty."""
+    if param.minimum is not None and param.maximum is not None:
+        return f"{param.minimum} to {param.maximum}"
+    if param.minimum is not None:
+        return f"at least {param.minimum}"
+    if param.maximum is not None:
+        return f"at most {param.maximum}"
+    if param.pattern:
+        return f"matches `{param.pattern}`"
+    return ""
+
+
+def choices_source(param: Parameter) -> str:
+    """Where the valid values come from: the discovery function's docstring, or the static list."""
+    if param.discover is not None:
+        doc = (param.discover.__doc__ or "").strip().splitlines()
+        source = doc[0].rstrip(".") if doc else "discovered live"
+        after = f" (after {', '.join(param.depends_on)})" if param.depends_on else ""
+        return f"discovered: {source}{after}"
+    if param.choices:
+        return "one of: " + ", ".join(c.title for c in param.choices)
+    return ""
+
+
+def _kind_text(param: Parameter) -> str:
+    if param.kind is ParamKind.RESOURCE and param.resource_type:
+        noun = _RESOURCE_NOUNS.get(param.resource_type.lower(), param.resource_type)
+        return f"resource ({noun})"
+    return param.kind.value
+
+
+def parameter_rows(action: Action) -> list[ParameterRow]:
+    """The action's parameters, in declaration order."""
+    rows = []
+    for param in action.parameters:
+        if param.required and param.default is None:
+            required = "yes"
+        else:
+            required = "no" if param.default is None else f"no (default {param.default})"
+        rows.append(
+            ParameterRow(
+                name=param.name,
+                kind=_kind_text(param),
+                required=required,
+                bounds=bounds_text(param),
+                choices=choices_source(param),
+                description=param.description or param.prompt,
+            )
+        )
+    return rows
+
+
+def scope_text(action: Action) -> str:
+    """The permission a run needs, from the action's own ``scope``.
+
+    E.g. ``aks-scale-node-pool on <cluster>/agentPools/<pool>``.
+    """
+    placeholders = {param.name: f"<{param.name}>" for param in action.parameters}
+    scope = action.scope(placeholders)
+    return f"{scope.action} on {scope.resource_id}"
+
+
+def describe(action: Action) -> str:
+    """A plain-text description for the CLI's ``describe``."""
+    lines = [f"{action.name}: {action.summary}"]
+    if action.aliases:
+        lines.append(f"  also: {', '.join(action.aliases)}")
+    lines += ["", action.help, "", f"Usage: {action.name} {action.usage}", f"   or: {action.name} name=value ...", ""]
+    lines.append("Parameters:")
+    for row in parameter_rows(action):
+        facts = ", ".join(x for x in (row.kind, "required" if row.required == "yes" else row.required, row.bounds) if x)
+        lines.append(f"  {row.name} ({facts}): {row.description}")
+        if row.choices:
+            lines.append(f"      {row.choices}")
+    lines += ["", f"Permission: {scope_text(action)}", f"Time limit: {action.timeout_seconds:g} s", ""]
+    lines.append("Examples:")
+    lines += [f"  {example}" for example in action.examples]
+    return "\n".join(lines)
