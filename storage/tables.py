@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,16 +35,17 @@ _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 class TableClientOptions:
     """Retry and timeout settings of the table clients.
 
-    Defaults suit a bot turn: a few quick retries, then a clear ``StorageUnavailableError``
-    within seconds rather than azure-core's default of 10 retries over minutes. Tests use
-    ``TableClientOptions(retry_total=0, connection_timeout=1)`` to fail fast.
+    Defaults suit a bot turn: two quick retries, then a clear ``StorageUnavailableError`` within
+    seconds (refused connections) or about ten seconds (a black-holed endpoint), rather than
+    azure-core's default of 10 retries and 300-second timeouts. Tests use
+    ``TableClientOptions(retry_total=0, connection_timeout=2)`` to fail fast.
     """
 
-    retry_total: int = 3
+    retry_total: int = 2
     retry_backoff_factor: float = 0.4
-    retry_backoff_max: float = 4.0
-    connection_timeout: float = 5.0
-    read_timeout: float = 20.0
+    retry_backoff_max: float = 2.0
+    connection_timeout: float = 3.0
+    read_timeout: float = 10.0
 
     def client_kwargs(self) -> dict[str, Any]:
         return {
@@ -56,8 +58,10 @@ class TableClientOptions:
 class TableProvider:
     """Creates and caches one ``TableClient`` per table, all sharing one transport (one aiohttp session).
 
-    Give either ``connection_string``, or ``endpoint`` with ``credential`` (an async token credential).
-    ``transport`` replaces the default ``AioHttpTransport`` (tests use it to observe requests).
+    Give either ``connection_string``, or ``endpoint`` and optionally ``credential`` (an async token
+    credential). Without one, ``credential_factory(managed_identity_client_id)`` builds it on first use
+    (default: ``DefaultAzureCredential``, so managed identity in Azure). ``transport`` replaces the
+    default ``AioHttpTransport`` (tests use it to observe requests).
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class TableProvider:
         endpoint: str | None = None,
         credential: AsyncTokenCredential | None = None,
         managed_identity_client_id: str | None = None,
+        credential_factory: Callable[[str | None], AsyncTokenCredential] | None = None,
         options: TableClientOptions | None = None,
         transport: AsyncHttpTransport | None = None,
     ) -> None:
@@ -77,6 +82,7 @@ class TableProvider:
         self._credential = credential
         self._owns_credential = credential is None and endpoint is not None
         self._managed_identity_client_id = managed_identity_client_id
+        self._credential_factory = credential_factory or _default_azure_credential
         self.options = options or TableClientOptions()
         self._transport = transport
         self._service: TableServiceClient | None = None
@@ -85,7 +91,13 @@ class TableProvider:
         self._closed = False
 
     @classmethod
-    def from_settings(cls, settings: StorageSettings, *, options: TableClientOptions | None = None) -> TableProvider:
+    def from_settings(
+        cls,
+        settings: StorageSettings,
+        *,
+        options: TableClientOptions | None = None,
+        credential_factory: Callable[[str | None], AsyncTokenCredential] | None = None,
+    ) -> TableProvider:
         """A provider for Switchboard's storage account: connection string, or managed identity."""
         if settings.connection_string:
             return cls(connection_string=settings.connection_string, options=options)
@@ -94,8 +106,14 @@ class TableProvider:
         return cls(
             endpoint=settings.table_endpoint,
             managed_identity_client_id=settings.client_id,
+            credential_factory=credential_factory,
             options=options,
         )
+
+    @property
+    def endpoint(self) -> str | None:
+        """The account's table endpoint in identity mode (None with a connection string, which may hold a key)."""
+        return self._endpoint
 
     @property
     def uses_identity(self) -> bool:
@@ -107,9 +125,7 @@ class TableProvider:
         if self._endpoint is None:
             return None
         if self._credential is None:
-            from azure.identity.aio import DefaultAzureCredential
-
-            self._credential = DefaultAzureCredential(managed_identity_client_id=self._managed_identity_client_id)
+            self._credential = self._credential_factory(self._managed_identity_client_id)
         return self._credential
 
     def service_client(self) -> TableServiceClient:
@@ -180,3 +196,10 @@ class TableProvider:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _default_azure_credential(managed_identity_client_id: str | None) -> AsyncTokenCredential:
+    """``DefaultAzureCredential``: managed identity in Azure (user-assigned when a client id is given)."""
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=managed_identity_client_id)

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator
 
 import pytest
 from botbuilder.core import MemoryStorage
-from storage_helpers import AZURITE_KEY, FAST, TYPO_KEY, SimpleStoreItem, StorageUnderTest
+from storage_helpers import FAST, SimpleStoreItem, StorageUnderTest
 
 from storage import ConcurrencyConflictError, TableBotStorage, TableProvider
 
 
-@pytest.fixture(scope="session")
-def table_connection_string(storage_connection_string: str) -> str:
-    """The session Azurite's connection string, with the development account key corrected if needed."""
-    if TYPO_KEY in storage_connection_string:
-        warnings.warn("tools/azurite.py has a wrong Azurite account key; corrected for storage tests", stacklevel=1)
-        return storage_connection_string.replace(TYPO_KEY, AZURITE_KEY)
-    return storage_connection_string
-
-
 @pytest.fixture
-async def tables(table_connection_string: str) -> AsyncIterator[TableProvider]:
+async def tables(storage_connection_string: str) -> AsyncIterator[TableProvider]:
     """A TableProvider on Azurite that fails fast; closed after the test."""
-    provider = TableProvider(connection_string=table_connection_string, options=FAST)
+    provider = TableProvider(connection_string=storage_connection_string, options=FAST)
     yield provider
     await provider.close()
 
