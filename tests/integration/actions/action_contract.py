@@ -1,0 +1,188 @@
+"""The contract every action meets, run against the ARM sandbox through the real SDKs.
+
+Each action's test module subclasses :class:`ActionContract` with an :class:`ActionCase`
+describing its happy path, how to read the changed state, the request to inject faults into,
+and its invalid / outside-scope / not-found inputs; then adds its own specific tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+
+from actions.context import ActionContext
+from actions.params import parse_command, resolve_all
+from actions.registry import Registry
+from actions.runner import poll_until_done, run_to_completion
+from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState
+from tests.support.arm_sandbox import SandboxHandle
+
+ReadState = Callable[[ActionContext], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ActionCase:
+    """What the contract needs to know about one action."""
+
+    command: str  # the happy path, as a user types it
+    changes: tuple[Change, ...]  # the preview's figures for it
+    read_state: ReadState  # reads the state the action changes, through the SDK
+    before: Any
+    after: Any
+    target: str  # how messages name the target, e.g. "aks-prod / node pool np1"
+    fault_method: str  # the mutating request, for fault injection
+    fault_path: str
+    outside_scope: Mapping[str, ArgValue]  # resolved-form args naming a resource in rg-platform-core
+    not_found: Mapping[str, ArgValue]  # resolved-form args naming a missing resource in scope
+    not_found_parameter: str
+    not_found_text: str  # part of the message preview gives for it
+    invalid: tuple[tuple[Mapping[str, ArgValue], str], ...]  # (raw args, parameter the error names)
+    preview_target: str = ""  # the preview's target when it differs from ``target``
+
+
+def mutating_statuses(sandbox: SandboxHandle, method: str, path: str) -> list[int]:
+    """Statuses of the recorded requests with this method whose path contains ``path``."""
+    return [
+        r["status"] for r in sandbox.requests() if r["method"] == method and path.lower() in r["path"].lower()
+    ]
+
+
+class ActionContract:
+    """Tests every action passes. Subclasses set ``case``."""
+
+    case: ClassVar[ActionCase]
+
+    async def resolved(self, ctx: ActionContext, registry: Registry) -> tuple[Action, dict[str, ArgValue]]:
+        command = parse_command(registry, self.case.command)
+        return command.action, await resolve_all(ctx, command.action, command.args)
+
+    async def test_preview_shows_current_and_desired(self, ctx: ActionContext, registry: Registry) -> None:
+        action, args = await self.resolved(ctx, registry)
+        preview = await action.preview(ctx, args)
+        assert preview.changes == self.case.changes
+        assert not preview.no_op
+        assert preview.target == (self.case.preview_target or self.case.target)
+
+    async def test_happy_path_changes_the_resource(self, ctx: ActionContext, registry: Registry) -> None:
+        action, args = await self.resolved(ctx, registry)
+        assert await self.case.read_state(ctx) == self.case.before
+        progress = await run_to_completion(ctx, action, args)
+        assert progress.state is ProgressState.SUCCEEDED, progress.message
+        assert await self.case.read_state(ctx) == self.case.after
+
+    async def test_resumes_from_its_token_in_a_fresh_context(
+        self, sandbox: SandboxHandle, make_context: Callable[[], ActionContext], registry: Registry
+    ) -> None:
+        sandbox.set_operation_delay(0.4)
+        first = make_context()
+        action, args = await self.resolved(first, registry)
+        started = await action.start(first, args)
+        await first.close()
+        assert started.state is ProgressState.RUNNING
+        assert started.continuation_token
+        second = make_context()  # another "process": new credential, new clients, only the token carried over
+        began = time.monotonic()
+        checked = await action.poll(second, args, started.continuation_token)
+        assert checked.state is ProgressState.RUNNING  # one status check, no waiting for the end
+        assert time.monotonic() - began < 0.3
+        done = await poll_until_done(second, action, args, checked, timeout=5)
+        assert done.state is ProgressState.SUCCEEDED, done.message
+        assert await self.case.read_state(second) == self.case.after
+
+    async def test_invalid_and_out_of_range_parameters(self, ctx: ActionContext, registry: Registry) -> None:
+        action = parse_command(registry, self.case.command).action
+        for raw, parameter in self.case.invalid:
+            with pytest.raises(ParameterError) as caught:
+                await resolve_all(ctx, action, raw)
+            assert caught.value.parameter == parameter, caught.value.message
+            assert caught.value.message
+
+    async def test_outside_the_configured_scope_is_refused_before_any_call(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action = parse_command(registry, self.case.command).action
+        with pytest.raises(ParameterError, match="outside what Switchboard may operate on"):
+            await resolve_all(ctx, action, self.case.outside_scope)
+        with pytest.raises(ActionError, match="outside what Switchboard may operate on"):
+            await action.preview(ctx, self.case.outside_scope)
+        with pytest.raises(ActionError, match="outside what Switchboard may operate on"):
+            await action.start(ctx, self.case.outside_scope)
+        assert not [r for r in sandbox.requests() if "rg-platform-core" in r["path"].lower()]
+
+    async def test_not_found(self, ctx: ActionContext, registry: Registry) -> None:
+        action = parse_command(registry, self.case.command).action
+        with pytest.raises(ParameterError) as caught:
+            await resolve_all(ctx, action, self.case.not_found)
+        assert caught.value.parameter == self.case.not_found_parameter
+        with pytest.raises(ActionError, match=self.case.not_found_text):
+            await action.preview(ctx, self.case.not_found)
+
+    async def test_throttling_is_retried_then_succeeds(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.inject_fault(
+            method=self.case.fault_method, path_contains=self.case.fault_path, status=429, retry_after=0, times=1
+        )
+        progress = await run_to_completion(ctx, action, args)
+        assert progress.state is ProgressState.SUCCEEDED, progress.message
+        statuses = mutating_statuses(sandbox, self.case.fault_method, self.case.fault_path)
+        assert statuses[0] == 429
+        assert 200 <= statuses[1] < 300
+        assert await self.case.read_state(ctx) == self.case.after
+
+    async def test_conflict_is_a_clear_message(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.inject_fault(method=self.case.fault_method, path_contains=self.case.fault_path, status=409, times=1)
+        with pytest.raises(ActionError) as caught:
+            await action.start(ctx, args)
+        assert caught.value.message == (
+            f"Another operation is running on {self.case.target}; try again when it finishes."
+        )
+        assert await self.case.read_state(ctx) == self.case.before
+
+    async def test_server_errors_after_retries_fail_with_a_reference(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.inject_fault(
+            method=self.case.fault_method, path_contains=self.case.fault_path, status=500, times=None
+        )
+        progress = await action.start(ctx, args)
+        assert progress.state is ProgressState.FAILED
+        assert "Reference" in progress.message
+        assert "fault injected" not in progress.message.lower()  # the error text is logged, not shown
+        assert progress.details["reference"] in progress.message
+        attempts = mutating_statuses(sandbox, self.case.fault_method, self.case.fault_path)
+        assert attempts == [500] * (ctx.options.retry_total + 1)
+        assert await self.case.read_state(ctx) == self.case.before
+
+    async def test_status_check_failures_fail_with_a_reference(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.set_operation_delay(5)
+        started = await action.start(ctx, args)
+        assert started.continuation_token
+        sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
+        progress = await action.poll(ctx, args, started.continuation_token)
+        assert progress.state is ProgressState.FAILED
+        assert "Reference" in progress.message
+
+    async def test_an_operation_that_never_completes_times_out(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.never_complete(True)
+        began = time.monotonic()
+        progress = await run_to_completion(ctx, action, args, timeout=0.3)
+        assert progress.state is ProgressState.TIMED_OUT
+        assert progress.continuation_token  # still resumable later
+        assert 0.3 <= time.monotonic() - began < 2
+        assert "did not finish within 0.3 seconds" in progress.message
