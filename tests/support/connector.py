@@ -39,7 +39,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-__all__ = ["ConnectorStandIn", "RecordedCall"]
+__all__ = ["TEST_BOT_ID", "TEST_TENANT_ID", "ConnectorStandIn", "RecordedCall", "teams_activity"]
 
 _ACTIVITY_KINDS = frozenset({"send", "reply"})
 
@@ -76,6 +76,7 @@ class ConnectorStandIn:
         self._calls: list[RecordedCall] = []
         self._condition = threading.Condition()
         self._failure_status: int | None = None
+        self._failures_left = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -145,9 +146,14 @@ class ConnectorStandIn:
         with self._condition:
             self._calls.clear()
 
-    def fail_with(self, status: int | None) -> None:
-        """Answer every following call with ``status`` (e.g. 503); ``None`` restores normal answers."""
-        self._failure_status = status
+    def fail_with(self, status: int | None, *, count: int | None = None) -> None:
+        """Answer the next ``count`` calls (default: all following calls) with ``status`` (e.g. 503).
+
+        ``fail_with(None)`` restores normal answers.
+        """
+        with self._condition:
+            self._failure_status = status
+            self._failures_left = -1 if count is None else count
 
     def wait_for(self, count: int, *, within: float = 10.0, kind: str | None = None) -> list[RecordedCall]:
         """Block until at least ``count`` activities (or calls of ``kind``) were received, at most ``within`` s.
@@ -229,10 +235,11 @@ class ConnectorStandIn:
         with self._condition:
             self._calls.append(call)
             self._condition.notify_all()
-        if self._failure_status is not None:
-            return web.json_response(
-                {"error": {"code": "ServiceError", "message": "stand-in failure"}}, status=self._failure_status
-            )
+            failure = self._failure_status if self._failures_left != 0 else None
+            if failure is not None and self._failures_left > 0:
+                self._failures_left -= 1
+        if failure is not None:
+            return web.json_response({"error": {"code": "ServiceError", "message": "stand-in failure"}}, status=failure)
         if kind == "unknown":
             return web.json_response({"error": {"code": "NotFound", "message": "no such route"}}, status=404)
         if kind == "delete":
@@ -271,3 +278,71 @@ def running_connector() -> Iterator[ConnectorStandIn]:
         yield connector
     finally:
         connector.stop()
+
+
+# --------------------------------------------------------------------------- activities
+# The Bot Connector also delivers activities *to* the bot; these build them as Teams would.
+
+TEST_TENANT_ID = "00000000-0000-0000-0000-0000000000001"  # the Agents Playground's mock tenant
+TEST_BOT_ID = "28:00000000-0000-0000-0000-00000000000011"
+TEST_BOT_NAME = "Switchboard"
+_CONVERSATION_IDS = {
+    "personal": "a:1personal-chat-with-alex",
+    "groupChat": "19:group-chat-1@thread.v2",
+    "channel": "19:general-channel@thread.tacv2",
+}
+
+
+def teams_activity(
+    activity_type: str = "message",
+    *,
+    text: str | None = None,
+    service_url: str = "https://smba.trafficmanager.net/teams/",
+    conversation_type: str = "personal",
+    conversation_id: str | None = None,
+    tenant_id: str | None = TEST_TENANT_ID,
+    bot_id: str = TEST_BOT_ID,
+    bot_name: str = TEST_BOT_NAME,
+    user_id: str = "29:user-alex",
+    user_aad_object_id: str = "00000000-0000-0000-0000-0000000000020",
+    mention_bot: bool = False,
+    activity_id: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A Teams activity as JSON (camelCase), as the channel would POST it to ``/api/messages``.
+
+    ``mention_bot`` prefixes the text with ``<at>Switchboard</at>`` and adds the mention entity.
+    Extra ``fields`` (e.g. ``membersAdded``, ``action``, ``name``, ``value``) are merged in.
+    """
+    team = {"id": "19:team-general@thread.tacv2", "name": "Platform"}
+    channel_data: dict[str, Any] = {}
+    if tenant_id is not None:
+        channel_data["tenant"] = {"id": tenant_id}
+    if conversation_type == "channel":
+        channel_data.update({"team": team, "channel": {"id": conversation_id or _CONVERSATION_IDS["channel"]}})
+    activity: dict[str, Any] = {
+        "type": activity_type,
+        "id": activity_id or uuid.uuid4().hex,
+        "timestamp": "2026-11-26T10:00:00.000Z",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "from": {"id": user_id, "name": "Alex Wilber", "aadObjectId": user_aad_object_id},
+        "recipient": {"id": bot_id, "name": bot_name},
+        "conversation": {
+            "id": conversation_id or _CONVERSATION_IDS.get(conversation_type, "a:1conversation"),
+            "conversationType": conversation_type,
+            "isGroup": conversation_type != "personal",
+            **({"tenantId": tenant_id} if tenant_id is not None else {}),
+        },
+        "channelData": channel_data,
+    }
+    if text is not None or mention_bot:
+        markup = f"<at>{bot_name}</at>"
+        activity["text"] = f"{markup} {text or ''}".rstrip() if mention_bot else text
+        activity["textFormat"] = "plain"
+    if mention_bot:
+        activity["entities"] = [
+            {"type": "mention", "mentioned": {"id": bot_id, "name": bot_name}, "text": f"<at>{bot_name}</at>"}
+        ]
+    activity.update(fields)
+    return activity

@@ -1,0 +1,94 @@
+"""The composition root: the one place Switchboard's objects are built.
+
+``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state
+and conversation references -> bot -> adapter -> HTTP edge, and returns them together in a
+:class:`Switchboard` that hosts (the Functions app, the dev host) and tests use and close.
+Nothing here is a module-level singleton: every call builds a new, independent graph.
+
+This module imports botbuilder and is therefore imported lazily by the hosts
+(:mod:`bot.runtime`), keeping ``import function_app`` cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from bot.adapter import SwitchboardAdapter, build_adapter
+from bot.commands import HelpEntry
+from bot.http_edge import MessagesEndpoint
+from bot.settings import Settings
+from bot.state import BotStates
+from bot.teams_bot import SwitchboardBot
+from bot.telemetry import configure_telemetry
+from storage import ConversationReferenceStore, TableBotStorage, TableClientOptions, TableProvider
+
+__all__ = ["Switchboard", "build_switchboard"]
+
+_log = logging.getLogger("switchboard.composition")
+
+
+@dataclass
+class Switchboard:
+    """Everything one Switchboard process serves with. Close it with :meth:`close`."""
+
+    settings: Settings
+    tables: TableProvider
+    states: BotStates
+    references: ConversationReferenceStore
+    bot: SwitchboardBot
+    adapter: SwitchboardAdapter
+    messages: MessagesEndpoint
+
+    async def close(self) -> None:
+        """Close the connector clients, the authentication thread and the storage transport."""
+        try:
+            await self.adapter.close()
+        finally:
+            await self.tables.close()
+
+
+def build_switchboard(
+    settings: Settings,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    table_options: TableClientOptions | None = None,
+    actions: Sequence[HelpEntry] = (),
+) -> Switchboard:
+    """Build a Switchboard for ``settings`` (no network I/O happens here).
+
+    :param credentials_factory: how outgoing Bot Connector calls get access tokens; default:
+        from the app settings (Entra). Tests pass their key server's factory.
+    :param table_options: retry and timeout settings of the table clients (tests fail fast).
+    :param actions: action declarations that ``help`` lists.
+    """
+    configure_telemetry(settings)
+    tables = TableProvider.from_settings(settings.storage, options=table_options)
+    states = BotStates.create(TableBotStorage(tables))
+    references = ConversationReferenceStore(tables)
+    bot = SwitchboardBot(
+        states=states,
+        references=references,
+        allowed_tenants=settings.allowed_tenants,
+        actions=actions,
+    )
+    adapter = build_adapter(settings, credentials_factory=credentials_factory)
+    messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
+    _log.info(
+        "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",
+        "on" if settings.authentication_enabled else "off (local, anonymous)",
+        len(settings.allowed_tenants),
+        "managed identity" if settings.storage.uses_identity else "connection string",
+    )
+    return Switchboard(
+        settings=settings,
+        tables=tables,
+        states=states,
+        references=references,
+        bot=bot,
+        adapter=adapter,
+        messages=messages,
+    )

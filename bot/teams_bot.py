@@ -1,0 +1,262 @@
+"""``SwitchboardBot``: the Teams activity handler — tenant filter, install/uninstall, routing, errors.
+
+One turn, in order:
+
+1. open the turn's telemetry scope (correlation id, one span, ids on every log record);
+2. refuse activities from tenants not on the allow-list: logged, a short reply to a message,
+   nothing else processed and no state touched;
+3. load conversation and user state in parallel; dispatch by activity type; save what changed
+   in one write;
+4. on :class:`~storage.StorageUnavailableError`: tell the user storage is unreachable (with the
+   correlation id) — nothing was written; on any other error: log it, tell the user a short
+   message with the correlation id (never the exception), clear conversation state.
+
+Messages are answered in personal chats, and in channels and group chats only when the bot is
+@mentioned; the mention is removed and the rest split into tokens before routing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema.teams import TeamInfo
+
+from bot import replies
+from bot.commands import (
+    Command,
+    CommandCall,
+    CommandTable,
+    HelpEntry,
+    find_entry,
+    render_entry_help,
+    render_help,
+    safe_word,
+)
+from bot.mentions import parse_message
+from bot.state import BotStates
+from bot.telemetry import debug_text, turn_scope
+from storage import StorageUnavailableError
+
+__all__ = ["ConversationReferences", "SwitchboardBot", "tenant_of"]
+
+_log = logging.getLogger("switchboard.bot")
+
+_PERSONAL = "personal"
+_MAX_LOGGED_ID = 64
+_UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+_CARD_EXPIRED = "That card is no longer active. Type `help` to see what I can do."
+
+
+class ConversationReferences(Protocol):
+    """Where conversation references are kept for proactive messages (``storage.ConversationReferenceStore``)."""
+
+    async def save_activity(self, activity: Activity) -> object: ...
+
+    async def delete(self, conversation_id: str) -> None: ...
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The activity's Entra tenant id (lower case): Teams channel data, else the conversation.
+
+    Returns None when it is missing or when the two sources disagree.
+    """
+    data = activity.channel_data
+    tenant = data.get("tenant") if isinstance(data, dict) else getattr(data, "tenant", None)
+    from_channel_data = tenant.get("id") if isinstance(tenant, dict) else getattr(tenant, "id", None)
+    from_conversation = getattr(activity.conversation, "tenant_id", None)
+    found = {str(value).strip().lower() for value in (from_channel_data, from_conversation) if value}
+    return found.pop() if len(found) == 1 else None
+
+
+def _loggable(value: str | None) -> str:
+    return _UNPRINTABLE.sub("", value or "")[:_MAX_LOGGED_ID] or "(none)"
+
+
+class SwitchboardBot(TeamsActivityHandler):
+    """The Switchboard Teams bot. Build it in :func:`bot.composition.build_switchboard`.
+
+    :param states: the state scopes (conversation, user) over the bot's storage.
+    :param references: the conversation-reference store for proactive messages.
+    :param allowed_tenants: Entra tenant ids (lower case) whose activities are processed.
+    :param actions: action declarations listed by ``help`` (name, summary, usage, examples).
+    :param extra_commands: commands added to the built-in table (e.g. by later features).
+    """
+
+    def __init__(
+        self,
+        *,
+        states: BotStates,
+        references: ConversationReferences,
+        allowed_tenants: Iterable[str],
+        actions: Sequence[HelpEntry] = (),
+        extra_commands: Sequence[Command] = (),
+    ) -> None:
+        super().__init__()
+        self._states = states
+        self._state_set = states.state_set()
+        self._welcomed = states.conversation.create_property("welcomed")
+        self._references = references
+        self._allowed_tenants = frozenset(t.strip().lower() for t in allowed_tenants)
+        self._actions: tuple[HelpEntry, ...] = tuple(actions)
+        help_command = Command(
+            name="help",
+            summary="list what I can do; `help <command>` explains one command",
+            usage="[command]",
+            examples=("help", "help help"),
+            run=self._run_help,
+        )
+        self.commands = CommandTable([help_command, *extra_commands])
+
+    # ------------------------------------------------------------------ the turn
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        with turn_scope(activity) as correlation_id:
+            tenant = tenant_of(activity)
+            if tenant is None or tenant not in self._allowed_tenants:
+                await self._refuse(turn_context, tenant)
+                return
+            try:
+                await self._state_set.load_all(turn_context)
+                await super().on_turn(turn_context)
+                await self._state_set.save_all_changes(turn_context)
+            except StorageUnavailableError:
+                _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
+                await self._tell_failure(turn_context, replies.storage_unavailable(correlation_id), 503)
+            except Exception:
+                _log.exception("the turn failed (ref %s)", correlation_id)
+                await self._tell_failure(turn_context, replies.error_message(correlation_id), 500)
+                await self._clear_conversation_state(turn_context)
+
+    async def _refuse(self, turn_context: TurnContext, tenant: str | None) -> None:
+        activity = turn_context.activity
+        _log.warning(
+            "activity refused: tenant %s is not allowed (activity type %s)", _loggable(tenant), _loggable(activity.type)
+        )
+        if activity.type == ActivityTypes.message:
+            await turn_context.send_activity(replies.tenant_refused())
+        elif activity.type == ActivityTypes.invoke:
+            await _send_invoke_response(turn_context, 403, "Forbidden", replies.tenant_refused())
+
+    async def _tell_failure(self, turn_context: TurnContext, text: str, status: int) -> None:
+        try:
+            if turn_context.activity.type == ActivityTypes.invoke:
+                code = "ServiceUnavailable" if status == 503 else "InternalError"
+                await _send_invoke_response(turn_context, status, code, text)
+            await turn_context.send_activity(text)
+        except Exception:
+            _log.exception("could not tell the user about the failure")
+
+    async def _clear_conversation_state(self, turn_context: TurnContext) -> None:
+        try:
+            await self._states.conversation.clear_state(turn_context)
+            await self._states.conversation.delete(turn_context)
+        except Exception:
+            _log.exception("could not clear the conversation state after a failed turn")
+
+    # ------------------------------------------------------------------ messages
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
+        message = parse_message(activity)
+        if in_channel and not message.mentioned:
+            _log.debug("message in a %s without an @mention: ignored", activity.conversation.conversation_type)
+            return
+        debug_text(_log, "message text", message.text)
+        if message.command is None:
+            await turn_context.send_activity(replies.empty_message(in_channel))
+            return
+        command = self.commands.find(message.command)
+        if command is None:
+            _log.info("unknown command")
+            await turn_context.send_activity(replies.unknown_command(in_channel))
+            return
+        _log.info("command %s", command.name)
+        await command.run(CommandCall(turn_context=turn_context, args=message.args, in_channel=in_channel))
+
+    async def _run_help(self, call: CommandCall) -> None:
+        commands = list(self.commands)
+        if call.args:
+            entry = find_entry(call.args[0], commands, self._actions)
+            text = render_entry_help(entry) if entry else replies.unknown_help_topic(safe_word(call.args[0]))
+        else:
+            text = render_help(commands, self._actions, in_channel=call.in_channel)
+        await call.turn_context.send_activity(MessageFactory.text(text))
+
+    # ------------------------------------------------------------------ card actions
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        if turn_context.activity.name == "adaptiveCard/action" and turn_context.activity.value is not None:
+            _log.info("card action on a card this version does not handle")
+            return InvokeResponse(
+                status=200,
+                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": _CARD_EXPIRED},
+            )
+        return await super().on_invoke_activity(turn_context)
+
+    # ------------------------------------------------------------------ install / uninstall
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._uninstalled(turn_context)
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        # Overridden so that other members joining never cost a Teams roster call per member.
+        if _includes_bot(members_added, turn_context):
+            await self._installed(turn_context)
+
+    async def on_teams_members_removed_dispatch(
+        self, members_removed: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        if _includes_bot(members_removed, turn_context):
+            await self._uninstalled(turn_context)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        if _includes_bot(members_added, turn_context):
+            await self._installed(turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        if _includes_bot(members_removed, turn_context):
+            await self._uninstalled(turn_context)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        """Store the conversation reference, then greet once per installation (both install events arrive)."""
+        activity = turn_context.activity
+        await self._references.save_activity(activity)
+        conversation_type = getattr(activity.conversation, "conversation_type", None) or _PERSONAL
+        _log.info("installed in a %s conversation; reference stored", conversation_type)
+        if not await self._welcomed.get(turn_context, False):
+            await turn_context.send_activity(replies.greeting(conversation_type != _PERSONAL))
+            await self._welcomed.set(turn_context, True)
+
+    async def _uninstalled(self, turn_context: TurnContext) -> None:
+        """Forget the conversation: its reference and its conversation state."""
+        await self._references.delete(turn_context.activity.conversation.id)
+        await self._states.conversation.delete(turn_context)
+        _log.info("uninstalled; conversation reference and state deleted")
+
+
+def _includes_bot(members: Sequence[ChannelAccount] | None, turn_context: TurnContext) -> bool:
+    bot_id = getattr(turn_context.activity.recipient, "id", None)
+    return bool(bot_id) and any(getattr(member, "id", None) == bot_id for member in members or ())
+
+
+async def _send_invoke_response(turn_context: TurnContext, status: int, code: str, message: str) -> None:
+    """Answer an invoke with an Adaptive Card error body (``application/vnd.microsoft.error``)."""
+    body = {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
+    await turn_context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
+    )

@@ -1,0 +1,287 @@
+"""Bot turns through botbuilder's TestAdapter/TestFlow: routing, install/uninstall, tenants, errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+from collections.abc import Callable
+
+import pytest
+from botbuilder.core.adapters import TestFlow
+from botbuilder.schema import Activity
+
+from bot import replies
+from tests.support.connector import TEST_BOT_ID
+from tests.unit.bot.conftest import BotHarness
+
+FOREIGN_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+REF = re.compile(r"\(ref ([0-9a-f]{12})\)")
+
+
+def texts(sent: list[Activity]) -> list[str]:
+    return [a.text for a in sent if a.type == "message"]
+
+
+def state_key(activity: Activity) -> str:
+    return f"{activity.channel_id}/conversations/{activity.conversation.id}"
+
+
+def user_state_key(activity: Activity) -> str:
+    return f"{activity.channel_id}/users/{activity.from_property.id}"
+
+
+# --------------------------------------------------------------------------- messages
+async def test_help_in_personal_chat_lists_what_the_bot_can_do(harness: BotHarness) -> None:
+    def is_help(reply: Activity, description: str | None = None) -> None:
+        assert reply.type == "message"
+        assert reply.text.startswith("Here is what I can do:")
+        assert "`help [command]`" in reply.text
+        assert "@mention me" not in reply.text  # personal chat: no channel hint
+
+    flow = await TestFlow(None, harness.adapter).send(harness.activity(text="help"))
+    await flow.assert_reply(is_help)
+
+
+async def test_help_for_one_command_shows_its_usage_and_examples(harness: BotHarness) -> None:
+    [reply] = texts(await harness.send(harness.activity(text="help help")))
+    assert reply.startswith("**help**")
+    assert "Usage: `help [command]`" in reply
+    assert "- `help help`" in reply
+
+
+async def test_help_for_an_unknown_topic_does_not_echo_markup(harness: BotHarness) -> None:
+    [reply] = texts(await harness.send(harness.activity(text="help `rm -rf`<b>")))
+    assert reply == replies.unknown_help_topic("rm")
+
+
+@pytest.mark.parametrize("text", ["Help", "HELP?", "  help  ", "help!"])
+async def test_the_command_word_is_normalized(harness: BotHarness, text: str) -> None:
+    [reply] = texts(await harness.send(harness.activity(text=text)))
+    assert reply.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize("text", ["helpme", "please help", "what can you do", "unhelpful"])
+async def test_unknown_text_points_to_help_routing_on_tokens_not_substrings(harness: BotHarness, text: str) -> None:
+    flow = await TestFlow(None, harness.adapter).send(harness.activity(text=text))
+    await flow.assert_reply(replies.unknown_command(in_channel=False))
+
+
+async def test_an_empty_message_gets_a_short_hint(harness: BotHarness) -> None:
+    assert texts(await harness.send(harness.activity(text=""))) == [replies.empty_message(in_channel=False)]
+
+
+@pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
+async def test_in_a_channel_the_mention_is_removed_before_routing(
+    harness: BotHarness, conversation_type: str
+) -> None:
+    activity = harness.activity(text="help", mention_bot=True, conversation_type=conversation_type)
+    assert activity.text == "<at>Switchboard</at> help"
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("Here is what I can do:")
+    assert "@mention me first" in reply  # help tells channel users how to address the bot
+
+
+async def test_in_a_channel_unknown_text_after_the_mention_points_to_help(harness: BotHarness) -> None:
+    activity = harness.activity(text="scale everything", mention_bot=True, conversation_type="channel")
+    assert texts(await harness.send(activity)) == [replies.unknown_command(in_channel=True)]
+
+
+async def test_in_a_channel_a_mention_alone_gets_the_hint(harness: BotHarness) -> None:
+    activity = harness.activity(text="", mention_bot=True, conversation_type="channel")
+    assert texts(await harness.send(activity)) == [replies.empty_message(in_channel=True)]
+
+
+@pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
+async def test_in_a_channel_without_a_mention_the_bot_stays_silent(
+    harness: BotHarness, conversation_type: str
+) -> None:
+    activity = harness.activity(text="help", conversation_type=conversation_type)
+    flow = await TestFlow(None, harness.adapter).send(activity)
+    await flow.assert_no_reply(timeout=200)
+
+
+async def test_a_mention_of_someone_else_is_not_a_mention_of_the_bot(harness: BotHarness) -> None:
+    activity = harness.activity(text="<at>Megan</at> help", conversation_type="channel")
+    activity.entities = [
+        Activity().deserialize({"entities": [{"type": "mention", "mentioned": {"id": "29:megan"},
+                                              "text": "<at>Megan</at>"}]}).entities[0]
+    ]
+    assert await harness.send(activity) == []
+
+
+async def test_a_help_turn_writes_no_state(harness: BotHarness) -> None:
+    activity = harness.activity(text="help")
+    await harness.send(activity)
+    assert await harness.stored_state(state_key(activity)) is None
+    assert await harness.stored_state(user_state_key(activity)) is None
+
+
+# --------------------------------------------------------------------------- install / uninstall
+@pytest.mark.parametrize("conversation_type", ["personal", "groupChat", "channel"])
+async def test_install_greets_once_and_stores_the_reference(harness: BotHarness, conversation_type: str) -> None:
+    install = harness.activity("installationUpdate", action="add", conversation_type=conversation_type)
+    sent = await harness.send(install)
+    assert texts(sent) == [replies.greeting(in_channel=conversation_type != "personal")]
+
+    stored = await harness.switchboard.references.get(install.conversation.id)
+    assert stored is not None
+    assert stored.conversation_type == conversation_type
+    assert stored.reference.conversation.id == install.conversation.id
+    assert stored.reference.bot.id == TEST_BOT_ID
+    assert stored.reference.service_url == install.service_url
+    if conversation_type == "channel":
+        assert stored.team_id == "19:team-general@thread.tacv2"
+
+    # Teams also sends conversationUpdate with the bot among membersAdded: no second greeting.
+    added = harness.activity(
+        "conversationUpdate", conversation_type=conversation_type, membersAdded=[{"id": TEST_BOT_ID}]
+    )
+    assert texts(await harness.send(added)) == []
+    assert await harness.switchboard.references.get(install.conversation.id) is not None
+
+
+async def test_bot_added_by_conversation_update_alone_greets_and_stores(harness: BotHarness) -> None:
+    added = harness.activity("conversationUpdate", conversation_type="channel", membersAdded=[{"id": TEST_BOT_ID}])
+    assert texts(await harness.send(added)) == [replies.greeting(in_channel=True)]
+    assert await harness.switchboard.references.get(added.conversation.id) is not None
+
+
+async def test_other_members_joining_neither_greet_nor_store(harness: BotHarness) -> None:
+    joined = harness.activity("conversationUpdate", conversation_type="channel", membersAdded=[{"id": "29:megan"}])
+    assert await harness.send(joined) == []
+    assert await harness.switchboard.references.get(joined.conversation.id) is None
+
+
+@pytest.mark.parametrize("how", ["installationUpdate", "conversationUpdate"])
+async def test_uninstall_deletes_the_reference_and_the_conversation_state(harness: BotHarness, how: str) -> None:
+    install = harness.activity("installationUpdate", action="add", conversation_type="groupChat")
+    await harness.send(install)
+    assert await harness.stored_state(state_key(install)) is not None  # the "welcomed" flag
+
+    if how == "installationUpdate":
+        removal = harness.activity("installationUpdate", action="remove", conversation_type="groupChat")
+    else:
+        removal = harness.activity(
+            "conversationUpdate", conversation_type="groupChat", membersRemoved=[{"id": TEST_BOT_ID}]
+        )
+    assert await harness.send(removal) == []
+    assert await harness.switchboard.references.get(install.conversation.id) is None
+    assert await harness.stored_state(state_key(install)) is None
+
+    # Installed again later: greeted again.
+    assert texts(await harness.send(install)) == [replies.greeting(in_channel=True)]
+
+
+# --------------------------------------------------------------------------- tenants
+async def test_a_foreign_tenant_is_refused_logged_and_nothing_is_stored(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    message = harness.activity(text="help with the secret plan", tenant_id=FOREIGN_TENANT)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+    install = harness.activity("installationUpdate", action="add", tenant_id=FOREIGN_TENANT)
+    assert await harness.send(install) == []
+
+    assert await harness.switchboard.references.get(install.conversation.id) is None
+    assert await harness.stored_state(state_key(install)) is None
+    assert await harness.stored_state(user_state_key(message)) is None
+    refusals = [r for r in caplog.records if r.levelno == logging.WARNING and "refused" in r.getMessage()]
+    assert len(refusals) == 2
+    assert all(FOREIGN_TENANT in r.getMessage() for r in refusals)
+    assert "secret plan" not in caplog.text
+
+
+async def test_an_invoke_from_a_foreign_tenant_gets_403(harness: BotHarness) -> None:
+    invoke = harness.activity(
+        "invoke", name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": "x"}},
+        tenant_id=FOREIGN_TENANT,
+    )
+    [response] = await harness.send(invoke)
+    assert response.type == "invokeResponse"
+    assert response.value.status == 403
+
+
+async def test_channel_data_and_conversation_disagreeing_on_the_tenant_is_refused(harness: BotHarness) -> None:
+    message = harness.activity(text="help")
+    message.conversation.tenant_id = FOREIGN_TENANT
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+async def test_a_missing_tenant_is_refused(harness: BotHarness) -> None:
+    message = harness.activity(text="help", tenant_id=None)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+# --------------------------------------------------------------------------- card actions
+async def test_a_card_action_invoke_is_answered_with_a_body(harness: BotHarness) -> None:
+    invoke = harness.activity(
+        "invoke", name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": "old", "data": {}}}
+    )
+    [response] = await harness.send(invoke)
+    assert response.type == "invokeResponse"
+    assert response.value.status == 200
+    assert response.value.body["type"] == "application/vnd.microsoft.activity.message"
+
+
+# --------------------------------------------------------------------------- failures
+async def test_a_failed_turn_tells_a_correlation_id_logs_it_and_clears_conversation_state(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    install = harness.activity("installationUpdate", action="add", conversation_type="groupChat")
+    await harness.send(install)
+    assert await harness.stored_state(state_key(install)) is not None
+
+    harness.adapter.failures = 1  # the Bot Connector fails the next reply (help's), then recovers
+    sent = await harness.send(harness.activity(text="help", mention_bot=True, conversation_type="groupChat"))
+
+    [message] = texts(sent)
+    match = REF.search(message)
+    assert match, message
+    assert message == replies.error_message(match.group(1))
+    assert "ConnectionError" not in message
+    assert "Connector" not in message
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR and match.group(1) in r.getMessage()]
+    assert failures
+    assert failures[0].exc_info is not None
+    assert await harness.stored_state(state_key(install)) is None  # conversation state cleared
+
+    # Nobody is stuck: the next turn works.
+    sent = await harness.send(harness.activity(text="help", mention_bot=True, conversation_type="groupChat"))
+    assert texts(sent)[0].startswith("Here is what I can do:")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_unreachable_storage_is_reported_with_a_correlation_id(
+    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _closed_port()
+    unreachable = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTCtr/KBHBeksoGMGw==;"
+        f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    )
+    harness = make_harness(connection_string=unreachable)
+    [message] = texts(await harness.send(harness.activity(text="help")))
+    match = REF.search(message)
+    assert match
+    assert message == replies.storage_unavailable(match.group(1))
+    assert any(r.levelno == logging.ERROR and match.group(1) in r.getMessage() for r in caplog.records)
+
+
+async def test_unreachable_storage_on_install_greets_nobody_and_says_so(
+    make_harness: Callable[..., BotHarness],
+) -> None:
+    port = _closed_port()
+    unreachable = f"AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
+    harness = make_harness(connection_string=unreachable)
+    sent = await harness.send(harness.activity("installationUpdate", action="add"))
+    assert [t for t in texts(sent) if t.startswith("Hi, I'm")] == []
+    assert len(texts(sent)) == 1
+    assert "can't reach my storage" in texts(sent)[0]
