@@ -21,7 +21,7 @@ from sandbox.state import SandboxState
 
 __all__ = ["FAULT_KEY", "MAX_RETRY_AFTER", "ArmContext", "Handler", "Router", "retry_after_seconds"]
 
-FAULT_KEY = "sandbox.fault"
+FAULT_KEY = web.RequestKey("sandbox_fault", Fault)
 """Key of the fault (if any) that matched the current request, in the aiohttp request."""
 
 MAX_RETRY_AFTER = 10
