@@ -21,7 +21,7 @@ from actions.runner import poll_until_done, run_to_completion
 from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState
 from tests.support.arm_sandbox import SandboxHandle
 
-ReadState = Callable[[ActionContext], Awaitable[Any]]
+ReadState = Callable[[ActionContext, SandboxHandle], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class ActionCase:
 
     command: str  # the happy path, as a user types it
     changes: tuple[Change, ...]  # the preview's figures for it
-    read_state: ReadState  # reads the state the action changes, through the SDK
+    read_state: ReadState  # reads the state the action changes (through the SDK, or the sandbox's records)
     before: Any
     after: Any
     target: str  # how messages name the target, e.g. "aks-prod / node pool np1"
@@ -67,12 +67,14 @@ class ActionContract:
         assert not preview.no_op
         assert preview.target == (self.case.preview_target or self.case.target)
 
-    async def test_happy_path_changes_the_resource(self, ctx: ActionContext, registry: Registry) -> None:
+    async def test_happy_path_changes_the_resource(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
         action, args = await self.resolved(ctx, registry)
-        assert await self.case.read_state(ctx) == self.case.before
+        assert await self.case.read_state(ctx, sandbox) == self.case.before
         progress = await run_to_completion(ctx, action, args)
         assert progress.state is ProgressState.SUCCEEDED, progress.message
-        assert await self.case.read_state(ctx) == self.case.after
+        assert await self.case.read_state(ctx, sandbox) == self.case.after
 
     async def test_resumes_from_its_token_in_a_fresh_context(
         self, sandbox: SandboxHandle, make_context: Callable[[], ActionContext], registry: Registry
@@ -91,7 +93,7 @@ class ActionContract:
         assert time.monotonic() - began < 0.3
         done = await poll_until_done(second, action, args, checked, timeout=5)
         assert done.state is ProgressState.SUCCEEDED, done.message
-        assert await self.case.read_state(second) == self.case.after
+        assert await self.case.read_state(second, sandbox) == self.case.after
 
     async def test_invalid_and_out_of_range_parameters(self, ctx: ActionContext, registry: Registry) -> None:
         action = parse_command(registry, self.case.command).action
@@ -133,7 +135,7 @@ class ActionContract:
         statuses = mutating_statuses(sandbox, self.case.fault_method, self.case.fault_path)
         assert statuses[0] == 429
         assert 200 <= statuses[1] < 300
-        assert await self.case.read_state(ctx) == self.case.after
+        assert await self.case.read_state(ctx, sandbox) == self.case.after
 
     async def test_conflict_is_a_clear_message(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
@@ -145,7 +147,7 @@ class ActionContract:
         assert caught.value.message == (
             f"Another operation is running on {self.case.target}; try again when it finishes."
         )
-        assert await self.case.read_state(ctx) == self.case.before
+        assert await self.case.read_state(ctx, sandbox) == self.case.before
 
     async def test_server_errors_after_retries_fail_with_a_reference(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
@@ -161,7 +163,7 @@ class ActionContract:
         assert progress.details["reference"] in progress.message
         attempts = mutating_statuses(sandbox, self.case.fault_method, self.case.fault_path)
         assert attempts == [500] * (ctx.options.retry_total + 1)
-        assert await self.case.read_state(ctx) == self.case.before
+        assert await self.case.read_state(ctx, sandbox) == self.case.before
 
     async def test_status_check_failures_fail_with_a_reference(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry

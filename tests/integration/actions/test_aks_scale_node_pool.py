@@ -20,12 +20,9 @@ AKS_SANDBOX = f"/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg-dev/{AKS}
 AKS_CORE = f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-platform-core/{AKS}/aks-core"
 
 
-async def prod_pool(ctx: ActionContext, pool: str = "np1") -> Any:
-    return await ctx.container_service(PROD_SUBSCRIPTION_ID).agent_pools.get("rg-prod", "aks-prod", pool)
-
-
-async def np1_nodes(ctx: ActionContext) -> int:
-    return int((await prod_pool(ctx)).count)
+async def np1_nodes(ctx: ActionContext, sandbox: SandboxHandle) -> int:
+    pool: Any = await ctx.container_service(PROD_SUBSCRIPTION_ID).agent_pools.get("rg-prod", "aks-prod", "np1")
+    return int(pool.count)
 
 
 class TestAksScaleNodePool(ActionContract):

@@ -11,14 +11,14 @@ from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import Change, ParameterError
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID
+from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
 
 AKS = "providers/Microsoft.ContainerService/managedClusters"
 AKS_PROD = f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod/{AKS}/aks-prod"
 AKS_CORE = f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-platform-core/{AKS}/aks-core"
 
 
-async def np2_range(ctx: ActionContext) -> tuple[int, int]:
+async def np2_range(ctx: ActionContext, sandbox: SandboxHandle) -> tuple[int, int]:
     pool: Any = await ctx.container_service(PROD_SUBSCRIPTION_ID).agent_pools.get("rg-prod", "aks-prod", "np2")
     return int(pool.min_count), int(pool.max_count)
 

@@ -9,14 +9,14 @@ from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import Change, ProgressState
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 AKS = "providers/Microsoft.ContainerService/managedClusters"
 AKS_SANDBOX = f"/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg-dev/{AKS}/aks-sandbox"
 AKS_CORE = f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-platform-core/{AKS}/aks-core"
 
 
-async def sandbox_power(ctx: ActionContext) -> str:
+async def sandbox_power(ctx: ActionContext, sandbox: SandboxHandle) -> str:
     return cluster_power(await ctx.container_service(DEV_SUBSCRIPTION_ID).managed_clusters.get("rg-dev", "aks-sandbox"))
 
 
