@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.containerservice.aio import ContainerServiceClient
-from azure.mgmt.containerservice.models import AgentPool, ManagedClusterAgentPoolProfileProperties
+from azure.mgmt.containerservice.models import AgentPool, AgentPoolManagedClusterAgentPoolProfileProperties
 
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
@@ -300,7 +300,7 @@ async def test_enabling_autoscale_on_a_manual_pool(aks_prod: ContainerServiceCli
 async def test_creates_a_new_pool(sandbox: SandboxHandle, aks_dev: ContainerServiceClient) -> None:
     sandbox.set_operation_delay(0.3)
     new_pool = AgentPool(
-        properties=ManagedClusterAgentPoolProfileProperties(count=2, vm_size="Standard_D2s_v5", mode="User")
+        properties=AgentPoolManagedClusterAgentPoolProfileProperties(count=2, vm_size="Standard_D2s_v5", mode="User")
     )
 
     poller = await aks_dev.agent_pools.begin_create_or_update("rg-dev", "aks-dev", "np3", new_pool)
