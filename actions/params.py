@@ -42,6 +42,7 @@ __all__ = [
 
 _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 _MAX_COMMAND_WORDS = 5  # the longest name or alias, in words, considered when matching a command
+_LISTED_CHOICES = 10  # name every choice in an error when there are at most this many
 _SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
 
 
@@ -270,14 +271,16 @@ async def _resolve_resource_id(ctx: ActionContext, action: Action, param: Parame
 def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterError:
     titles = [c.title for c in listed.choices]
     close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
-    parts = [f"No {param.name} called {text!r} is in the scope Switchboard may operate on."]
+    if param.kind is ParamKind.RESOURCE:
+        parts = [f"No {param.name} called {text!r} is in the scope Switchboard may operate on."]
+    else:
+        parts = [f"No {param.name} called {text!r} is available here."]
     if close:
         parts.append(f"Did you mean {', '.join(close)}?")
-    elif titles:
-        shown = ", ".join(titles[:10]) + (", …" if len(titles) > 10 else "")
-        parts.append(f"Choose one of: {shown}.")
-    else:
-        parts.append(f"There is no {param.name} to choose from in the configured scope.")
+    if titles and len(titles) <= _LISTED_CHOICES:
+        parts.append(f"Choose one of: {', '.join(titles)}.")
+    elif not titles:
+        parts.append(f"There is no {param.name} to choose from.")
     if not listed.complete:
         parts.append(f"({listed.note}.)" if listed.note else "(The list may be incomplete.)")
     return ParameterError(param.name, " ".join(parts), suggestions=tuple(close))
