@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.adapter import SwitchboardAdapter, build_adapter
+from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.commands import HelpEntry
 from bot.http_edge import MessagesEndpoint
 from bot.settings import Settings
@@ -57,6 +57,7 @@ def build_switchboard(
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     table_options: TableClientOptions | None = None,
     actions: Sequence[HelpEntry] = (),
+    auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -64,6 +65,7 @@ def build_switchboard(
         from the app settings (Entra). Tests pass their key server's factory.
     :param table_options: retry and timeout settings of the table clients (tests fail fast).
     :param actions: action declarations that ``help`` lists.
+    :param auth_timeout: seconds a request's token check may take (it may download signing keys).
     """
     configure_telemetry(settings)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -75,7 +77,7 @@ def build_switchboard(
         allowed_tenants=settings.allowed_tenants,
         actions=actions,
     )
-    adapter = build_adapter(settings, credentials_factory=credentials_factory)
+    adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",

@@ -71,6 +71,7 @@ class KeyServer:
         self.key = new_rsa_key()
         self.key_id = uuid.uuid4().hex
         self.fetches: list[str] = []  # paths requested, in order
+        self.response_delay = 0.0  # seconds each answer waits (a slow key endpoint)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -186,6 +187,8 @@ class KeyServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.fetches.append(self.path)
+                if server.response_delay:
+                    time.sleep(server.response_delay)
                 if self.path.endswith("/openidconfiguration") or self.path.endswith("/openid-configuration"):
                     payload: dict[str, Any] = {
                         "issuer": server.issuer,

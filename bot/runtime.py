@@ -1,0 +1,115 @@
+"""The Switchboard of one host process, composed lazily on the first request.
+
+Hosts (``function_app.py``, the dev host) hold one :class:`SwitchboardRuntime` and hand it
+:class:`~bot.edge_types.EdgeRequest` s. Composition happens once, on first use, from the
+environment (``Settings.from_env``): a settings error is logged once with its full message
+and every request is answered 503 with a short JSON body, instead of a crash loop nobody can
+read. Importing this module is cheap: botbuilder and the Azure SDKs load on first request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot.edge_types import EdgeRequest, EdgeResponse
+from bot.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from bot.composition import Switchboard
+
+__all__ = ["NotConfiguredError", "SwitchboardRuntime"]
+
+_log = logging.getLogger("switchboard.runtime")
+
+
+class NotConfiguredError(RuntimeError):
+    """The settings are invalid; the process cannot serve until they are fixed and it restarts."""
+
+
+class SwitchboardRuntime:
+    """Lazily composes and then serves one :class:`~bot.composition.Switchboard`.
+
+    :param env: the settings source; default ``os.environ`` (read at first request).
+    :param build_options: passed to :func:`bot.composition.build_switchboard` (tests use
+        ``credentials_factory`` and ``table_options``).
+    """
+
+    def __init__(self, env: Mapping[str, str] | None = None, **build_options: Any) -> None:
+        self._env = env
+        self._build_options = build_options
+        self._switchboard: Switchboard | None = None
+        self._settings_error: SettingsError | None = None
+        self._lock: asyncio.Lock | None = None
+
+    async def switchboard(self) -> Switchboard:
+        """The composed Switchboard; raises :class:`NotConfiguredError` when the settings are invalid."""
+        if self._switchboard is not None:
+            return self._switchboard
+        if self._settings_error is not None:
+            raise NotConfiguredError(str(self._settings_error))
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._switchboard is None and self._settings_error is None:
+                self._switchboard = self._compose()
+        if self._switchboard is None:
+            raise NotConfiguredError(str(self._settings_error))
+        return self._switchboard
+
+    def _compose(self) -> Switchboard | None:
+        env = os.environ if self._env is None else self._env
+        try:
+            settings = Settings.from_env(env)
+        except SettingsError as error:
+            self._settings_error = error
+            _log.error("%s", error)
+            return None
+        from bot.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
+
+        return build_switchboard(settings, **self._build_options)
+
+    async def messages(self, request: EdgeRequest) -> EdgeResponse:
+        """``/api/messages``: the HTTP edge of the composed bot, or 503 when not configured."""
+        try:
+            switchboard = await self.switchboard()
+        except NotConfiguredError:
+            return _not_configured()
+        except Exception:
+            return _start_failed()
+        return await switchboard.messages.handle(request)
+
+    async def health(self, request: EdgeRequest) -> EdgeResponse:
+        """``/api/health``: 200 ``{"status": "ok"}`` once composed, 503 when the settings are invalid."""
+        if request.method not in ("GET", "HEAD"):
+            return EdgeResponse.error(405, "MethodNotAllowed", "Use GET.")
+        try:
+            switchboard = await self.switchboard()
+        except NotConfiguredError:
+            return EdgeResponse.json(503, {"status": "misconfigured"})
+        except Exception:
+            return _start_failed()
+        authentication = "on" if switchboard.settings.authentication_enabled else "off"
+        return EdgeResponse.json(200, {"status": "ok", "authentication": authentication})
+
+    async def close(self) -> None:
+        """Close the composed Switchboard, if any; a later request composes a new one."""
+        switchboard, self._switchboard = self._switchboard, None
+        if switchboard is not None:
+            await switchboard.close()
+
+
+def _start_failed() -> EdgeResponse:
+    reference = uuid.uuid4().hex[:12]
+    _log.exception("Switchboard could not be composed (ref %s)", reference)
+    return EdgeResponse.error(500, "StartFailed", "Switchboard could not start.", correlationId=reference)
+
+
+def _not_configured() -> EdgeResponse:
+    return EdgeResponse.error(
+        503, "NotConfigured", "Switchboard is not configured correctly; the host's log names the settings to fix."
+    )

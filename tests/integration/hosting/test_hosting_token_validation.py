@@ -1,0 +1,157 @@
+"""Real Bot Framework token validation against a loopback key server.
+
+With an app id configured and the SDK's OpenID metadata URL and token issuer pointed at
+``KeyServer``, the SDK's own validation runs: a correctly signed token reaches the bot; every
+bad token is answered 401 and never reaches it (the connector stand-in receives nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jwt
+import pytest
+from conftest import HostedApp
+
+from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.keyserver import KeyServer, new_rsa_key
+
+APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+
+
+def help_message(connector: ConnectorStandIn) -> dict[str, Any]:
+    return teams_activity(text="help", service_url=connector.service_url)
+
+
+@pytest.fixture
+def keys() -> Iterator[KeyServer]:
+    with KeyServer() as server:
+        yield server
+
+
+@pytest.fixture
+def secured(
+    make_app: Callable[..., HostedApp], local_env: dict[str, str], keys: KeyServer
+) -> HostedApp:
+    """An app with an app id; tokens checked against the key server; outgoing tokens minted by it."""
+    env = {**local_env, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "not-used", **keys.settings_env()}
+    return make_app(env, credentials_factory=keys.credentials_factory(APP_ID))
+
+
+async def test_a_correctly_signed_token_reaches_the_bot(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn
+) -> None:
+    activity = teams_activity(text="help", service_url=connector.service_url)
+    authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url)
+    response = await secured.post_activity(activity, authorization)
+    assert response.status_code == 200
+    [reply] = await connector.wait_for_async(1)
+    assert reply.text.startswith("Here is what I can do:")
+    # The outgoing call carries the bot's own access token (for the Bot Framework audience).
+    assert reply.authorization is not None
+    scheme, token = reply.authorization.split(" ", 1)
+    assert scheme == "Bearer"
+    claims = jwt.decode(token, keys.key.public_key(), algorithms=["RS256"], audience="https://api.botframework.com")
+    assert claims["appid"] == APP_ID
+    assert any(path.endswith("/keys") for path in keys.fetches)
+
+
+BAD_TOKENS: dict[str, Callable[[KeyServer, str], str | None]] = {
+    "forged signature (another key, same kid)": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, key=new_rsa_key()
+    ),
+    "unknown key id": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, key=new_rsa_key(), kid="rotated-away"
+    ),
+    "no key id": lambda k, url: k.authorization(audience=APP_ID, service_url=url, kid=None),
+    "expired": lambda k, url: k.authorization(audience=APP_ID, service_url=url, expires_in=-3600),
+    "wrong audience": lambda k, url: k.authorization(
+        audience="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", service_url=url
+    ),
+    "wrong issuer": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, issuer="https://sts.windows.net/evil/"
+    ),
+    "service url claim of another service": lambda k, url: k.authorization(
+        audience=APP_ID, service_url="https://evil.example/"
+    ),
+    "no service url claim": lambda k, url: k.authorization(audience=APP_ID, service_url=None),
+    "HS256 keyed with the public key": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, algorithm="HS256"
+    ),
+    "alg none": lambda k, url: k.authorization(audience=APP_ID, service_url=url, algorithm="none"),
+    "garbage": lambda k, url: "Bearer this.is-not.a-jwt",
+    "not a bearer token": lambda k, url: "Basic " + k.issue_token(audience=APP_ID, service_url=url),
+    "token without scheme": lambda k, url: k.issue_token(audience=APP_ID, service_url=url),
+    "empty header": lambda k, url: "",
+    "missing header": lambda k, url: None,
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TOKENS))
+async def test_a_bad_token_is_401_and_never_reaches_the_bot(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn, case: str
+) -> None:
+    activity = teams_activity(text="help", service_url=connector.service_url)
+    response = await secured.post_activity(activity, BAD_TOKENS[case](keys, connector.service_url))
+    assert response.status_code == 401, case
+    assert b"Traceback" not in response.get_body()
+
+    # A good request afterwards is answered, and it is the only thing the connector ever saw.
+    good = keys.authorization(audience=APP_ID, service_url=connector.service_url)
+    assert (await secured.post_activity(help_message(connector), good)).status_code == 200
+    await connector.wait_for_async(1)
+    assert len(connector.calls) == 1
+    assert connector.calls[0].activity_id != activity["id"]
+
+
+async def test_an_expired_token_within_the_sdk_clock_skew_is_still_accepted(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn
+) -> None:
+    # The SDK allows five minutes of clock skew; one minute past expiry is accepted.
+    authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url, expires_in=-60)
+    response = await secured.post_activity(help_message(connector), authorization)
+    assert response.status_code == 200
+
+
+async def test_key_download_does_not_block_the_event_loop(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn
+) -> None:
+    keys.response_delay = 0.3  # metadata and keys each take 0.3 s: 0.6 s of blocking I/O in the SDK
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    started = time.monotonic()
+    authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url)
+    response = await secured.post_activity(help_message(connector), authorization)
+    elapsed = time.monotonic() - started
+    stop.set()
+    await ticking
+    assert response.status_code == 200
+    assert elapsed >= 0.6
+    # The loop kept running while keys were fetched: ~60 ticks of 10 ms; a blocked loop manages ~0.
+    assert ticks >= 30, ticks
+
+
+async def test_a_key_server_that_does_not_answer_in_time_is_401_not_a_hang(
+    make_app: Callable[..., HostedApp], local_env: dict[str, str], keys: KeyServer, connector: ConnectorStandIn
+) -> None:
+    env: dict[str, Any] = {**local_env, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "x", **keys.settings_env()}
+    hosted = make_app(env, credentials_factory=keys.credentials_factory(APP_ID), auth_timeout=0.5)
+    keys.response_delay = 2.0
+    authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url)
+    started = time.monotonic()
+    response = await hosted.post_activity(help_message(connector), authorization)
+    assert response.status_code == 401
+    assert time.monotonic() - started < 1.5
+    assert connector.calls == []
+
