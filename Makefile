@@ -1,39 +1,56 @@
 # Switchboard — the two commands: `make run` (local bot + Agents Playground) and `make test` (every test).
-# Both install what they need: a Python virtual environment, npm packages, and Chromium for browser tests.
+# Both install what they need on a machine with Python 3.11, Node.js/npm and apt: a virtual environment,
+# the npm packages of package-lock.json, and (for the browser tests) Debian's Chromium.
+# Extra arguments: make run ARGS='--no-playground'   make test ARGS='-k storage -x'
 
-PYTHON ?= python3.11
+# Python 3.11: python3.11 if on PATH, else python3 when that is 3.11. Override: make PYTHON=/path/to/python3.11
+IS_311 := -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
+PYTHON ?= $(shell for p in python3.11 python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p $(IS_311) 2>/dev/null && { command -v $$p; break; }; \
+          done)
 VENV := .venv
 PY := $(VENV)/bin/python
+ARGS ?=
 
 .PHONY: run test install chromium bench docs lint clean
 
 run: install
-	$(PY) -m tools.run_local
+	$(PY) -m tools.run_local $(ARGS)
 
 test: install chromium
-	$(PY) -m tools.run_tests
+	$(PY) -m tools.run_tests $(ARGS)
 
 install: $(VENV)/.installed node_modules/.installed
 
+# The stamp is rewritten only after a complete install, so an interrupted one is retried.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.11 not found (tried python3.11 and python3): install it, or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@if [ -e $(PY) ] && ! $(PY) $(IS_311) 2>/dev/null; then echo "$(VENV) is not a working Python 3.11 environment: recreating it"; rm -rf $(VENV); fi
+	@if [ ! -x $(PY) ]; then \
+	  echo "$(PYTHON) -m venv $(VENV)"; \
+	  $(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	    rm -rf $(VENV); \
+	    echo "$(PYTHON) cannot create a virtual environment (Debian/Ubuntu ship venv separately): installing it"; \
+	    tools/apt_install.sh python3.11-venv || tools/apt_install.sh python3-venv; \
+	    $(PYTHON) -m venv $(VENV); }; \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or newer with npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Debian's Chromium for the end-to-end tests (never `playwright install`: it downloads a browser).
+# Non-interactive; as root directly, otherwise through `sudo -n`.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || tools/apt_install.sh chromium fonts-liberation
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is still not on PATH after installing it" >&2; exit 1; }
 
 bench: install
-	$(PY) -m tests.bench.bench_turns
+	$(PY) -m tests.bench.bench_turns $(ARGS)
 
 docs: install
 	$(PY) -m tools.gen_docs
