@@ -186,9 +186,21 @@ class MessageStream:
         def ready() -> bool:
             return len(self.in_conversation(conversation_id, action)) > after
 
+        await self._wait(ready, within)
+        return self.in_conversation(conversation_id, action)[after]
+
+    async def wait_for(self, predicate: Callable[[BotMessage], bool], *, within: float = 15.0) -> BotMessage:
+        """Wait up to ``within`` seconds for a bot message matching ``predicate`` (already received counts)."""
+
+        def ready() -> bool:
+            return any(predicate(message) for message in self._received)
+
+        await self._wait(ready, within)
+        return next(message for message in self._received if predicate(message))
+
+    async def _wait(self, ready: Callable[[], bool], within: float) -> None:
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(ready)
-        return self.in_conversation(conversation_id, action)[after]
 
     async def assert_silent(self, conversation_id: str, *, within: float = 3.0) -> None:
         """Wait ``within`` seconds and raise AssertionError if the bot sent anything to the conversation."""

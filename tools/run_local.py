@@ -22,6 +22,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
@@ -36,13 +37,10 @@ from tools.processes import (
     port_in_use,
     wait_for_http,
 )
-from tools.stack import ROOT, ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
+from tools.stack import DEVHOST_PORT, ROOT, ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
 
 __all__ = ["main"]
 
-RUN_DIR = ROOT / ".run"
-LOG_DIR = RUN_DIR / "logs"
-LOCAL_SETTINGS = ROOT / "local.settings.json"
 CHECK_TIMEOUT = 30.0
 
 
@@ -54,28 +52,40 @@ class StartError(RuntimeError):
 class Running:
     """What :func:`start_stack` started, for the banner and the check."""
 
-    storage: str
+    azurite_ports: dict[str, int]
     sandbox_url: str | None
     devhost: DevHost
     playground_url: str | None
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="make run", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.run_local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-playground", action="store_true", help="do not start the Agents Playground")
     parser.add_argument(
         "--check",
         action="store_true",
         help="start everything, send `help` through the Playground's HTTP API, print the reply and stop",
     )
-    parser.add_argument("--port", type=int, default=3978, help="dev host port on 127.0.0.1 (default 3978)")
+    parser.add_argument("--port", type=int, default=DEVHOST_PORT, help="dev host port on 127.0.0.1 (default 3978)")
     parser.add_argument(
         "--playground-port",
         type=int,
         default=playground.DEFAULT_PORT,
         help=f"Playground port (default {playground.DEFAULT_PORT}; it moves to a free port when taken)",
     )
-    parser.add_argument("--quiet", action="store_true", help="do not echo the components' output (see .run/logs/)")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=ROOT / "local.settings.json",
+        help="a local.settings.json whose Values apply under the environment (default: the repository's, if any)",
+    )
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=ROOT / ".run",
+        help="where component logs (logs/) and the Playground's devTools/ go (default .run/, ignored by git)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not echo the components' output (see the logs)")
     args = parser.parse_args(argv)
     if args.check and args.no_playground:
         parser.error("--check sends its message through the Playground: drop --no-playground")
@@ -94,9 +104,11 @@ def say(message: str) -> None:
 def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespace) -> Running:
     """Start every component the plan asks for, in order, each ready before the next starts."""
     echo = None if (args.quiet or args.check) else echo_line
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    logs: Path = args.run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
 
     storage = plan.storage.connection_string
+    azurite_ports: dict[str, int] = {}
     if plan.storage.start_azurite:
         say("starting Azurite (in memory, loopback) ...")
         ports = plan.storage.azurite_ports
@@ -105,20 +117,20 @@ def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespac
             queue_port=ports.get("Queue", 0),
             table_port=ports.get("Table", 0),
             supervisor=supervisor,
-            log_path=LOG_DIR / "azurite.log",
+            log_path=logs / "azurite.log",
             echo=echo,
         )
         storage = storage or instance.connection_string
+        azurite_ports = instance.ports
     elif plan.storage.note:
         say(plan.storage.note)
 
     sandbox_url = plan.sandbox.url
     if plan.sandbox.start:
         say("starting the ARM sandbox ...")
-        sandbox = ArmSandbox.from_process(
-            supervisor.start(sandbox_spec(port=plan.sandbox.port, log_path=LOG_DIR / "sandbox.log", echo=echo))
-        )
-        sandbox_url = sandbox_url or sandbox.url
+        spec = sandbox_spec(port=plan.sandbox.port, log_path=logs / "sandbox.log", echo=echo)
+        started = ArmSandbox.from_process(supervisor.start(spec))
+        sandbox_url = sandbox_url or started.url
     elif plan.sandbox.note:
         say(plan.sandbox.note)
 
@@ -129,11 +141,9 @@ def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespac
         )
     say(f"starting the dev host on 127.0.0.1:{args.port} ...")
     env = bot_environment(storage_connection_string=storage, sandbox_url=sandbox_url, base=plan.environment)
-    devhost_process = supervisor.start(
-        devhost_spec(environ=env, port=args.port, log_path=LOG_DIR / "devhost.log", echo=echo)
-    )
-    devhost = DevHost.from_process(devhost_process)
-    wait_for_http(devhost.health_url, process=devhost_process, timeout=20)
+    process = supervisor.start(devhost_spec(environ=env, port=args.port, log_path=logs / "devhost.log", echo=echo))
+    devhost = DevHost.from_process(process)
+    wait_for_http(devhost.health_url, process=process, timeout=30)
 
     playground_url = None
     if not args.no_playground:
@@ -142,10 +152,9 @@ def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespac
             playground.spec(
                 devhost.messages_url,
                 port=args.playground_port,
-                workdir=RUN_DIR,
-                environ=os.environ,
+                workdir=args.run_dir,
                 open_browser=playground.has_display() and not args.check,
-                log_path=LOG_DIR / "playground.log",
+                log_path=logs / "playground.log",
                 echo=echo,
             )
         )
@@ -154,17 +163,23 @@ def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespac
             say(f"port {args.playground_port} was taken: the Playground listens on {port} instead")
         playground_url = f"http://localhost:{port}"
         wait_for_http(f"http://127.0.0.1:{port}/_internal/v1/config", process=process, timeout=15)
-    return Running(storage=storage or "", sandbox_url=sandbox_url, devhost=devhost, playground_url=playground_url)
+    return Running(
+        azurite_ports=azurite_ports, sandbox_url=sandbox_url, devhost=devhost, playground_url=playground_url
+    )
 
 
-def banner(running: Running) -> str:
+def banner(running: Running, run_dir: Path) -> str:
+    """What to open and where things are, printed once everything is ready."""
     lines = ["", "Switchboard is running locally."]
     if running.playground_url:
         lines.append(f"  Open the Agents Playground:  {running.playground_url}")
     lines.append(f"  Bot endpoint:                {running.devhost.messages_url}")
     if running.sandbox_url:
         lines.append(f"  ARM sandbox:                 {running.sandbox_url}")
-    lines.append(f"  Logs:                        {LOG_DIR.relative_to(ROOT)}/")
+    if running.azurite_ports:
+        services = ", ".join(f"{name.lower()} {port}" for name, port in sorted(running.azurite_ports.items()))
+        lines.append(f"  Azurite (in memory):         127.0.0.1 ports {services}")
+    lines.append(f"  Logs:                        {run_dir / 'logs'}/")
     if running.playground_url:
         lines.append("  Try: help   (in a channel, @mention the bot first: type @, pick Test Bot, then help)")
     lines.append("  Ctrl-C stops everything.")
@@ -180,26 +195,25 @@ async def check_help(playground_url: str, within: float = CHECK_TIMEOUT) -> str:
         async with client.stream() as stream:
             sent = await client.send(chat, "help")
             reply = await stream.next_message(sent.conversation_id, within=within)
-    text = reply.text or f"({len(reply.attachments)} attachment(s))"
-    return text
+    return reply.text or f"({len(reply.attachments)} attachment(s))"
 
 
-def report_failure(error: ProcessFailed) -> None:
-    print(f"\n[make run] FAILED — {error}", file=sys.stderr, flush=True)
-    print(f"[make run] full logs: {LOG_DIR.relative_to(ROOT)}/", file=sys.stderr, flush=True)
-
-
-def report_exit(child: ManagedProcess) -> None:
-    report_failure(ProcessFailed(child.name, f"{describe_exit(child.returncode)} unexpectedly", child.tail()))
-    say("stopping the other components ...")
+def fail(message: str, children: Sequence[ManagedProcess] = (), run_dir: Path | None = None) -> int:
+    """Report a failure on stderr (with the given children's output tails) and return exit code 1."""
+    print(f"\n[make run] FAILED — {message}", file=sys.stderr, flush=True)
+    for child in children:
+        print(f"--- last output of {child.name} ---\n{child.tail(20).rstrip()}", file=sys.stderr, flush=True)
+    if run_dir is not None:
+        print(f"[make run] full logs: {run_dir / 'logs'}/", file=sys.stderr, flush=True)
+    return 1
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start, report, wait for a stop request or a death, stop. Returns the exit code."""
     try:
-        local_values = load_local_settings(LOCAL_SETTINGS)
+        local_values = load_local_settings(args.settings)
     except LocalSettingsError as exc:
-        print(f"[make run] {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc))
     plan = plan_local_run(os.environ, local_values, in_use=port_in_use)
     for warning in plan.warnings:
         say(f"warning: {warning}")
@@ -215,26 +229,26 @@ def run(args: argparse.Namespace) -> int:
                     say("check passed; the bot answered:")
                     print("    " + reply.replace("\n", "\n    "), flush=True)
                     return 0
+                print(banner(running, args.run_dir), flush=True)
+                exited = supervisor.run_until_stopped()
         except StopRequested:
             say("stopping ...")
             return 0
         except ProcessFailed as exc:
-            report_failure(exc)
-            return 1
+            return fail(str(exc), run_dir=args.run_dir)
         except StartError as exc:
-            print(f"[make run] {exc}", file=sys.stderr, flush=True)
-            return 1
-        except (TimeoutError, RuntimeError, OSError, aiohttp.ClientError) as exc:
-            detail = "no reply within the time limit" if isinstance(exc, TimeoutError) else str(exc)
-            print(f"\n[make run] FAILED — {detail}", file=sys.stderr, flush=True)
-            for child in supervisor.children:
-                print(f"--- last output of {child.name} ---\n{child.tail(20)}", file=sys.stderr, flush=True)
-            return 1
-        print(banner(running), flush=True)
-        exited = supervisor.run_until_stopped()
+            return fail(str(exc))
+        except TimeoutError:
+            return fail("the bot did not answer `help` in time", supervisor.children, args.run_dir)
+        except (RuntimeError, OSError, aiohttp.ClientError) as exc:
+            return fail(str(exc) or type(exc).__name__, supervisor.children, args.run_dir)
         if exited is not None:
-            report_exit(exited)
-            return 1
+            code = fail(
+                str(ProcessFailed(exited.name, f"{describe_exit(exited.returncode)} unexpectedly", exited.tail())),
+                run_dir=args.run_dir,
+            )
+            say("stopping the other components ...")
+            return code
         say("stopping ...")
         return 0
 
@@ -242,8 +256,7 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if shutil.which("node") is None:
-        print("[make run] Node.js is not on PATH: install Node.js 20 or newer (with npm).", file=sys.stderr)
-        return 1
+        return fail("Node.js is not on PATH: install Node.js 20 or newer (with npm)")
     code = run(args)
     if code == 0 and not args.check:
         say("stopped.")
