@@ -1,0 +1,21 @@
+"""What the bot's replies must contain, derived from the declarations (so tests follow the catalog)."""
+
+from __future__ import annotations
+
+from actions.registry import default_registry
+
+__all__ = ["HELP_HEADLINE", "assert_lists_commands", "help_command_names"]
+
+HELP_HEADLINE = "Here is what I can do"
+
+
+def help_command_names() -> list[str]:
+    """Every command `help` must list: the built-in `help` and each declared action."""
+    return ["help", *(action.name for action in default_registry())]
+
+
+def assert_lists_commands(text: str) -> None:
+    """Fail unless ``text`` is the help reply: its headline and every command name."""
+    assert HELP_HEADLINE in text, f"not the help reply: {text[:300]!r}"
+    missing = [name for name in help_command_names() if name not in text]
+    assert not missing, f"help does not list {missing}: {text[:600]!r}"
