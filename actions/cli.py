@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "run":
             cmd.add_argument("--timeout", type=float, help="seconds to wait (default: the action's time limit)")
         cmd.add_argument("--poll-interval", type=float, default=2.0, help="seconds between status checks")
+        cmd.add_argument("--retries", type=int, default=4, help="retries of a throttled or failed Azure request")
     return parser
 
 
@@ -83,7 +84,7 @@ async def _preview_or_run(
         example = "preview aks-scale-node-pool cluster=aks-prod pool=np1 count=5"
         _print_error(ActionError(f"Name the action and its parameters, e.g. `{example}`."), err)
         return EXIT_USAGE
-    client_options = ClientOptions(polling_interval=options.poll_interval)
+    client_options = ClientOptions(polling_interval=options.poll_interval, retry_total=max(0, options.retries))
     async with ActionContext(arm, options=client_options) as ctx:
         command = parse_command(registry, shlex.join(options.words))
         args = await resolve_all(ctx, command.action, command.args)

@@ -65,7 +65,7 @@ async def test_a_slow_subscription_yields_a_partial_list_within_the_budget(
     sandbox: SandboxHandle, arm_settings: ArmSettings, ctx: ActionContext, registry: Registry
 ) -> None:
     prod_group = f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod/"
-    sandbox.inject_fault(method="GET", path_contains=prod_group, delay=3, times=None)
+    sandbox.inject_fault(method="GET", path_contains=prod_group, delay=1.5, times=None)
     action = registry.get("aks-scale-node-pool")
     assert action is not None
     began = time.monotonic()

@@ -92,7 +92,7 @@ async def test_missing_lists_what_to_ask_next(ctx: ActionContext, registry: Regi
 async def test_an_id_not_listed_in_time_is_left_for_the_action_to_check(
     sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
 ) -> None:
-    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=2, times=None)
+    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=1.3, times=None)
     action = registry.get("vmss-set-capacity")
     assert action is not None
     assert await resolve(ctx, action, "vmss", PROD_WEB, {}) == PROD_WEB  # in scope; the list timed out
@@ -101,7 +101,7 @@ async def test_an_id_not_listed_in_time_is_left_for_the_action_to_check(
 async def test_a_name_not_listed_in_time_says_the_list_may_be_incomplete(
     sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
 ) -> None:
-    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=2, times=None)
+    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=1.3, times=None)
     action = registry.get("vmss-set-capacity")
     assert action is not None
     with pytest.raises(ParameterError, match="the list may be incomplete"):
