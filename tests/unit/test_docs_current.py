@@ -1,0 +1,50 @@
+"""The generated docs (docs/actions.md, docs/settings.md) match the code; regenerate with `make docs`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from actions.registry import default_registry
+from bot.settings import SETTINGS
+from tools.gen_docs import ACTIONS_DOC, SETTINGS_DOC, render_actions, render_settings, stale_files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_actions_doc_is_current() -> None:
+    assert ACTIONS_DOC.read_text() == render_actions(default_registry()), "run `python -m tools.gen_docs`"
+
+
+def test_settings_doc_is_current() -> None:
+    assert SETTINGS_DOC.read_text() == render_settings(SETTINGS), "run `python -m tools.gen_docs`"
+
+
+def test_every_action_and_setting_is_documented() -> None:
+    actions_doc, settings_doc = ACTIONS_DOC.read_text(), SETTINGS_DOC.read_text()
+    for action in default_registry():
+        assert f"## {action.name}\n" in actions_doc
+        for param in action.parameters:
+            assert f"| `{param.name}` |" in actions_doc
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` |" in settings_doc
+
+
+def gen_docs(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.gen_docs", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_check_mode_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path) -> None:
+    assert stale_files() == []
+    assert gen_docs("--check").returncode == 0
+    (tmp_path / "actions.md").write_text(ACTIONS_DOC.read_text().replace("aks-scale-node-pool", "aks-scale", 1))
+    (tmp_path / "settings.md").write_text(SETTINGS_DOC.read_text())
+    stale = gen_docs("--check", "--docs-dir", str(tmp_path))
+    assert stale.returncode == 1
+    assert stale.stderr.strip() == f"stale: {tmp_path / 'actions.md'} (run `python -m tools.gen_docs`)"
+    assert gen_docs("--docs-dir", str(tmp_path)).returncode == 0
+    assert (tmp_path / "actions.md").read_text() == ACTIONS_DOC.read_text()
+    assert gen_docs("--check", "--docs-dir", str(tmp_path)).returncode == 0
