@@ -177,6 +177,19 @@ class ActionContract:
         assert progress.state is ProgressState.FAILED
         assert "Reference" in progress.message
 
+    async def test_an_operation_that_fails_in_azure_ends_failed(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.inject_fault(
+            method=self.case.fault_method, path_contains=self.case.fault_path, operation_status="Failed", times=1
+        )
+        progress = await run_to_completion(ctx, action, args)
+        assert progress.state is ProgressState.FAILED
+        assert progress.message.startswith("Azure could not ")
+        assert f"{self.case.target} (SandboxInjectedFailure). Reference " in progress.message
+        assert await self.case.read_state(ctx, sandbox) == self.case.before
+
     async def test_an_operation_that_never_completes_times_out(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
     ) -> None:

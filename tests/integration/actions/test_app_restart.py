@@ -67,6 +67,15 @@ class TestAppRestart(ActionContract):
         sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
         assert (await action.start(ctx, args)).state is ProgressState.SUCCEEDED  # no status checks at all
 
+    async def test_an_operation_that_fails_in_azure_ends_failed(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.inject_fault(method="POST", path_contains="/sites/web-prod/restart", status=503, times=None)
+        progress = await action.start(ctx, args)
+        assert progress.state is ProgressState.FAILED
+        assert progress.message.startswith("Azure could not restart web-prod. Reference ")
+
     async def test_an_operation_that_never_completes_times_out(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
     ) -> None:
