@@ -44,19 +44,17 @@ def preview_card(
     """The preview of a request (what will change) with Confirm and Cancel buttons.
 
     ``ref`` is the request's form reference (any verb; the buttons use confirm and cancel).
-    A no-op preview gets only a Close button: there is nothing to confirm.
+    A no-op preview has no buttons: there is nothing to confirm.
     """
     body = _request_body(action, requester_name, args, preview, verb_phrase="Submitted by")
-    cancel = ref.with_verb(Verb.CANCEL)
     if preview.no_op:
-        actions = [execute_action("Close", cancel.verb_text, cancel.data(), with_inputs=False)]
-    else:
-        confirm = ref.with_verb(Verb.CONFIRM)
-        body.append(text_block("Confirm to go ahead, or cancel to change nothing.", size="Small", subtle=True))
-        actions = [
-            execute_action("Confirm", confirm.verb_text, confirm.data(), style="positive", with_inputs=False),
-            execute_action("Cancel", cancel.verb_text, cancel.data(), with_inputs=False),
-        ]
+        return adaptive_card(body)
+    confirm, cancel = ref.with_verb(Verb.CONFIRM), ref.with_verb(Verb.CANCEL)
+    body.append(text_block("Confirm to go ahead, or cancel to change nothing.", size="Small", subtle=True))
+    actions = [
+        execute_action("Confirm", confirm.verb_text, confirm.data(), style="positive", with_inputs=False),
+        execute_action("Cancel", cancel.verb_text, cancel.data(), with_inputs=False),
+    ]
     return adaptive_card(body, actions)
 
 

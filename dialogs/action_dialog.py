@@ -1,0 +1,277 @@
+"""The one generic action dialog: collect the parameters, preview, confirm, hand over the request.
+
+Driven entirely by the action's declaration — there is no per-action dialog code:
+
+1. **collect** (a loop): resolve what the user already said (inline arguments, in declaration
+   order, each once its dependencies are known; a refused value is explained and asked for),
+   then ask for the next missing parameter with the prompt its kind calls for
+   (:mod:`dialogs.parameter_prompts`) — or, in form mode, send the next card form
+   (:class:`~dialogs.card_steps.FormDialog`). An action named with no arguments starts in form
+   mode; "use a form" / ``form`` switches to it at any question.
+2. **preview**: ``action.preview`` (current → desired, validated against live state); a user
+   error ends the dialog with its message; a no-op says so and ends.
+3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no.
+4. **finish**: build the :class:`~dialogs.request.Request` (identity from the activity) and
+   pass it to the :class:`~dialogs.request.RequestHandler`; show the outcome.
+
+Everything kept between turns is plain data (see :mod:`dialogs.values`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs.prompts import PromptOptions
+
+from actions import params
+from actions.registry import Registry
+from actions.spec import Action, ActionError, ParameterError, ParamKind
+from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
+from dialogs import texts
+from dialogs.answers import Answer, Sentinel
+from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
+from dialogs.parameter_prompts import parameter_prompts, prompt_for
+from dialogs.request import Outcome, OutcomeState, Request, RequestHandler
+from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
+from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
+
+__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options"]
+
+ACTION_DIALOG = "action"
+_RUN = "action.run"
+_COLLECT = "action.collect"
+
+_OUTCOME_LOOK = {
+    OutcomeState.SUCCEEDED: ("Done", Tone.GOOD),
+    OutcomeState.FAILED: ("Failed", Tone.ATTENTION),
+    OutcomeState.TIMED_OUT: ("Still running", Tone.WARNING),
+    OutcomeState.REFUSED: ("Not done", Tone.WARNING),
+}
+
+
+def action_options(action: str, raw: dict[str, str]) -> dict[str, Any]:
+    """Options to begin :class:`ActionDialog`: the action's name and the raw arguments the user gave."""
+    return {"action": action, "raw": dict(raw)}
+
+
+class ActionDialog(ComponentDialog):
+    """Collect → preview → confirm → request, for any action of the registry."""
+
+    def __init__(self, registry: Registry, handler: RequestHandler) -> None:
+        super().__init__(ACTION_DIALOG)
+        self._registry = registry
+        self._handler = handler
+        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish]))
+        self.add_dialog(WaterfallDialog(_COLLECT, [self._ask, self._take]))
+        for prompt in parameter_prompts(registry):
+            self.add_dialog(prompt)
+        self.add_dialog(FormDialog(registry))
+        self.add_dialog(RequestConfirmPrompt(registry))
+        self.initial_dialog_id = _RUN
+
+    def _action(self, name: str) -> Action:
+        action = self._registry.get(name)
+        if action is None or action.name != name:
+            raise ActionError(texts.card_not_active(name))
+        return action
+
+    # ------------------------------------------------------------------ run: collect, preview, finish
+    async def _collect(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options = step.options
+        inputs = turn_inputs(step.context)
+        action = self._action(options["action"])
+        raw = options["raw"]
+        form_mode = not raw and bool(params.missing(action, {}))
+        state = {
+            "action": action.name,
+            "form": new_form_id(),
+            "owner_id": inputs.requester.key,
+            "owner_name": inputs.requester.name,
+            "args": {},
+            "labels": {},
+            "pending": dict(raw),
+            "mode": "form" if form_mode else "chat",
+            "page": 0,
+            "asked": False,
+            "asking": None,
+        }
+        return await step.begin_dialog(_COLLECT, state)
+
+    async def _preview(self, step: WaterfallStepContext) -> DialogTurnResult:
+        state = step.result
+        if not isinstance(state, dict):
+            return await step.end_dialog(None)
+        action = self._action(state["action"])
+        ctx = turn_inputs(step.context).actions
+        try:
+            preview = await action.preview(ctx, state["args"])
+        except ActionError as exc:
+            await present_notice(step.context, "Can't do this", exc.message + texts.try_instead(exc.suggestions),
+                                 tone=Tone.WARNING)
+            return await step.end_dialog(None)
+        facts = arg_facts(action, state["labels"])
+        step.values["collected"] = state
+        step.values["preview"] = preview_to_dict(preview)
+        validations = {
+            "action": action.name,
+            "form": state["form"],
+            "owner_id": state["owner_id"],
+            "owner_name": state["owner_name"],
+            "facts": [[title, label] for title, label in facts],
+            "preview": step.values["preview"],
+            "mode": state["mode"],
+        }
+        if preview.no_op:
+            card = preview_card(action, CardRef(Verb.CONFIRM, action.name, state["form"], state["owner_id"],
+                                                state["owner_name"]),
+                                requester_name=state["owner_name"], args=facts, preview=preview)
+            await present_card(step.context, card, texts.no_op())
+            return await step.end_dialog(None)
+        return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
+
+    async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
+        result = step.result
+        state = step.values["collected"]
+        action = self._action(state["action"])
+        inputs = turn_inputs(step.context)
+        preview = preview_from_dict(step.values["preview"])
+        facts = arg_facts(action, state["labels"])
+        if isinstance(result, Answer):  # gave up; already said
+            return await step.end_dialog(None)
+        if result is not True:
+            if answers_invoke(step.context):
+                await present_card(step.context, decision_card(
+                    action, requester_name=state["owner_name"], args=facts, preview=preview,
+                    decided_by=inputs.requester.name, confirmed=False, status="Nothing was changed.",
+                ))
+            else:
+                await step.context.send_activity(MessageFactory.text(texts.cancelled()))
+            return await step.end_dialog(None)
+        request = Request(
+            id=state["form"],
+            action=action.name,
+            args=dict(state["args"]),
+            scope=action.scope(state["args"]),
+            requester=inputs.requester,
+            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
+            preview=preview,
+            labels=dict(state["labels"]),
+        )
+        if answers_invoke(step.context):
+            await present_card(step.context, decision_card(
+                action, requester_name=state["owner_name"], args=facts, preview=preview,
+                decided_by=inputs.requester.name, confirmed=True, status="The result follows below.",
+            ))
+        await step.context.send_activity(MessageFactory.text(texts.running(preview.target)))
+        outcome = await self._handler.submit(request)
+        await step.context.send_activity(card_activity(self._outcome_card(action, request, outcome)))
+        return await step.end_dialog(outcome)
+
+    @staticmethod
+    def _outcome_card(action: Action, request: Request, outcome: Outcome) -> dict[str, Any]:
+        headline, tone = _OUTCOME_LOOK[outcome.state]
+        details = [(key.capitalize(), value) for key, value in outcome.details.items()]
+        return outcome_card(
+            action, requester_name=request.requester.name, target=request.preview.target,
+            headline=headline, message=outcome.message, tone=tone, details=details,
+        )
+
+    # ------------------------------------------------------------------ collect loop: ask, take
+    async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
+        state = step.options
+        inputs = turn_inputs(step.context)
+        action = self._action(state["action"])
+        await self._resolve_pending(step.context, action, state)
+        if state["mode"] == "form":
+            return await self._ask_with_form(step, action, state)
+        missing = params.missing(action, state["args"])
+        if not missing:
+            await self._fill_defaults(step.context, action, state)
+            return await step.end_dialog(state)
+        parameter = missing[0]
+        listed = None
+        if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
+            listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
+            if not listed.choices:
+                text = texts.nothing_to_choose(parameter.name, listed.note)
+                await step.context.send_activity(MessageFactory.text(text))
+                return await step.end_dialog(None)
+        prompt_id, options = await prompt_for(
+            action, parameter, state["args"], listed, state["page"], first=not state["asked"],
+            in_channel=inputs.in_channel,
+        )
+        state["asked"] = True
+        state["asking"] = parameter.name
+        return await step.prompt(prompt_id, options)
+
+    async def _ask_with_form(
+        self, step: WaterfallStepContext, action: Action, state: dict[str, Any]
+    ) -> DialogTurnResult:
+        stage = form_stage(action.parameters, state["args"])
+        if not stage:
+            await self._fill_defaults(step.context, action, state)
+            return await step.end_dialog(state)
+        names = [parameter.name for parameter in stage]
+        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"])
+        for form_field in fields:
+            listed = form_field.choices
+            if listed is not None and not listed.choices and form_field.parameter.required:
+                text = texts.nothing_to_choose(form_field.parameter.name, listed.note)
+                await present_notice(step.context, "Can't continue", text, tone=Tone.WARNING)
+                return await step.end_dialog(None)
+        final = not form_stage(action.parameters, {**state["args"], **dict.fromkeys(names, "")})
+        return await step.begin_dialog(FORM_DIALOG, {
+            "action": action.name, "form": state["form"], "owner_id": state["owner_id"],
+            "owner_name": state["owner_name"], "stage": names, "known": dict(state["args"]),
+            "labels": dict(state["labels"]), "final": final,
+        })
+
+    async def _take(self, step: WaterfallStepContext) -> DialogTurnResult:
+        state = step.options
+        answer = step.result
+        if not isinstance(answer, Answer) or answer.sentinel is Sentinel.GAVE_UP:
+            return await step.end_dialog(None)
+        if answer.sentinel is Sentinel.CANCELLED:
+            await present_notice(step.context, "Cancelled", texts.cancelled())
+            return await step.end_dialog(None)
+        if answer.sentinel is Sentinel.USE_FORM:
+            state["mode"] = "form"
+        elif answer.sentinel is Sentinel.NEXT_PAGE:
+            state["page"] += 1
+        elif answer.stage is not None:
+            state["args"].update(answer.stage["args"])
+            state["labels"].update(answer.stage["labels"])
+        else:
+            state["args"][state["asking"]] = answer.value
+            state["labels"][state["asking"]] = answer.label
+            state["page"] = 0
+        return await step.replace_dialog(_COLLECT, state)
+
+    # ------------------------------------------------------------------ helpers
+    async def _resolve_pending(self, context: TurnContext, action: Action, state: dict[str, Any]) -> None:
+        """Resolve inline arguments whose dependencies are known; explain and drop refused ones."""
+        ctx = turn_inputs(context).actions
+        pending: dict[str, str] = state["pending"]
+        for parameter in action.parameters:
+            name = parameter.name
+            if name not in pending or any(dep not in state["args"] for dep in parameter.depends_on):
+                continue
+            raw = pending.pop(name)
+            try:
+                value = await params.resolve(ctx, action, name, raw, state["args"])
+            except ParameterError as exc:
+                await context.send_activity(MessageFactory.text(exc.message))
+                continue
+            state["args"][name] = value
+            state["labels"][name] = await label_for(ctx, action, name, value, state["args"])
+
+    @staticmethod
+    async def _fill_defaults(context: TurnContext, action: Action, state: dict[str, Any]) -> None:
+        ctx = turn_inputs(context).actions
+        for parameter in action.parameters:
+            if parameter.name not in state["args"] and parameter.default is not None:
+                value = parameter.coerce(parameter.default)
+                state["args"][parameter.name] = value
+                state["labels"][parameter.name] = await label_for(ctx, action, parameter.name, value, state["args"])

@@ -1,0 +1,274 @@
+"""The two dialog steps a card button can drive: the parameter form, and the confirmation.
+
+Each is a dialog on its owner's stack that knows its form id. A card submission reaches it
+only when :class:`dialogs.conversations.Conversations` finds it as the leaf of the
+*submitter's* stack and :meth:`accepts` says the card is its own — so a card pressed by
+anyone else, or an old card, never drives a dialog. Submitted values are resolved on the
+server exactly like typed ones (:func:`actions.params.resolve`); fields the form did not
+offer are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogContext,
+    DialogInstance,
+    DialogReason,
+    DialogTurnResult,
+)
+from botbuilder.dialogs.prompts import ConfirmPrompt, PromptOptions, PromptValidatorContext
+
+from actions import params
+from actions.context import ActionContext
+from actions.registry import Registry
+from actions.spec import Action, ArgValue, ChoiceList, ParameterError, ParamKind
+from cards import CardRef, CardSubmission, FormField, Tone, Verb, form_card, notice_card, preview_card
+from dialogs import texts
+from dialogs.answers import Answer, Sentinel
+from dialogs.turn import present_card, turn_inputs
+from dialogs.values import arg_facts, label_for, preview_from_dict
+
+__all__ = [
+    "CONFIRM_PROMPT",
+    "FORM_DIALOG",
+    "CardStep",
+    "FormDialog",
+    "RequestConfirmPrompt",
+    "form_fields",
+    "waiting_card_step",
+]
+
+FORM_DIALOG = "request.form"
+CONFIRM_PROMPT = "request.confirm"
+
+
+class CardStep(Protocol):
+    """A dialog that a card button may drive."""
+
+    def accepts(self, instance: DialogInstance, submission: CardSubmission) -> bool:
+        """Whether ``submission`` is a button of the card this dialog instance is waiting on."""
+        ...
+
+
+async def waiting_card_step(dialog_context: DialogContext) -> tuple[CardStep, DialogInstance] | None:
+    """The card step (form or confirmation) the innermost active dialog of this stack is, if any.
+
+    Component dialogs keep their own stack in their instance state; this walks down to the leaf.
+    """
+    instance = dialog_context.active_dialog
+    if instance is None:
+        return None
+    dialog: Any = await dialog_context.find_dialog(instance.id)
+    while isinstance(dialog, ComponentDialog):
+        inner = instance.state.get(ComponentDialog.persisted_dialog_state)
+        if inner is None or not inner.dialog_stack:
+            return None
+        instance = inner.dialog_stack[0]
+        dialog = await dialog.find_dialog(instance.id)
+    if isinstance(dialog, FormDialog | RequestConfirmPrompt):
+        return dialog, instance
+    return None
+
+
+def _ref(options: Mapping[str, Any], verb: Verb) -> CardRef:
+    return CardRef(verb, options["action"], options["form"], options["owner_id"], options["owner_name"])
+
+
+async def form_fields(
+    ctx: ActionContext, action: Action, stage: Sequence[str], known: Mapping[str, ArgValue],
+    values: Mapping[str, str] | None = None,
+) -> list[FormField]:
+    """The form's inputs for the ``stage`` parameters, with their choices discovered (concurrently)."""
+    parameters = [params.parameter(action, name) for name in stage]
+
+    async def offered(name: str, kind: ParamKind) -> ChoiceList | None:
+        if kind not in (ParamKind.CHOICE, ParamKind.RESOURCE):
+            return None
+        return await params.choices(ctx, action, name, known)
+
+    listed = await asyncio.gather(*(offered(p.name, p.kind) for p in parameters))
+    prefill = values or {}
+    return [FormField(p, choices, prefill.get(p.name)) for p, choices in zip(parameters, listed, strict=True)]
+
+
+class FormDialog(Dialog):
+    """Waits for the owner's submission of one form; validates it; shows it again with the reasons.
+
+    Options (plain data): ``action``, ``form``, ``owner_id``, ``owner_name``, ``stage`` (the
+    parameter names on this form), ``known`` (resolved arguments), ``labels``, ``final``.
+    Result: an :class:`Answer` whose ``value`` is ``{"args": ..., "labels": ...}`` for this
+    stage, or the CANCELLED / GAVE_UP sentinel.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__(FORM_DIALOG)
+        self._registry = registry
+
+    def accepts(self, instance: DialogInstance, submission: CardSubmission) -> bool:
+        options = instance.state["options"]
+        ref = submission.ref
+        return ref.form_id == options["form"] and ref.action == options["action"] and ref.verb in (
+            Verb.SUBMIT, Verb.CANCEL,
+        )
+
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+        if not isinstance(options, dict):
+            raise TypeError("FormDialog needs its options as a dict")
+        state = dialog_context.active_dialog.state
+        state.update({"options": options, "attempts": 0, "errors": [], "values": {}})
+        await self._show(dialog_context.context, state)
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        instance = dialog_context.active_dialog
+        submission = turn_inputs(dialog_context.context).submission
+        if submission is None:
+            await dialog_context.context.send_activity(
+                MessageFactory.text("Fill in the form above and press its button, or say `cancel` to stop.")
+            )
+            return Dialog.end_of_turn
+        if not self.accepts(instance, submission):
+            return Dialog.end_of_turn
+        if submission.ref.verb is Verb.CANCEL:
+            return await dialog_context.end_dialog(Answer(sentinel=Sentinel.CANCELLED))
+        state = instance.state
+        options = state["options"]
+        action = self._registry.get(options["action"])
+        if action is None:
+            return await dialog_context.end_dialog(Answer(sentinel=Sentinel.GAVE_UP))
+        args, labels, errors = await self._validate(dialog_context.context, action, options, submission.inputs)
+        if not errors:
+            return await dialog_context.end_dialog(Answer(stage={"args": args, "labels": labels}))
+        state["attempts"] += 1
+        if state["attempts"] >= texts.MAX_TRIES:
+            await present_card(dialog_context.context, notice_card(
+                "Stopped", " ".join([*errors, texts.gave_up("form")]), tone=Tone.ATTENTION,
+            ))
+            return await dialog_context.end_dialog(Answer(sentinel=Sentinel.GAVE_UP))
+        state["errors"] = errors
+        state["values"] = {name: value for name, value in submission.inputs.items() if name in options["stage"]}
+        await self._show(dialog_context.context, state)
+        return Dialog.end_of_turn
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object
+    ) -> DialogTurnResult:
+        await self.reprompt_dialog(dialog_context.context, dialog_context.active_dialog)
+        return Dialog.end_of_turn
+
+    async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
+        await self._show(context, instance.state)
+
+    async def _show(self, context: TurnContext, state: dict[str, Any]) -> None:
+        options = state["options"]
+        action = self._registry.get(options["action"])
+        if action is None:
+            return
+        ctx = turn_inputs(context).actions
+        fields = await form_fields(ctx, action, options["stage"], options["known"], state["values"])
+        card = form_card(
+            action, _ref(options, Verb.SUBMIT), fields,
+            known=arg_facts(action, options["labels"]), errors=state["errors"], final=options["final"],
+        )
+        await present_card(context, card)
+
+    async def _validate(
+        self, context: TurnContext, action: Action, options: Mapping[str, Any], inputs: Mapping[str, str]
+    ) -> tuple[dict[str, ArgValue], dict[str, str], list[str]]:
+        """Resolve each offered field like a typed answer; collect every reason a field is refused."""
+        ctx = turn_inputs(context).actions
+        stage: list[str] = options["stage"]
+        errors: list[str] = []
+        extra = sorted(name for name in inputs if name not in stage)
+        if extra:
+            shown = ", ".join(repr(name[:40]) for name in extra[:5])
+            errors.append(f"The form sent fields it did not offer ({shown}). Nothing was run.")
+        resolved: dict[str, ArgValue] = dict(options["known"])
+        labels: dict[str, str] = {}
+        for name in stage:
+            parameter = params.parameter(action, name)
+            raw: ArgValue | None = inputs.get(name)
+            if raw is None or not str(raw).strip():
+                if parameter.default is not None:
+                    raw = parameter.default
+                elif parameter.required:
+                    errors.append(f"{parameter.prompt} This field is missing: fill it in.")
+                    continue
+                else:
+                    continue
+            try:
+                value = await params.resolve(ctx, action, name, raw, resolved)
+            except ParameterError as exc:
+                errors.append(exc.message)
+                continue
+            resolved[name] = value
+            labels[name] = await label_for(ctx, action, name, value, resolved)
+        stage_args = {name: resolved[name] for name in stage if name in resolved}
+        return stage_args, labels, errors
+
+
+class RequestConfirmPrompt(ConfirmPrompt):
+    """Shows the preview card and waits for Confirm/Cancel — pressed on the card or typed yes/no.
+
+    ``validations`` (plain data): ``action``, ``form``, ``owner_id``, ``owner_name``,
+    ``facts`` ([[title, label], ...]), ``preview`` (dict), ``mode`` ("chat" or "form").
+    Result: True (confirmed), False (declined), or an :class:`Answer` with GAVE_UP.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__(CONFIRM_PROMPT, self._validate, default_locale="en-us")
+        self._registry = registry
+
+    def accepts(self, instance: DialogInstance, submission: CardSubmission) -> bool:
+        options: PromptOptions = instance.state[self.persisted_options]
+        validations = options.validations
+        ref = submission.ref
+        return ref.form_id == validations["form"] and ref.action == validations["action"] and ref.verb in (
+            Verb.CONFIRM, Verb.CANCEL,
+        )
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        submission = turn_inputs(dialog_context.context).submission
+        if submission is None:
+            return await super().continue_dialog(dialog_context)
+        if not self.accepts(dialog_context.active_dialog, submission):
+            return Dialog.end_of_turn
+        return await dialog_context.end_dialog(submission.ref.verb is Verb.CONFIRM)
+
+    async def on_prompt(
+        self, turn_context: TurnContext, state: dict[str, object], options: PromptOptions, is_retry: bool
+    ) -> None:
+        if is_retry and options.retry_prompt is not None:
+            await turn_context.send_activity(options.retry_prompt)
+            return
+        validations = options.validations
+        action = self._registry.get(validations["action"])
+        if action is None:
+            return
+        card = preview_card(
+            action, _ref(validations, Verb.CONFIRM),
+            requester_name=validations["owner_name"],
+            args=[(title, label) for title, label in validations["facts"]],
+            preview=preview_from_dict(validations["preview"]),
+        )
+        chat = validations["mode"] == "chat"
+        await present_card(turn_context, card, texts.confirm_question(form=False) if chat else None)
+
+    @staticmethod
+    async def _validate(prompt_context: PromptValidatorContext) -> bool:
+        if prompt_context.recognized.succeeded:
+            return True
+        attempt = prompt_context.options.number_of_attempts + 1
+        if attempt >= texts.MAX_TRIES:
+            await prompt_context.context.send_activity(MessageFactory.text(texts.gave_up("answer")))
+            prompt_context.recognized.value = Answer(sentinel=Sentinel.GAVE_UP)
+            return True
+        prompt_context.options.retry_prompt = MessageFactory.text(texts.confirm_retry(attempt))
+        return False

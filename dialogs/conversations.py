@@ -1,0 +1,151 @@
+"""Runs each person's dialogs: typed messages, card submissions, and card action invokes.
+
+A dialog belongs to the person who started it: the dialog stack lives in
+``PrivateConversationState`` (keyed by channel, conversation *and* user), so in a channel
+where several people talk to the bot, each one has their own stack, and one person's
+messages never reach another's dialog.
+
+A card submission — an ``adaptiveCard/action`` invoke (``Action.Execute``) or its
+``Action.Submit`` fallback (a message with ``value``) — drives a dialog only when it is a
+button of the card the *submitter's own* current step is waiting on. Anything else is
+refused: pressed by someone other than the card's owner ("this form belongs to …"), an old
+card ("no longer active"), or a malformed one (an invoke error response, 400). Identity
+always comes from the activity; the owner named in card data only words the refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.core import InvokeResponse, MessageFactory, PrivateConversationState, TurnContext
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
+
+from actions.context import ActionContext
+from actions.registry import Registry
+from actions.spec import ActionError
+from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, read_submission
+from dialogs import texts
+from dialogs.card_steps import waiting_card_step
+from dialogs.main_dialog import MAIN_DIALOG, MainDialog
+from dialogs.request import RequestHandler
+from dialogs.turn import TurnInputs, invoke_card, requester_of, set_turn_inputs
+
+__all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
+
+_log = logging.getLogger("switchboard.dialogs")
+
+DIALOG_STATE_PROPERTY = "dialogs"
+_ERROR_TYPE = "application/vnd.microsoft.error"
+_MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+class Conversations:
+    """The dialogs' entry point for the bot.
+
+    :param state: the private conversation state (per user within a conversation) of the bot's states.
+    :param registry: the action catalog.
+    :param actions: the process's root :class:`ActionContext`; each turn uses its own view.
+    :param handler: where confirmed requests go.
+    """
+
+    def __init__(
+        self,
+        *,
+        state: PrivateConversationState,
+        registry: Registry,
+        actions: ActionContext,
+        handler: RequestHandler,
+    ) -> None:
+        self._dialog_state = state.create_property(DIALOG_STATE_PROPERTY)
+        self._dialogs = DialogSet(self._dialog_state)
+        self._dialogs.add(MainDialog(registry, handler))
+        self._registry = registry
+        self._actions = actions
+
+    async def on_message(
+        self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
+    ) -> None:
+        """A message: ``text`` is the message with the bot's @mention removed. An ``Action.Submit``
+        fallback (a message whose ``value`` is Switchboard card data) is a card submission."""
+        try:
+            submission = read_submission(turn_context.activity)
+        except MalformedSubmission:
+            _log.info("malformed card submission refused")
+            await turn_context.send_activity(MessageFactory.text(texts.unknown_card_action()))
+            return
+        if submission is None:
+            turn_context.activity.text = text  # prompts recognize the text without the @mention markup
+        refusal = await self._run(turn_context, text if submission is None else "", submission, in_channel, tenant_id)
+        if refusal:
+            await turn_context.send_activity(MessageFactory.text(refusal))
+
+    async def on_card_action(
+        self, turn_context: TurnContext, *, in_channel: bool, tenant_id: str | None
+    ) -> InvokeResponse:
+        """An ``adaptiveCard/action`` invoke; returns the invoke response (a card, a message or an error)."""
+        try:
+            submission = read_submission(turn_context.activity)
+        except MalformedSubmission as exc:
+            _log.info("malformed card action refused")
+            return _error_response(str(exc))
+        if submission is None:
+            return _error_response("This is not a card action.")
+        refusal = await self._run(turn_context, "", submission, in_channel, tenant_id)
+        card = invoke_card(turn_context)
+        if card is not None:
+            return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
+        message = refusal or "Done."
+        return InvokeResponse(status=200, body={"statusCode": 200, "type": _MESSAGE_TYPE, "value": message})
+
+    # ------------------------------------------------------------------ the turn
+    async def _run(
+        self,
+        turn_context: TurnContext,
+        text: str,
+        submission: CardSubmission | None,
+        in_channel: bool,
+        tenant_id: str | None,
+    ) -> str | None:
+        """Run the sender's dialogs for this turn; return a refusal to tell them, if any."""
+        requester = requester_of(turn_context.activity, tenant_id)
+        actions = self._actions.for_turn()
+        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel))
+        dialog_context = await self._dialogs.create_context(turn_context)
+        try:
+            if submission is not None:
+                return await self._submit(dialog_context, submission, requester.key)
+            result = await dialog_context.continue_dialog()
+            if result.status == DialogTurnStatus.Empty:
+                await dialog_context.begin_dialog(MAIN_DIALOG)
+            return None
+        except ActionError as exc:
+            await dialog_context.cancel_all_dialogs()
+            return exc.message
+        finally:
+            await actions.close()
+            if not dialog_context.stack:
+                # Nothing is running: leave no empty dialog state behind, so a turn that starts and
+                # ends no dialog (help, a refusal) changes no state and costs no storage write.
+                await self._dialog_state.delete(turn_context)
+
+    async def _submit(self, dialog_context: DialogContext, submission: CardSubmission, sender: str) -> str | None:
+        """Continue the sender's dialog with a card submission, or say why it is refused."""
+        waiting = await waiting_card_step(dialog_context)
+        if waiting is not None and waiting[0].accepts(waiting[1], submission):
+            await dialog_context.continue_dialog()
+            return None
+        ref = submission.ref
+        if self._registry.get(ref.action) is None:
+            _log.info("card naming an unknown action refused")
+            return texts.card_unknown_action(ref.action)
+        if ref.owner_id != sender:
+            _log.info("card of another user refused (verb %s)", ref.verb.value)
+            return texts.card_not_yours(ref.owner_name, ref.action)
+        _log.info("card no longer active (verb %s)", ref.verb.value)
+        return texts.card_not_active(ref.action)
+
+
+def _error_response(message: str) -> InvokeResponse:
+    """An invoke error: HTTP 400 with a Universal Actions error body; never exception text."""
+    body = {"statusCode": 400, "type": _ERROR_TYPE, "value": {"code": "BadRequest", "message": message}}
+    return InvokeResponse(status=400, body=body)

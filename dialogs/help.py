@@ -1,0 +1,88 @@
+"""Chat help, generated from the action declarations and the chat commands declared here.
+
+Help and the docs never drift from the code: an action's help is its declaration (name,
+aliases, summary, help text, usage, parameters, examples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actions.registry import Registry, normalize
+from actions.spec import Action, ParamKind
+from bot.commands import find_entry, render_entry_help, render_help
+
+__all__ = ["COMMANDS", "ChatCommand", "HelpBook"]
+
+
+@dataclass(frozen=True)
+class ChatCommand:
+    """A word the main dialog understands besides action names."""
+
+    name: str
+    summary: str
+    usage: str = ""
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    available: bool = True  # False: announced, not built yet (the bot says so instead of faking it)
+
+
+COMMANDS: tuple[ChatCommand, ...] = (
+    ChatCommand("help", "list what I can do; `help <command>` explains one command", "[command]",
+                ("help", "help help", "help scale node pool")),
+    ChatCommand("cancel", "stop what we are doing; nothing is changed", examples=("cancel",)),
+    ChatCommand("status", "the state of your recent requests (coming soon)", available=False),
+    ChatCommand("history", "what was run where, and by whom (coming soon)", available=False),
+    ChatCommand("approvals", "requests waiting for your approval (coming soon)", available=False),
+)
+
+
+class HelpBook:
+    """Help (Teams markdown) for the catalog and the chat commands, rendered like the bot's own help
+    (:func:`bot.commands.render_help`) so every help text has one shape."""
+
+    def __init__(self, registry: Registry, commands: tuple[ChatCommand, ...] = COMMANDS) -> None:
+        self._registry = registry
+        self._commands = commands
+
+    def command(self, word: str) -> ChatCommand | None:
+        """The chat command named ``word`` (case-insensitive), if any."""
+        return next((c for c in self._commands if c.name == word.lower()), None)
+
+    def overview(self, *, in_channel: bool) -> str:
+        """Everything the bot can do, one line each."""
+        return render_help(self._commands, list(self._registry), in_channel=in_channel)
+
+    def topic(self, words: tuple[str, ...]) -> str | None:
+        """Help for the action (name or alias, several words) or command named by ``words``, or None."""
+        if not words:
+            return None
+        action = self._registry.get(" ".join(words))
+        if action is not None:
+            return self.action_help(action)
+        entry = find_entry(words[0], self._commands) if len(words) == 1 else None
+        return render_entry_help(entry) if entry is not None else None
+
+    @staticmethod
+    def action_help(action: Action) -> str:
+        """An action's full help: summary, help text, usage, parameters, aliases and examples."""
+        lines = [f"**{action.name}** — {action.summary}", "", action.help, "",
+                 f"Usage: `{action.name} {action.usage}`"]
+        if action.aliases:
+            lines.append("Also: " + ", ".join(f"`{alias}`" for alias in action.aliases))
+        lines += ["", "Parameters:"]
+        for parameter in action.parameters:
+            detail = parameter.description or parameter.prompt
+            if parameter.kind is ParamKind.INTEGER and (parameter.minimum is not None or parameter.maximum is not None):
+                detail += f" ({parameter.minimum if parameter.minimum is not None else '…'} to "
+                detail += f"{parameter.maximum if parameter.maximum is not None else '…'})"
+            optional = "" if parameter.required and parameter.default is None else " (optional)"
+            lines.append(f"- `{parameter.name}`{optional}: {detail}")
+        if action.examples:
+            lines += ["", "Examples:"]
+            lines += [f"- `{example}`" for example in action.examples]
+        return "\n".join(lines)
+
+    def is_action_word(self, text: str) -> bool:
+        """Whether ``text`` is exactly an action name or alias."""
+        return normalize(text) in self._registry

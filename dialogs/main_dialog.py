@@ -1,0 +1,154 @@
+"""The main dialog: route what the user said; let `help` and `cancel` interrupt at any step.
+
+Routing works on parsed tokens (the @mention is already removed):
+
+- ``help [action]`` — the catalog, or one action's help;
+- ``cancel`` — nothing to cancel (when a dialog runs, the interruption handles it);
+- ``status``, ``history``, ``approvals`` — announced as coming soon, not faked;
+- ``<action> [arguments]`` — names and aliases from the registry
+  (:func:`actions.params.parse_command`); starts the generic :class:`ActionDialog`;
+- anything else — "did you mean …" from near misses of action names, aliases and commands.
+
+While an action dialog runs, ``help`` shows that action's help and asks the pending question
+again; ``cancel`` (or ``stop``) ends everything, changing nothing.
+"""
+
+from __future__ import annotations
+
+from botbuilder.core import MessageFactory
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    DialogTurnStatus,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+
+from actions import params
+from actions.registry import Registry
+from actions.spec import ActionError
+from bot import replies
+from bot.commands import safe_word
+from dialogs import texts
+from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options
+from dialogs.card_steps import waiting_card_step
+from dialogs.help import HelpBook
+from dialogs.request import RequestHandler
+from dialogs.turn import turn_inputs
+
+__all__ = ["MAIN_DIALOG", "MainDialog"]
+
+MAIN_DIALOG = "main"
+_ROUTE = "main.route"
+_CANCEL_WORDS = frozenset({"cancel", "stop", "quit"})
+_ACTION_KEY = "action"
+
+
+class MainDialog(ComponentDialog):
+    """The root of every user's dialog stack."""
+
+    def __init__(self, registry: Registry, handler: RequestHandler, help_book: HelpBook | None = None) -> None:
+        super().__init__(MAIN_DIALOG)
+        self._registry = registry
+        self._help = help_book or HelpBook(registry)
+        self.add_dialog(WaterfallDialog(_ROUTE, [self._route, self._done]))
+        self.add_dialog(ActionDialog(registry, handler))
+        self.initial_dialog_id = _ROUTE
+
+    # ------------------------------------------------------------------ interruptions
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        interrupted = await self._interrupt(inner_dc)
+        if interrupted is not None:
+            return interrupted
+        return await super().on_continue_dialog(inner_dc)
+
+    async def _interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
+        inputs = turn_inputs(inner_dc.context)
+        if inputs.submission is not None:
+            return None
+        words = tuple(inputs.text.lower().split())
+        if not words:
+            return None
+        if len(words) == 1 and words[0] in _CANCEL_WORDS:
+            await inner_dc.context.send_activity(MessageFactory.text(texts.cancelled()))
+            return await inner_dc.cancel_all_dialogs()
+        if words[0] == "help":
+            topic = self._help.topic(words[1:]) if len(words) > 1 else None
+            if topic is None:
+                action = self._registry.get(_running_action(inner_dc))
+                topic = self._help.action_help(action) if action else self._help.overview(in_channel=inputs.in_channel)
+            await inner_dc.context.send_activity(MessageFactory.text(texts.help_while_asking(topic, None)))
+            await inner_dc.reprompt_dialog()
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        if await waiting_card_step(inner_dc) is not None and self._names_an_action(inputs.text):
+            # A form or a confirmation is waiting for a button, and the user asks for something new.
+            await inner_dc.context.send_activity(MessageFactory.text(texts.replaced_waiting_request()))
+            await inner_dc.cancel_all_dialogs()
+            return await inner_dc.begin_dialog(_ROUTE)
+        return None
+
+    def _names_an_action(self, text: str) -> bool:
+        try:
+            params.parse_command(self._registry, text)
+        except ActionError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ routing
+    async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
+        inputs = turn_inputs(step.context)
+        text = inputs.text.strip()
+        words = tuple(text.split())
+        first = words[0].lower().rstrip("?!.,;:") if words else ""
+        reply: str | None = None
+        if not first:
+            reply = replies.empty_message(inputs.in_channel)
+        elif first == "help":
+            reply = self._help_reply(words[1:], inputs.in_channel)
+        elif first in _CANCEL_WORDS and len(words) == 1:
+            reply = texts.nothing_to_cancel()
+        elif (command := self._help.command(first)) is not None and not command.available and len(words) == 1:
+            reply = texts.coming_soon(command.name)
+        if reply is not None:
+            await step.context.send_activity(MessageFactory.text(reply))
+            return await step.end_dialog(None)
+        try:
+            parsed = params.parse_command(self._registry, text)
+        except params.UnknownActionError as exc:
+            await step.context.send_activity(MessageFactory.text(self._unknown(exc, inputs.in_channel)))
+            return await step.end_dialog(None)
+        except ActionError as exc:
+            await step.context.send_activity(MessageFactory.text(exc.message))
+            return await step.end_dialog(None)
+        step.values[_ACTION_KEY] = parsed.action.name
+        return await step.begin_dialog(ACTION_DIALOG, action_options(parsed.action.name, parsed.args))
+
+    async def _done(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.end_dialog(step.result)
+
+    def _help_reply(self, topic_words: tuple[str, ...], in_channel: bool) -> str:
+        if not topic_words:
+            return self._help.overview(in_channel=in_channel)
+        topic = self._help.topic(tuple(word.lower() for word in topic_words))
+        if topic is not None:
+            return topic
+        suggestions = params.suggest_actions(self._registry, " ".join(topic_words)[:80])
+        if suggestions:
+            return "Did you mean " + " / ".join(f"`help {name}`" for name in suggestions) + "?"
+        return replies.unknown_help_topic(safe_word(topic_words[0]))
+
+    @staticmethod
+    def _unknown(exc: params.UnknownActionError, in_channel: bool) -> str:
+        """The parser's did-you-mean for a near miss of an action name or alias; else the short hint."""
+        if exc.suggestions:
+            return f"{exc.message} Type `help` to see what I can do."
+        return replies.unknown_command(in_channel)
+
+
+def _running_action(inner_dc: DialogContext) -> str:
+    """The name of the action whose dialog runs under the route step (kept in the step's values)."""
+    for instance in inner_dc.stack:
+        if instance.id == _ROUTE:
+            return str(instance.state.get("values", {}).get(_ACTION_KEY, ""))
+    return ""

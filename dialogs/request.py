@@ -1,0 +1,82 @@
+"""The request: what a conversation hands over once the user confirmed — the one seam to execution.
+
+A :class:`Request` is an action, its resolved arguments, the permission :class:`Scope` it
+needs, who asked (from the activity, never from card data), where to answer (a
+conversation reference) and the preview the user confirmed. Dialogs pass it to a
+:class:`RequestHandler` and show the :class:`Outcome`; they know nothing else about how a
+request is executed. The first handler, :class:`dialogs.direct.DirectRequestHandler`, runs
+the action at once; the guardrails (grants, limits, approvals, freezes) and the operation
+queue replace it behind the same ``submit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from actions.spec import ArgValue, Preview, Scope
+
+__all__ = ["Outcome", "OutcomeState", "Request", "RequestHandler", "Requester"]
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who asked, as the channel identified them on the activity."""
+
+    user_id: str  # the channel's user id (``activity.from.id``)
+    name: str
+    aad_object_id: str | None = None  # Entra object id; what grants will be keyed by
+    tenant_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The stable identity used to compare owners: the Entra object id, else the channel user id."""
+        return self.aad_object_id or self.user_id
+
+
+@dataclass(frozen=True)
+class Request:
+    """A confirmed request to run one action."""
+
+    id: str
+    action: str
+    args: Mapping[str, ArgValue]  # resolved values (resource ids, integers)
+    scope: Scope
+    requester: Requester
+    conversation: Mapping[str, Any]  # serialized ``ConversationReference``: where to report
+    preview: Preview
+    labels: Mapping[str, str] = field(default_factory=dict)  # display value per argument
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class OutcomeState(StrEnum):
+    """Where a request ended up when ``submit`` returned."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # the platform failed; the message carries a reference
+    TIMED_OUT = "timed_out"  # still not done after the action's time limit
+    REFUSED = "refused"  # not run: the message says why and what to do
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a request: a state and a message written for the requester."""
+
+    state: OutcomeState
+    message: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state is OutcomeState.SUCCEEDED
+
+
+class RequestHandler(Protocol):
+    """The seam between conversations and execution: one confirmed request in, its outcome out."""
+
+    async def submit(self, request: Request) -> Outcome:
+        """Take the request; return its outcome. User errors come back as ``REFUSED``, never raised."""
+        ...

@@ -1,0 +1,123 @@
+"""Everything the dialogs say, in one place, so wording stays consistent and tests can assert on it.
+
+No message ever contains exception text: user errors (:class:`actions.spec.ActionError`)
+are shown as their own ``message``, which is written for users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "MAX_TRIES",
+    "cancelled",
+    "card_not_active",
+    "card_not_yours",
+    "card_unknown_action",
+    "coming_soon",
+    "confirm_question",
+    "confirm_retry",
+    "form_hint",
+    "gave_up",
+    "help_while_asking",
+    "no_op",
+    "nothing_to_cancel",
+    "nothing_to_choose",
+    "replaced_waiting_request",
+    "retry",
+    "running",
+    "try_instead",
+    "unknown_card_action",
+]
+
+MAX_TRIES = 3
+"""How many answers a question accepts before the bot stops politely."""
+
+
+def retry(reason: str, question: str, attempt: int) -> str:
+    """A question asked again, after ``attempt`` refused answers, with the reason first."""
+    return f"{reason}\n\n{question} (try {attempt + 1} of {MAX_TRIES}, or say `cancel`)"
+
+
+def gave_up(what: str) -> str:
+    return (
+        f"That's {MAX_TRIES} tries without a valid {what}, so I've stopped here. Nothing was changed. "
+        "Start again whenever you're ready."
+    )
+
+
+def cancelled() -> str:
+    return "Cancelled. Nothing was changed."
+
+
+def nothing_to_cancel() -> str:
+    return "There is nothing to cancel."
+
+
+def coming_soon(command: str) -> str:
+    return f"`{command}` is coming soon: it isn't available yet. Type `help` to see what I can do now."
+
+
+def form_hint(in_channel: bool) -> str:
+    mention = " In a channel, @mention me with each answer." if in_channel else ""
+    return f"Answer in chat, or say `form` to fill in a card instead; `cancel` stops.{mention}"
+
+
+def help_while_asking(action_help: str, question: str | None) -> str:
+    asking = f"\n\nI was asking: {question}" if question else ""
+    return f"{action_help}{asking}\n\nAnswer below, or say `cancel` to stop."
+
+
+def nothing_to_choose(what: str, note: str = "") -> str:
+    detail = f" ({note})" if note else ""
+    return f"There is no {what} you can choose right now{detail}, so I can't continue. Nothing was changed."
+
+
+def confirm_question(form: bool) -> str:
+    if form:
+        return "Press Confirm to go ahead, or Cancel to change nothing."
+    return "Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."
+
+
+def confirm_retry(attempt: int) -> str:
+    return retry("Please answer `yes` or `no`.", "Go ahead with this change?", attempt)
+
+
+def no_op() -> str:
+    return "Nothing to change, so nothing was run."
+
+
+def running(target: str) -> str:
+    return f"Working on it: {target}…"
+
+
+def try_instead(suggestions: Sequence[str]) -> str:
+    if not suggestions:
+        return ""
+    return "\n\nYou could try: " + " or ".join(f"`{suggestion}`" for suggestion in suggestions[:3])
+
+
+def card_not_yours(owner_name: str, action: str) -> str:
+    return (
+        f"This card belongs to {owner_name}: only they can use it. Nothing was changed. "
+        f"To do this yourself, ask me with `{action}`."
+    )
+
+
+def card_unknown_action(action: str) -> str:
+    return f"This card names an action I don't have ({action[:64]!r}). Nothing was run."
+
+
+def replaced_waiting_request() -> str:
+    return "Leaving the previous request (nothing was changed) for this new one."
+
+
+def card_not_active(action: str) -> str:
+    return (
+        "This card is no longer active (it was completed, cancelled or replaced). "
+        f"Start again with `{action}`."
+    )
+
+
+def unknown_card_action() -> str:
+    return "I can't use this card: it isn't one of mine, or it is damaged. Nothing was changed."
