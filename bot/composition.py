@@ -1,7 +1,8 @@
 """The composition root: the one place Switchboard's objects are built.
 
 ``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state
-and conversation references -> bot -> adapter -> HTTP edge, and returns them together in a
+and conversation references -> action catalog, action context and request handler -> the
+users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
 :class:`Switchboard` that hosts (the Functions app, the dev host) and tests use and close.
 Nothing here is a module-level singleton: every call builds a new, independent graph.
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from actions.context import ActionContext, ClientOptions
+from actions.registry import Registry, default_registry
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.commands import HelpEntry
 from bot.http_edge import MessagesEndpoint
@@ -24,6 +27,7 @@ from bot.settings import Settings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from bot.telemetry import configure_telemetry
+from dialogs import Conversations, DirectRequestHandler, RequestHandler
 from storage import ConversationReferenceStore, TableBotStorage, TableClientOptions, TableProvider
 
 __all__ = ["Switchboard", "build_switchboard"]
@@ -42,13 +46,19 @@ class Switchboard:
     bot: SwitchboardBot
     adapter: SwitchboardAdapter
     messages: MessagesEndpoint
+    registry: Registry
+    actions: ActionContext
+    conversations: Conversations
 
     async def close(self) -> None:
-        """Close the connector clients, the authentication thread and the storage transport."""
+        """Close the connector clients, the authentication thread, the Azure clients and the storage transport."""
         try:
             await self.adapter.close()
         finally:
-            await self.tables.close()
+            try:
+                await self.actions.close()
+            finally:
+                await self.tables.close()
 
 
 def build_switchboard(
@@ -58,6 +68,9 @@ def build_switchboard(
     table_options: TableClientOptions | None = None,
     actions: Sequence[HelpEntry] = (),
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,
+    registry: Registry | None = None,
+    client_options: ClientOptions | None = None,
+    request_handler: RequestHandler | None = None,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -66,16 +79,27 @@ def build_switchboard(
     :param table_options: retry and timeout settings of the table clients (tests fail fast).
     :param actions: action declarations that ``help`` lists.
     :param auth_timeout: seconds a request's token check may take (it may download signing keys).
+    :param registry: the action catalog; default: the built-in actions.
+    :param client_options: retries and polling of the Azure SDK clients (tests make them fast).
+    :param request_handler: where confirmed requests go; default: run them directly.
     """
     configure_telemetry(settings)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
-    states = BotStates.create(TableBotStorage(tables))
+    states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
+    registry = registry if registry is not None else default_registry()
+    action_context = ActionContext.from_settings(settings, options=client_options)
+    handler = request_handler if request_handler is not None else DirectRequestHandler(registry, action_context)
+    assert states.private_conversation is not None
+    conversations = Conversations(
+        state=states.private_conversation, registry=registry, actions=action_context, handler=handler
+    )
     bot = SwitchboardBot(
         states=states,
         references=references,
         allowed_tenants=settings.allowed_tenants,
         actions=actions,
+        conversations=conversations,
     )
     adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
@@ -93,4 +117,7 @@ def build_switchboard(
         bot=bot,
         adapter=adapter,
         messages=messages,
+        registry=registry,
+        actions=action_context,
+        conversations=conversations,
     )

@@ -12,7 +12,10 @@ One turn, in order:
    message with the correlation id (never the exception), clear conversation state.
 
 Messages are answered in personal chats, and in channels and group chats only when the bot is
-@mentioned; the mention is removed and the rest split into tokens before routing.
+@mentioned; the mention is removed and the rest split into tokens before routing. With
+``conversations`` (the dialogs, :class:`dialogs.Conversations`), messages, card submissions
+(``Action.Submit`` fallbacks, which carry no @mention) and ``adaptiveCard/action`` invokes go
+to the sender's dialogs, which own routing (help, cancel, actions).
 """
 
 from __future__ import annotations
@@ -53,6 +56,18 @@ _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 _CARD_EXPIRED = "That card is no longer active. Type `help` to see what I can do."
 
 
+class Conversations(Protocol):
+    """The dialogs of each user (``dialogs.Conversations``): messages and card actions go there."""
+
+    async def on_message(
+        self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
+    ) -> None: ...
+
+    async def on_card_action(
+        self, turn_context: TurnContext, *, in_channel: bool, tenant_id: str | None
+    ) -> InvokeResponse: ...
+
+
 class ConversationReferences(Protocol):
     """Where conversation references are kept for proactive messages (``storage.ConversationReferenceStore``)."""
 
@@ -86,6 +101,7 @@ class SwitchboardBot(TeamsActivityHandler):
     :param allowed_tenants: Entra tenant ids (lower case) whose activities are processed.
     :param actions: action declarations listed by ``help`` (name, summary, usage, examples).
     :param extra_commands: commands added to the built-in table (e.g. by later features).
+    :param conversations: the users' dialogs; when given, they handle messages and card actions.
     """
 
     def __init__(
@@ -96,9 +112,11 @@ class SwitchboardBot(TeamsActivityHandler):
         allowed_tenants: Iterable[str],
         actions: Sequence[HelpEntry] = (),
         extra_commands: Sequence[Command] = (),
+        conversations: Conversations | None = None,
     ) -> None:
         super().__init__()
         self._states = states
+        self._conversations = conversations
         self._state_set = states.state_set()
         self._welcomed = states.conversation.create_property("welcomed")
         self._references = references
@@ -156,6 +174,9 @@ class SwitchboardBot(TeamsActivityHandler):
         try:
             await self._states.conversation.clear_state(turn_context)
             await self._states.conversation.delete(turn_context)
+            if self._states.private_conversation is not None:  # the sender's dialogs: never stuck
+                await self._states.private_conversation.clear_state(turn_context)
+                await self._states.private_conversation.delete(turn_context)
         except Exception:
             _log.exception("could not clear the conversation state after a failed turn")
 
@@ -164,10 +185,16 @@ class SwitchboardBot(TeamsActivityHandler):
         activity = turn_context.activity
         in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
         message = parse_message(activity)
-        if in_channel and not message.mentioned:
+        card_submission = isinstance(activity.value, dict) and not message.text
+        if in_channel and not message.mentioned and not (card_submission and self._conversations is not None):
             _log.debug("message in a %s without an @mention: ignored", activity.conversation.conversation_type)
             return
         debug_text(_log, "message text", message.text)
+        if self._conversations is not None:
+            await self._conversations.on_message(
+                turn_context, text=message.text, in_channel=in_channel, tenant_id=tenant_of(activity)
+            )
+            return
         if message.command is None:
             await turn_context.send_activity(replies.empty_message(in_channel))
             return
@@ -190,6 +217,12 @@ class SwitchboardBot(TeamsActivityHandler):
 
     # ------------------------------------------------------------------ card actions
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action" and self._conversations is not None:
+            in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
+            return await self._conversations.on_card_action(
+                turn_context, in_channel=in_channel, tenant_id=tenant_of(activity)
+            )
         if turn_context.activity.name == "adaptiveCard/action" and turn_context.activity.value is not None:
             _log.info("card action on a card this version does not handle")
             return InvokeResponse(

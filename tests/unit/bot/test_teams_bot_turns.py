@@ -216,13 +216,14 @@ async def test_a_missing_tenant_is_refused(harness: BotHarness) -> None:
 
 # --------------------------------------------------------------------------- card actions
 async def test_a_card_action_invoke_is_answered_with_a_body(harness: BotHarness) -> None:
+    # A card that is not Switchboard's (no card data): the dialogs answer 400 with an error body.
     invoke = harness.activity(
         "invoke", name="adaptiveCard/action", value={"action": {"type": "Action.Execute", "verb": "old", "data": {}}}
     )
     [response] = await harness.send(invoke)
     assert response.type == "invokeResponse"
-    assert response.value.status == 200
-    assert response.value.body["type"] == "application/vnd.microsoft.activity.message"
+    assert response.value.status == 400
+    assert response.value.body["type"] == "application/vnd.microsoft.error"
 
 
 # --------------------------------------------------------------------------- failures
