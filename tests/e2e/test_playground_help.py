@@ -33,8 +33,11 @@ async def test_help_in_a_channel_shows_the_commands_in_the_page(
         await expect(post).to_contain_text(name)
     screenshot = tmp_path / "playground-channel-help.png"
     await playground_page.screenshot(str(screenshot))
-    print(f"screenshot: {screenshot}")
+    thread = tmp_path / "playground-channel-help-thread.png"
+    await post.screenshot(path=str(thread))  # the whole thread, however long the reply
+    print(f"screenshots: {screenshot} {thread}")
     assert screenshot.stat().st_size > 10_000
+    assert thread.stat().st_size > 10_000
     # Only the unreachable font CDN was blocked; the page itself is served from loopback.
     assert all("127.0.0.1" not in url and "localhost" not in url for url in playground_page.blocked)
 
