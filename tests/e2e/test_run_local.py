@@ -97,14 +97,24 @@ def test_check_starts_everything_and_the_bot_answers_help(supervisor: Supervisor
     }  # fmt: skip
 
 
-def test_ctrl_c_stops_every_component(supervisor: Supervisor, tmp_path: Path) -> None:
-    process = supervisor.start(run_local_spec(tmp_path, "--quiet", ready="Ctrl-C stops everything"))
+@pytest.mark.parametrize(
+    ("stop_signal", "options", "components"),
+    [
+        (signal.SIGINT, (), 6),  # playground, bot, sandbox, and Azurite's three services
+        (signal.SIGTERM, ("--no-playground",), 5),
+    ],
+    ids=["ctrl-c", "sigterm-without-playground"],
+)
+def test_a_stop_signal_stops_every_component(
+    supervisor: Supervisor, tmp_path: Path, stop_signal: signal.Signals, options: tuple[str, ...], components: int
+) -> None:
+    process = supervisor.start(run_local_spec(tmp_path, "--quiet", *options, ready="Ctrl-C stops everything"))
     banner = process.output()
     ports = listening_ports(banner)
-    assert len(ports) == 6, banner  # playground, bot, sandbox, and Azurite's three services
+    assert len(ports) == components, banner
     assert all(port_in_use(port) for port in ports), banner
 
-    process.popen.send_signal(signal.SIGINT)
+    process.popen.send_signal(stop_signal)
     code = wait_exit(process, within=30)
 
     assert code == 0, process.output()
