@@ -28,6 +28,7 @@ from dialogs import texts
 from dialogs.card_steps import waiting_card_step
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.request import RequestHandler
+from dialogs.state_property import LoadedStateProperty
 from dialogs.turn import TurnInputs, invoke_card, requester_of, set_turn_inputs
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
@@ -56,7 +57,7 @@ class Conversations:
         actions: ActionContext,
         handler: RequestHandler,
     ) -> None:
-        self._dialog_state = state.create_property(DIALOG_STATE_PROPERTY)
+        self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(MainDialog(registry, handler))
         self._registry = registry

@@ -1,0 +1,246 @@
+"""Transcript tests of the dialogs: the real bot, the real actions, the ARM sandbox, TestAdapter.
+
+Each test talks to a real :class:`~bot.teams_bot.SwitchboardBot` wired with real
+:class:`~dialogs.Conversations`, the built-in action catalog and a
+:class:`~dialogs.DirectRequestHandler`, whose actions call the ARM sandbox through the Azure
+SDKs. State is botbuilder's ``MemoryStorage`` (the Table Storage path has its own
+integration tests); botbuilder's ``TestAdapter`` stands in for the Bot Connector. Every card
+the bot sends or answers an invoke with is validated by the Adaptive Cards JS library when
+the test ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botbuilder.core import MemoryStorage, Storage, TurnContext
+from botbuilder.core.adapters import TestAdapter, TestFlow
+from botbuilder.schema import Activity, InvokeResponse
+
+from actions.context import ActionContext, ClientOptions
+from actions.registry import Registry, default_registry
+from bot.settings import ArmSettings
+from bot.state import BotStates
+from bot.teams_bot import SwitchboardBot
+from cards import CARD_CONTENT_TYPE
+from dialogs import Conversations, DirectRequestHandler
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle, running_sandbox
+from tests.support.card_checks import assert_valid_cards, card_validator
+from tests.support.connector import TEST_TENANT_ID, teams_activity
+from tools.card_validation import CardValidator
+
+__all__ = ["ALEX", "MEGAN", "Chat", "Person", "card_validator"]
+
+FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=1, retry_backoff_factor=0.01, retry_backoff_max=0.05)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Teams user as the channel identifies them."""
+
+    user_id: str
+    aad_object_id: str
+    name: str
+
+
+ALEX = Person("29:user-alex", "00000000-0000-0000-0000-0000000000020", "Alex Wilber")
+MEGAN = Person("29:user-megan", "00000000-0000-0000-0000-0000000000021", "Megan Bowen")
+
+
+class MemoryReferences:
+    """Conversation references kept in a dict (the bot's reference store port)."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, Activity] = {}
+
+    async def save_activity(self, activity: Activity) -> object:
+        self.saved[activity.conversation.id] = activity
+        return activity
+
+    async def delete(self, conversation_id: str) -> None:
+        self.saved.pop(conversation_id, None)
+
+
+@dataclass
+class Chat:
+    """One conversation (personal chat or channel thread) with the bot, driven through TestAdapter."""
+
+    adapter: TestAdapter
+    conversation_type: str = "personal"
+    conversation_id: str = "a:personal-alex"
+    cards: dict[str, Any] = field(default_factory=dict)
+    _counter: Iterator[int] = field(default_factory=itertools.count)
+
+    @property
+    def in_channel(self) -> bool:
+        return self.conversation_type != "personal"
+
+    def activity(self, person: Person, activity_type: str = "message", **fields: Any) -> Activity:
+        """A Teams activity from ``person`` in this conversation."""
+        sender = {"from": {"id": person.user_id, "name": person.name, "aadObjectId": person.aad_object_id}}
+        raw = teams_activity(
+            activity_type, conversation_type=self.conversation_type, conversation_id=self.conversation_id,
+            **fields, **sender,
+        )
+        return Activity().deserialize(raw)
+
+    async def send(self, activity: Activity) -> list[Activity]:
+        """Run one turn; return what the bot sent (and record every card in it)."""
+        self.adapter.activity_buffer.clear()
+        await TestFlow(None, self.adapter).send(activity)
+        sent = list(self.adapter.activity_buffer)
+        self.adapter.activity_buffer.clear()
+        for reply in sent:
+            for attachment in reply.attachments or []:
+                if attachment.content_type == CARD_CONTENT_TYPE:
+                    self.cards[f"card {next(self._counter)}"] = attachment.content
+            body = reply.value.body if reply.type == "invokeResponse" else None
+            if isinstance(body, dict) and body.get("type") == CARD_CONTENT_TYPE:
+                self.cards[f"invoke card {next(self._counter)}"] = body["value"]
+        return sent
+
+    async def say(self, person: Person, text: str) -> list[Activity]:
+        """``person`` types ``text`` (with an @mention of the bot in a channel)."""
+        return await self.send(self.activity(person, text=text, mention_bot=self.in_channel))
+
+    async def press(
+        self, person: Person, card: dict[str, Any], title: str, inputs: dict[str, Any] | None = None,
+        *, data: dict[str, Any] | None = None,
+    ) -> tuple[InvokeResponse, list[Activity]]:
+        """``person`` presses the ``Action.Execute`` button ``title`` of ``card``: an ``adaptiveCard/action``
+        invoke carrying the button's data merged with ``inputs``; ``data`` replaces the button's data."""
+        button = find_button(card, title)
+        payload = {**(button["data"] if data is None else data), **(inputs or {})}
+        value = {"action": {"type": "Action.Execute", "verb": button["verb"], "data": payload}, "trigger": "manual"}
+        sent = await self.send(self.activity(person, "invoke", name="adaptiveCard/action", value=value))
+        [response] = [a.value for a in sent if a.type == "invokeResponse"]
+        return response, [a for a in sent if a.type == "message"]
+
+    async def press_fallback(
+        self, person: Person, card: dict[str, Any], title: str, inputs: dict[str, Any] | None = None
+    ) -> list[Activity]:
+        """``person`` presses ``title`` on a client without Universal Actions: the ``Action.Submit``
+        fallback arrives as a message whose ``value`` is the data merged with the inputs."""
+        fallback = find_button(card, title)["fallback"]
+        return await self.send(self.activity(person, value={**fallback["data"], **(inputs or {})}))
+
+
+def find_button(card: dict[str, Any], title: str) -> dict[str, Any]:
+    """The card's ``Action.Execute`` titled ``title``."""
+    for action in card.get("actions", []):
+        if action.get("title") == title:
+            return action
+    titles = [action.get("title") for action in card.get("actions", [])]
+    raise AssertionError(f"no button {title!r} on the card; buttons: {titles}")
+
+
+def texts(sent: list[Activity]) -> list[str]:
+    """The text of every message the bot sent."""
+    return [a.text for a in sent if a.type == "message" and a.text]
+
+
+def sent_cards(sent: list[Activity]) -> list[dict[str, Any]]:
+    """Every Adaptive Card the bot sent in messages."""
+    return [att.content for a in sent for att in a.attachments or [] if att.content_type == CARD_CONTENT_TYPE]
+
+
+def card_texts(card: dict[str, Any]) -> list[str]:
+    """Every TextBlock text and fact of a card, in order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock":
+                found.append(node["text"])
+            if node.get("type") == "FactSet":
+                found.extend(f"{fact['title']}: {fact['value']}" for fact in node["facts"])
+            for key, value in node.items():
+                if key not in ("data", "fallback"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card.get("body", []))
+    return found
+
+
+def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The card's inputs by id."""
+    return {e["id"]: e for e in card.get("body", []) if str(e.get("type", "")).startswith("Input.")}
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    """One ARM sandbox for the dialog tests."""
+    with running_sandbox(operation_delay=0.05) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    """The sandbox with its seeded estate, reset before each test."""
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+async def actions(sandbox: SandboxHandle) -> AsyncIterator[ActionContext]:
+    """The root action context on the sandbox, both demo subscriptions in scope."""
+    arm = ArmSettings(sandbox_url=sandbox.url, subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID))
+    async with ActionContext(arm, options=FAST_CLIENTS) as context:
+        yield context
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return default_registry()
+
+
+@pytest.fixture
+def storage() -> Storage:
+    return MemoryStorage()
+
+
+@pytest.fixture
+def bot(storage: Storage, registry: Registry, actions: ActionContext) -> SwitchboardBot:
+    """The real bot, wired with the real dialogs and request handler."""
+    states = BotStates.create(storage, private_conversation=True)
+    assert states.private_conversation is not None
+    conversations = Conversations(
+        state=states.private_conversation, registry=registry, actions=actions,
+        handler=DirectRequestHandler(registry, actions),
+    )
+    return SwitchboardBot(
+        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
+    )
+
+
+@pytest.fixture
+def adapter(bot: SwitchboardBot) -> TestAdapter:
+    async def logic(turn_context: TurnContext) -> None:
+        await bot.on_turn(turn_context)
+
+    return TestAdapter(logic)
+
+
+@pytest.fixture
+def chat(adapter: TestAdapter, card_validator: CardValidator) -> Iterator[Chat]:
+    """Alex's personal chat; every card seen is validated at the end of the test."""
+    conversation = Chat(adapter)
+    yield conversation
+    if conversation.cards:
+        assert_valid_cards(card_validator, conversation.cards)
+
+
+@pytest.fixture
+def channel(adapter: TestAdapter, card_validator: CardValidator) -> Iterator[Chat]:
+    """A thread in a Teams channel; every card seen is validated at the end of the test."""
+    conversation = Chat(adapter, "channel", "19:general@thread.tacv2;messageid=1700000000000")
+    yield conversation
+    if conversation.cards:
+        assert_valid_cards(card_validator, conversation.cards)
