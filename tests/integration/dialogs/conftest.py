@@ -1,0 +1,110 @@
+"""Dialogs on the real state store: Table Storage on Azurite, the ARM sandbox, the real bot.
+
+The bot's storage is the real :class:`~storage.TableBotStorage` wrapped (composition, not
+patching) in :class:`CountingStorage`, which counts the calls crossing the storage boundary
+per turn, so tests can hold a prompt turn to one read and one write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botbuilder.core import Storage, TurnContext
+from botbuilder.core.adapters import TestAdapter
+
+from actions.context import ActionContext
+from actions.registry import Registry, default_registry
+from bot.settings import ArmSettings
+from bot.state import BotStates
+from bot.teams_bot import SwitchboardBot
+from dialogs import Conversations, DirectRequestHandler
+from storage import TableBotStorage, TableClientOptions, TableProvider
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle, running_sandbox
+from tests.support.card_checks import card_validator
+from tests.support.connector import TEST_TENANT_ID
+from tests.unit.dialogs.conftest import FAST_CLIENTS, Chat, MemoryReferences
+
+__all__ = ["CountingStorage", "card_validator"]
+
+FAST_TABLES = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)
+
+
+@dataclass
+class CountingStorage(Storage):
+    """A ``Storage`` that forwards to another and records each call: (operation, number of keys)."""
+
+    inner: Storage
+    calls: list[tuple[str, int]] = field(default_factory=list)
+
+    async def read(self, keys: list[str]) -> dict[str, Any]:
+        self.calls.append(("read", len(keys)))
+        return await self.inner.read(keys)
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        self.calls.append(("write", len(changes)))
+        await self.inner.write(changes)
+
+    async def delete(self, keys: list[str]) -> None:
+        self.calls.append(("delete", len(keys)))
+        await self.inner.delete(keys)
+
+    def take(self) -> list[tuple[str, int]]:
+        """The calls since the last ``take``."""
+        calls, self.calls = self.calls, []
+        return calls
+
+
+@pytest.fixture(scope="module")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    with running_sandbox(operation_delay=0.05) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    sandbox_server.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+async def actions(sandbox: SandboxHandle) -> AsyncIterator[ActionContext]:
+    arm = ArmSettings(sandbox_url=sandbox.url, subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID))
+    async with ActionContext(arm, options=FAST_CLIENTS) as context:
+        yield context
+
+
+@pytest.fixture
+async def storage(storage_connection_string: str, unique_name: str) -> AsyncIterator[CountingStorage]:
+    """The real table storage for bot state (a fresh table), behind a call counter."""
+    tables = TableProvider(connection_string=storage_connection_string, options=FAST_TABLES)
+    try:
+        yield CountingStorage(TableBotStorage(tables, table_name=f"dialogs{unique_name}"))
+    finally:
+        await tables.close()
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return default_registry()
+
+
+@pytest.fixture
+def chat(storage: CountingStorage, registry: Registry, actions: ActionContext) -> Chat:
+    """A channel thread with the real bot whose state lives in Table Storage."""
+    states = BotStates.create(storage, private_conversation=True)
+    assert states.private_conversation is not None
+    conversations = Conversations(
+        state=states.private_conversation, registry=registry, actions=actions,
+        handler=DirectRequestHandler(registry, actions),
+    )
+    bot = SwitchboardBot(
+        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
+    )
+
+    async def logic(turn_context: TurnContext) -> None:
+        await bot.on_turn(turn_context)
+
+    return Chat(TestAdapter(logic), "channel", "19:general@thread.tacv2;messageid=1700000000123")
