@@ -52,7 +52,7 @@ __all__ = [
     "build_adapter",
 ]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("switchboard.adapter")
 _T = TypeVar("_T")
 
 DEFAULT_AUTH_TIMEOUT_SECONDS = 15.0

@@ -40,7 +40,7 @@ from bot.telemetry import current_correlation_id
 
 __all__ = ["MAX_BODY_BYTES", "MessagesEndpoint", "invoke_body_to_json"]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("switchboard.edge")
 
 MAX_BODY_BYTES = 1024 * 1024
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
