@@ -34,6 +34,9 @@ __all__ = ["Switchboard", "build_switchboard"]
 
 _log = logging.getLogger("switchboard.composition")
 
+SANDBOX_CLIENT_OPTIONS = ClientOptions(polling_interval=0.5)
+"""Against the local ARM sandbox, whose operations take about a second, poll every half second."""
+
 
 @dataclass
 class Switchboard:
@@ -80,7 +83,8 @@ def build_switchboard(
     :param actions: action declarations that ``help`` lists.
     :param auth_timeout: seconds a request's token check may take (it may download signing keys).
     :param registry: the action catalog; default: the built-in actions.
-    :param client_options: retries and polling of the Azure SDK clients (tests make them fast).
+    :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
+        default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
     :param request_handler: where confirmed requests go; default: run them directly.
     """
     configure_telemetry(settings)
@@ -88,6 +92,8 @@ def build_switchboard(
     states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
     registry = registry if registry is not None else default_registry()
+    if client_options is None and settings.arm.uses_sandbox:
+        client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext.from_settings(settings, options=client_options)
     handler = request_handler if request_handler is not None else DirectRequestHandler(registry, action_context)
     assert states.private_conversation is not None

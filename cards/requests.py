@@ -91,7 +91,7 @@ def outcome_card(
         text_block(action.summary, size="Medium", weight="Bolder"),
         text_block(f"Requested by {requester_name}", size="Small", subtle=True, spacing="None"),
         text_block(target, weight="Bolder"),
-        container([text_block(headline, weight="Bolder", tone=tone), text_block(message, spacing="None")], tone=tone),
+        container([text_block(headline, weight="Bolder"), text_block(message, spacing="None")], tone=tone),
         fact_set(details),
     ]
     return adaptive_card(body)

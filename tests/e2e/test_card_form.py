@@ -1,0 +1,82 @@
+"""A card form end to end, in a real browser: the Agents Playground page, the dev host, the ARM sandbox.
+
+Alex asks to scale a node pool by naming the action alone, fills in the two forms the bot
+generates from the action's declaration, reviews the preview, confirms, and reads the result,
+which the ARM sandbox confirms: the node pool has the new node count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from azure.mgmt.containerservice.aio import ContainerServiceClient
+from playwright.async_api import Locator, expect
+
+from tests.e2e.pages import PlaygroundPage
+from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tools.stack import ArmSandbox
+
+pytestmark = pytest.mark.e2e
+
+_CARD = ".ac-adaptiveCard"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def aks_prod(arm_sandbox: ArmSandbox) -> AsyncIterator[ContainerServiceClient]:
+    """The real SDK client on the e2e stack's sandbox (platform-prod), to check what changed."""
+    kwargs = sdk_client_kwargs(SandboxHandle(arm_sandbox.url))
+    async with ContainerServiceClient(subscription_id=PROD_SUBSCRIPTION_ID, **kwargs) as client:
+        yield client
+
+
+async def node_count(client: ContainerServiceClient) -> int:
+    return int((await client.agent_pools.get("rg-prod", "aks-prod", "np1")).count)
+
+
+async def choose(page: PlaygroundPage, card: Locator, label: str, option: str) -> None:
+    """Pick ``option`` in the card's choice set labelled ``label`` (the Playground renders a combobox)."""
+    await card.get_by_role("combobox", name=label).click()
+    await page.page.get_by_role("option", name=option).click()
+
+
+def latest_card(page: PlaygroundPage, has_text: str) -> Locator:
+    """The last Adaptive Card in the chat showing ``has_text``."""
+    return page.page.locator(_CARD).filter(has_text=has_text).last
+
+
+async def test_scale_a_node_pool_with_the_card_form(
+    playground_page: PlaygroundPage, aks_prod: ContainerServiceClient, tmp_path: Path
+) -> None:
+    before = await node_count(aks_prod)
+    wanted = before + 2
+    await playground_page.open_personal_chat()
+    await playground_page.send_in_chat("scale node pool")
+
+    await expect(latest_card(playground_page, "Form for Alex Wilber")).to_be_visible(timeout=20_000)
+    # The card stays where it is while invoke answers replace its content: hold on to its position.
+    form = playground_page.page.locator(_CARD).nth(await playground_page.page.locator(_CARD).count() - 1)
+    await choose(playground_page, form, "Which AKS cluster?", "aks-prod (rg-prod · sub 22222222 · Running)")
+    await form.get_by_role("button", name="Next").click()
+
+    # The invoke's answer replaces the card in place: the second form, for the pool and the count.
+    await expect(form.get_by_text("Cluster")).to_be_visible(timeout=20_000)
+    await choose(playground_page, form, "Which node pool?", f"np1 (User · {before} nodes)")
+    await form.get_by_role("spinbutton", name="How many nodes should it have?").fill(str(wanted))
+    await form.get_by_role("button", name="Review").click()
+
+    await expect(form.get_by_text("Submitted by Alex Wilber")).to_be_visible(timeout=20_000)
+    await expect(form.get_by_text(f"{before} → {wanted}")).to_be_visible()
+    await form.get_by_role("button", name="Confirm").click()
+
+    await expect(form.get_by_text("Confirmed by Alex Wilber")).to_be_visible(timeout=30_000)
+    result = latest_card(playground_page, f"now has {wanted} nodes")
+    await expect(result).to_be_visible(timeout=30_000)
+    await expect(result.get_by_text("Done")).to_be_visible()
+    assert await node_count(aks_prod) == wanted
+
+    screenshot = tmp_path / "playground-card-form.png"
+    await playground_page.screenshot(str(screenshot))
+    print(f"screenshot: {screenshot}")
