@@ -91,3 +91,10 @@ class BotStates:
         if self.private_conversation is not None:
             scopes.append(self.private_conversation)
         return ParallelBotStateSet(self.storage, scopes)
+
+    def dialog_state_set(self) -> ParallelBotStateSet | None:
+        """Only the private conversation state (the sender's dialogs), for message and invoke turns:
+        one point read instead of three; None when there is no private conversation state."""
+        if self.private_conversation is None:
+            return None
+        return ParallelBotStateSet(self.storage, [self.private_conversation])

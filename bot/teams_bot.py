@@ -118,6 +118,8 @@ class SwitchboardBot(TeamsActivityHandler):
         self._states = states
         self._conversations = conversations
         self._state_set = states.state_set()
+        # Messages and card actions only need the sender's dialogs (install events use the others).
+        self._dialog_state_set = states.dialog_state_set() if conversations is not None else None
         self._welcomed = states.conversation.create_property("welcomed")
         self._references = references
         self._allowed_tenants = frozenset(t.strip().lower() for t in allowed_tenants)
@@ -139,10 +141,13 @@ class SwitchboardBot(TeamsActivityHandler):
             if tenant is None or tenant not in self._allowed_tenants:
                 await self._refuse(turn_context, tenant)
                 return
+            state_set = self._state_set
+            if self._dialog_state_set is not None and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+                state_set = self._dialog_state_set
             try:
-                await self._state_set.load_all(turn_context)
+                await state_set.load_all(turn_context)
                 await super().on_turn(turn_context)
-                await self._state_set.save_all_changes(turn_context)
+                await state_set.save_all_changes(turn_context)
             except StorageUnavailableError:
                 _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
                 await self._tell_failure(turn_context, replies.storage_unavailable(correlation_id), 503)

@@ -30,13 +30,13 @@ async def pool_count(actions: ActionContext) -> int:
     return int((await pools.get("rg-prod", "aks-prod", "np1")).count)
 
 
-async def test_a_prompt_turn_costs_one_parallel_read_and_one_write(chat: Chat, storage: CountingStorage) -> None:
+async def test_a_prompt_turn_costs_one_read_and_one_write(chat: Chat, storage: CountingStorage) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1")  # asks for the count
     storage.take()
 
     [retry] = texts(await chat.say(ALEX, "lots"))  # a prompt turn: re-asked with the reason
     assert "(try 2 of 3" in retry
-    assert storage.take() == [("read", 3), ("write", 1)]  # conversation, user, private state in one read
+    assert storage.take() == [("read", 1), ("write", 1)]  # the sender's dialog state: one point read
 
     await chat.say(ALEX, "5")  # the answer: preview and confirmation prompt
     calls = storage.take()
@@ -45,7 +45,7 @@ async def test_a_prompt_turn_costs_one_parallel_read_and_one_write(chat: Chat, s
 
 async def test_a_turn_that_runs_no_dialog_writes_nothing(chat: Chat, storage: CountingStorage) -> None:
     await chat.say(ALEX, "help")
-    assert storage.take() == [("read", 3)]
+    assert storage.take() == [("read", 1)]
 
 
 async def test_prompts_and_confirmation_round_trip_through_table_storage(
