@@ -21,7 +21,7 @@ from storage.errors import (
     StorageUnavailableError,
     ValueTooLargeError,
 )
-from storage.tables import TableClientOptions, TableProvider
+from storage.tables import TableClientOptions, TableProvider, http_env_settings_present
 
 __all__ = [
     "ConcurrencyConflictError",
@@ -36,4 +36,5 @@ __all__ = [
     "TableProvider",
     "TypeRegistry",
     "ValueTooLargeError",
+    "http_env_settings_present",
 ]

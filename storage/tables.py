@@ -7,14 +7,21 @@ created if missing on first use, once per process; concurrent first uses share o
 
 ``azure.data.tables.aio`` and ``azure.identity.aio`` are imported inside methods: importing this
 module costs nothing at the Functions app's cold start.
+
+The shared transport reads proxy settings from the environment only when there are some
+(:func:`http_env_settings_present`): aiohttp's ``trust_env`` otherwise costs two worker-thread
+hops per request (a ``.netrc`` read and a proxy lookup) for nothing — about half the time of a
+turn's parallel point reads on Azurite.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.errors import StorageError, translated
@@ -26,7 +33,7 @@ if TYPE_CHECKING:
 
     from bot.settings import StorageSettings
 
-__all__ = ["TableClientOptions", "TableProvider"]
+__all__ = ["TableClientOptions", "TableProvider", "http_env_settings_present"]
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 
@@ -139,6 +146,7 @@ class TableProvider:
             transport = self._transport or AioHttpTransport(
                 connection_timeout=self.options.connection_timeout,
                 read_timeout=self.options.read_timeout,
+                use_env_settings=http_env_settings_present(),
             )
             kwargs = self.options.client_kwargs()
             if self._connection_string:
@@ -196,6 +204,23 @@ class TableProvider:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def http_env_settings_present(environ: Mapping[str, str] | None = None, home: Path | None = None) -> bool:
+    """Whether aiohttp's ``trust_env`` would find anything: a ``*_proxy`` variable or a ``.netrc`` file.
+
+    ``environ`` defaults to ``os.environ`` and ``home`` to the user's home directory.
+    """
+    env = os.environ if environ is None else environ
+    if any(name.lower().endswith("_proxy") and value.strip() for name, value in env.items()):
+        return True
+    if env.get("NETRC"):
+        return True
+    try:
+        folder = home if home is not None else Path.home()
+    except RuntimeError:  # no home directory: nothing to read there
+        return False
+    return (folder / ".netrc").exists()
 
 
 def _default_azure_credential(managed_identity_client_id: str | None) -> AsyncTokenCredential:
