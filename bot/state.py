@@ -11,6 +11,7 @@ nothing costs no write.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,23 @@ from botbuilder.core import (
 from botbuilder.core.bot_state import CachedBotState
 
 __all__ = ["BotStates", "ParallelBotStateSet"]
+
+
+class _CachedState(CachedBotState):
+    """``CachedBotState`` whose change check pickles the state instead of flattening it with jsonpickle.
+
+    botbuilder hashes the whole state with ``jsonpickle`` when it is loaded, when the turn asks
+    whether it changed and after it is saved: for a dialog stack (prompt options, activities,
+    choices) that is about two thirds of a prompt turn's CPU. ``pickle`` (C) gives the same
+    answer for the same data, much faster; anything it cannot pickle falls back to jsonpickle.
+    The pickled bytes are only compared, never loaded.
+    """
+
+    def compute_hash(self, obj: object) -> Any:
+        try:
+            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return super().compute_hash(obj)
 
 
 class ParallelBotStateSet(BotStateSet):
@@ -48,7 +66,7 @@ class ParallelBotStateSet(BotStateSet):
             items = await self._storage.read(keys)
             for state, key in zip(to_load, keys, strict=True):
                 # What BotState.load does with the value it reads, for all states from one read.
-                turn_context.turn_state[state._context_service_key] = CachedBotState(items.get(key))
+                turn_context.turn_state[state._context_service_key] = _CachedState(items.get(key))
         for state in self.bot_states:
             cached = state.get_cached_state(turn_context)
             if cached is not None and not cached.state:
