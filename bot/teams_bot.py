@@ -44,6 +44,7 @@ from bot.commands import (
 from bot.mentions import parse_message
 from bot.state import BotStates
 from bot.telemetry import debug_text, turn_scope
+from cards.protocol import CARD_DATA_KEY
 from storage import StorageUnavailableError
 
 __all__ = ["ConversationReferences", "SwitchboardBot", "tenant_of"]
@@ -190,7 +191,7 @@ class SwitchboardBot(TeamsActivityHandler):
         activity = turn_context.activity
         in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
         message = parse_message(activity)
-        card_submission = isinstance(activity.value, dict) and not message.text
+        card_submission = isinstance(activity.value, dict) and CARD_DATA_KEY in activity.value
         if in_channel and not message.mentioned and not (card_submission and self._conversations is not None):
             _log.debug("message in a %s without an @mention: ignored", activity.conversation.conversation_type)
             return

@@ -198,7 +198,7 @@ class ActionDialog(ComponentDialog):
                 text = texts.nothing_to_choose(parameter.name, listed.note)
                 await step.context.send_activity(MessageFactory.text(text))
                 return await step.end_dialog(None)
-        prompt_id, options = await prompt_for(
+        prompt_id, options = prompt_for(
             action, parameter, state["args"], listed, state["page"], first=not state["asked"],
             in_channel=inputs.in_channel,
         )

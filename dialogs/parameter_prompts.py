@@ -62,7 +62,7 @@ def parameter_prompts(registry: Registry) -> list[Any]:
     return [choice, NumberPrompt(NUMBER_PROMPT, validator, default_locale="en-us"), TextPrompt(TEXT_PROMPT, validator)]
 
 
-async def prompt_for(
+def prompt_for(
     action: Action, parameter: Parameter, known: dict[str, ArgValue], listed: ChoiceList | None, page: int,
     *, first: bool, in_channel: bool,
 ) -> tuple[str, PromptOptions]:

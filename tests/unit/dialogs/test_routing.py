@@ -71,3 +71,11 @@ async def test_in_a_channel_the_bot_answers_only_when_mentioned_and_in_the_threa
     assert reply.conversation.id == channel.conversation_id  # the thread (…;messageid=…)
     assert reply.reply_to_id == mentioned.id
     assert "@mention me first" in reply.text
+
+
+async def test_in_a_channel_only_switchboard_card_submissions_pass_without_a_mention(channel: Chat) -> None:
+    foreign = channel.activity(ALEX, value={"someone": "else's card"})
+    assert await channel.send(foreign) == []
+    ours = channel.activity(ALEX, value={"switchboard": {"v": 1}})  # ours, but malformed: said so, in the thread
+    [reply] = texts(await channel.send(ours))
+    assert reply.startswith("I can't use this card")
