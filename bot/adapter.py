@@ -1,6 +1,6 @@
 """The Bot Framework adapter Switchboard runs on, with connector and token clients reused across turns.
 
-Two fixes over the SDK's stock ``CloudAdapter`` wiring:
+Three fixes over the SDK's stock ``CloudAdapter`` wiring:
 
 - **Clients are reused.** The SDK builds a new ``ConnectorClient`` and ``UserTokenClient``
   on every turn; each builds an msrest configuration and retry policy (milliseconds of
@@ -8,6 +8,8 @@ Two fixes over the SDK's stock ``CloudAdapter`` wiring:
   :class:`CachingBotFrameworkAuthentication` wraps the SDK's ``BotFrameworkAuthentication``
   and keeps connector clients keyed by (service URL, audience, app id) and token clients
   keyed by app id, as the C# and JavaScript SDKs do.
+- **Connector calls stay on the event loop.** Cached connector clients send through one shared
+  aiohttp session (:mod:`bot.connector_pipeline`) instead of ``requests`` in a worker thread.
 - **Key fetching stays off the event loop.** The SDK downloads OpenID metadata and signing
   keys with a blocking ``requests.get`` (no timeout) inside ``authenticate_request``.
   Authentication of requests that carry a token runs on a dedicated thread with its own
@@ -43,6 +45,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.connector_pipeline import ConnectorSession, use_aiohttp
 from bot.settings import Settings
 
 __all__ = [
@@ -110,6 +113,7 @@ class _ClientCache:
 
     def __init__(self, max_connectors: int = MAX_CACHED_CONNECTORS) -> None:
         self._connectors: OrderedDict[tuple[str, str | None, str | None], ConnectorClient] = OrderedDict()
+        self._session = ConnectorSession()
         self._token_clients: dict[str | None, UserTokenClient] = {}
         self._max_connectors = max_connectors
         self._lock = asyncio.Lock()
@@ -127,6 +131,7 @@ class _ClientCache:
             client = self._connectors.get(key)
             if client is None:
                 client = await create()
+                use_aiohttp(client, self._session)
                 await _prefetch_access_token(client)
                 self._connectors[key] = client
                 self.connectors_created += 1
@@ -158,6 +163,7 @@ class _ClientCache:
                 await client.__aexit__(None, None, None)
             except Exception:  # closing is best effort
                 _log.debug("closing a connector client failed", exc_info=True)
+        await self._session.close()
 
 
 async def _prefetch_access_token(client: ConnectorClient) -> None:
