@@ -69,10 +69,17 @@ class Conversations(Protocol):
     ) -> InvokeResponse: ...
 
 
+class SavedReference(Protocol):
+    """What saving a reference tells the bot: whether this save inserted it."""
+
+    @property
+    def created(self) -> bool: ...
+
+
 class ConversationReferences(Protocol):
     """Where conversation references are kept for proactive messages (``storage.ConversationReferenceStore``)."""
 
-    async def save_activity(self, activity: Activity) -> object: ...
+    async def save_activity(self, activity: Activity) -> SavedReference: ...
 
     async def delete(self, conversation_id: str) -> None: ...
 
@@ -121,7 +128,6 @@ class SwitchboardBot(TeamsActivityHandler):
         self._state_set = states.state_set()
         # Messages and card actions only need the sender's dialogs (install events use the others).
         self._dialog_state_set = states.dialog_state_set() if conversations is not None else None
-        self._welcomed = states.conversation.create_property("welcomed")
         self._references = references
         self._allowed_tenants = frozenset(t.strip().lower() for t in allowed_tenants)
         self._actions: tuple[HelpEntry, ...] = tuple(actions)
@@ -270,12 +276,13 @@ class SwitchboardBot(TeamsActivityHandler):
     async def _installed(self, turn_context: TurnContext) -> None:
         """Store the conversation reference, then greet once per installation (both install events arrive)."""
         activity = turn_context.activity
-        await self._references.save_activity(activity)
+        saved = await self._references.save_activity(activity)
         conversation_type = getattr(activity.conversation, "conversation_type", None) or _PERSONAL
         _log.info("installed in a %s conversation; reference stored", conversation_type)
-        if not await self._welcomed.get(turn_context, False):
+        # Only the event whose save inserted the reference greets: the two install events of one
+        # installation often arrive at the same time, and state read by both would greet twice.
+        if saved.created:
             await turn_context.send_activity(replies.greeting(conversation_type != _PERSONAL))
-            await self._welcomed.set(turn_context, True)
 
     async def _uninstalled(self, turn_context: TurnContext) -> None:
         """Forget the conversation: its reference and its conversation state."""

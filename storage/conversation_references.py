@@ -8,10 +8,11 @@ columns operations and diagnostics filter on: conversation type (``personal``, `
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.schema import Activity, ConversationReference
@@ -44,6 +45,9 @@ class StoredConversationReference:
     tenant_id: str | None
     team_id: str | None
     updated_at: dt.datetime
+    # True on the save that inserted the reference; False on reads and updates. Not part of equality:
+    # it describes the save, not the stored record.
+    created: bool = field(default=False, compare=False)
 
 
 class ConversationReferenceStore:
@@ -71,7 +75,11 @@ class ConversationReferenceStore:
     async def save(
         self, reference: ConversationReference, *, team_id: str | None = None
     ) -> StoredConversationReference:
-        """Insert or replace the reference for ``reference.conversation.id``."""
+        """Insert or replace the reference for ``reference.conversation.id``.
+
+        The result's ``created`` is True only for the save that inserted it (one of several
+        concurrent saves of a new conversation): install events use it to greet exactly once.
+        """
         conversation = reference.conversation
         if conversation is None or not conversation.id:
             raise ValueError("a conversation reference needs conversation.id to be saved")
@@ -101,12 +109,17 @@ class ConversationReferenceStore:
             "TeamId": stored.team_id or "",
             "UpdatedAt": stored.updated_at,
         }
+        from azure.core.exceptions import ResourceExistsError
         from azure.data.tables import UpdateMode
 
         table = await self._table()
         with translated("save conversation reference", self.table_name):
-            await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
-        return stored
+            try:
+                await table.create_entity(entity)
+            except ResourceExistsError:
+                await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+                return stored
+        return dataclasses.replace(stored, created=True)
 
     async def save_activity(self, activity: Activity) -> StoredConversationReference:
         """Save the reference of an incoming activity, with the team id from its Teams channel data."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -95,6 +96,20 @@ async def test_save_then_get_round_trips_what_proactive_messages_need(
     assert got.reference.serialize() == original.serialize()
     assert got.reference.service_url == SERVICE_URL
     assert got.reference.conversation.id == conversation_id
+
+
+async def test_only_the_save_that_inserts_a_reference_says_created(store: ConversationReferenceStore) -> None:
+    # The two install events of one installation arrive together: exactly one save inserts.
+    results = await asyncio.gather(*(store.save(reference(GROUP, "groupChat")) for _ in range(4)))
+    assert sorted(r.created for r in results) == [False, False, False, True]
+    again = await store.save(reference(GROUP, "groupChat"))
+    assert again.created is False
+    got = await store.get(GROUP)
+    assert got is not None
+    assert got.created is False
+
+    await store.delete(GROUP)
+    assert (await store.save(reference(GROUP, "groupChat"))).created is True
 
 
 async def test_get_of_unknown_conversation_is_none(store: ConversationReferenceStore) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -57,9 +58,10 @@ class MemoryReferences:
     def __init__(self) -> None:
         self.saved: dict[str, Activity] = {}
 
-    async def save_activity(self, activity: Activity) -> object:
+    async def save_activity(self, activity: Activity) -> SimpleNamespace:
+        created = activity.conversation.id not in self.saved
         self.saved[activity.conversation.id] = activity
-        return activity
+        return SimpleNamespace(created=created)
 
     async def delete(self, conversation_id: str) -> None:
         self.saved.pop(conversation_id, None)
