@@ -21,7 +21,7 @@ import azure.functions as func
 from bot.edge_types import EdgeRequest, EdgeResponse
 from bot.runtime import SwitchboardRuntime
 
-__all__ = ["aclose", "app", "create_app"]
+__all__ = ["aclose", "app", "create_app", "startup"]
 
 
 def create_app(runtime: SwitchboardRuntime | None = None) -> func.FunctionApp:
@@ -59,6 +59,13 @@ def _to_http_response(response: EdgeResponse) -> func.HttpResponse:
 
 _runtime = SwitchboardRuntime()
 app = create_app(_runtime)
+
+
+async def startup() -> None:
+    """Compose the Switchboard now, raising ``SettingsError`` (naming each bad setting) when the
+    settings are invalid. The dev host calls this before it listens; the Functions host, which has
+    no start-up hook, composes on the first request and answers 503 until the settings are fixed."""
+    await _runtime.start()
 
 
 async def aclose() -> None:

@@ -254,19 +254,26 @@ def _to_aiohttp(result: Any) -> web.Response:
     return web.Response(status=204 if result is None else 500)
 
 
-def _load_app(spec: str) -> tuple[func.FunctionApp, Callable[[], Awaitable[None]] | None]:
-    """The app named by ``module:attribute``, and the module's ``aclose()`` coroutine function, if any."""
+Hook = Callable[[], Awaitable[None]]
+
+
+def _load_app(spec: str) -> tuple[func.FunctionApp, Hook | None, Hook | None]:
+    """The app named by ``module:attribute``, and the module's ``startup()`` and ``aclose()``
+    coroutine functions, if it has them."""
     module_name, _, attribute = spec.partition(":")
     module = importlib.import_module(module_name)
     app = getattr(module, attribute or "app")
     if not isinstance(app, func.FunctionApp):
         raise TypeError(f"{spec} is not a func.FunctionApp")
+    startup = getattr(module, "startup", None)
     closer = getattr(module, "aclose", None)
-    return app, closer if callable(closer) else None
+    return app, startup if callable(startup) else None, closer if callable(closer) else None
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    app, aclose = _load_app(args.app)
+    app, startup, aclose = _load_app(args.app)
+    if startup is not None:
+        await startup()  # invalid settings stop start-up here, with the message naming them
     devhost = DevHost(app, host=args.host, port=args.port, app_root=Path.cwd())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -61,6 +61,15 @@ class SwitchboardRuntime:
             raise NotConfiguredError(str(self._settings_error))
         return self._switchboard
 
+    async def start(self) -> Switchboard:
+        """Compose now (hosts with a start-up phase call this): raises the :class:`SettingsError`
+        that names every missing or malformed setting, so start-up stops with that message."""
+        try:
+            return await self.switchboard()
+        except NotConfiguredError:
+            assert self._settings_error is not None
+            raise self._settings_error from None
+
     def _compose(self) -> Switchboard | None:
         env = os.environ if self._env is None else self._env
         try:

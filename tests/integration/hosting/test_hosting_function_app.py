@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import azure.functions as func
+import pytest
 
 import function_app
-from bot.settings import SETTINGS, Settings
+from bot.runtime import SwitchboardRuntime
+from bot.settings import SETTINGS, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[3]
 # Loaded lazily, on the first request: never by ``import function_app`` (cold start).
@@ -68,3 +70,24 @@ def test_local_settings_example_has_every_setting_and_starts_locally() -> None:
     assert "00000000-0000-0000-0000-0000000000001" in settings.allowed_tenants  # the Agents Playground tenant
     assert settings.storage.connection_string == "UseDevelopmentStorage=true"
     assert example["Host"]["LocalHttpPort"] == 3978  # the same endpoint as the dev host
+
+
+async def test_invalid_settings_answer_503_and_the_log_names_them(caplog: pytest.LogCaptureFixture) -> None:
+    # The Functions host has no start-up hook: the app composes on the first request and, with
+    # invalid settings, answers 503 (no crash loop, no stack trace) until they are fixed.
+    runtime = SwitchboardRuntime(env={"SwitchboardStorage": "UseDevelopmentStorage=true"})
+    app = function_app.create_app(runtime)
+    functions = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
+    body = json.dumps({"type": "message", "text": "help"}).encode()
+    request = func.HttpRequest("POST", "/api/messages", headers={"Content-Type": "application/json"}, body=body)
+
+    response = await functions["messages"](request)
+    health = await functions["health"](func.HttpRequest("GET", "/api/health", body=b""))
+
+    assert response.status_code == 503
+    assert health.status_code == 503
+    assert b"Traceback" not in response.get_body()
+    assert json.loads(response.get_body())["error"]["code"] == "NotConfigured"
+    assert "SWITCHBOARD_ALLOWED_TENANTS: required" in caplog.text
+    with pytest.raises(SettingsError, match="SWITCHBOARD_ALLOWED_TENANTS"):
+        await runtime.start()
