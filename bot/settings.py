@@ -11,19 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "BOT_AUTH_OVERRIDE_KEYS",
+    "SETTINGS",
     "AppType",
     "ArmSettings",
-    "SETTINGS",
     "SettingSpec",
     "Settings",
     "SettingsError",
     "StorageSettings",
-    "BOT_AUTH_OVERRIDE_KEYS",
 ]
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -53,7 +53,7 @@ class SettingsError(ValueError):
     """A setting is missing or malformed. The message names every bad setting and what it expects."""
 
 
-class AppType(str, Enum):
+class AppType(StrEnum):
     """How the bot's Entra identity is set up (``MicrosoftAppType``)."""
 
     MULTI_TENANT = "MultiTenant"
@@ -130,20 +130,122 @@ class SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("MicrosoftAppId", "The bot's Entra app (client) id. Empty only for local runs: then requests are not authenticated and the dev host must listen on loopback.", "in Azure", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
-    SettingSpec("MicrosoftAppPassword", "Client secret of the bot's app registration. Leave empty with `UserAssignedMSI`.", "with MultiTenant/SingleTenant", "(Key Vault reference)", secret=True),
-    SettingSpec("MicrosoftAppTenantId", "Entra tenant of the bot's identity.", "with SingleTenant/UserAssignedMSI", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
-    SettingSpec("MicrosoftAppType", "`MultiTenant`, `SingleTenant` or `UserAssignedMSI`.", "no (MultiTenant)", "UserAssignedMSI"),
-    SettingSpec("SwitchboardStorage", "Storage connection string for Switchboard's tables and queues (Azurite locally).", "one of the two", "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;...", secret=True),
-    SettingSpec("SwitchboardStorage__accountName", "Storage account name for identity-based access (managed identity in Azure; needs Storage Table/Queue Data Contributor).", "one of the two", "stswitchboardprod"),
-    SettingSpec("SwitchboardStorage__clientId", "Client id of a user-assigned managed identity used for storage; empty for system-assigned.", "no", "a1b2c3d4-0000-0000-0000-000000000000"),
-    SettingSpec("APPLICATIONINSIGHTS_CONNECTION_STRING", "Application Insights connection string. When set, logs, traces and audit events go to Azure Monitor; otherwise readable console logs.", "in Azure", "InstrumentationKey=...;IngestionEndpoint=...", secret=True),
-    SettingSpec("SWITCHBOARD_ALLOWED_TENANTS", "Comma-separated Entra tenant ids whose users may talk to the bot. Activities from any other tenant are refused and logged.", "yes", "72f988bf-86f1-41af-91ab-2d7cd011db47"),
-    SettingSpec("SWITCHBOARD_ARM_SANDBOX_URL", "Loopback URL of the local ARM sandbox (`http://127.0.0.1:PORT`). Set: actions run against the sandbox with its static test credential. Empty: real Azure (`https://management.azure.com`) with `DefaultAzureCredential` (managed identity in Azure).", "no (real Azure)", "http://127.0.0.1:8710"),
-    SettingSpec("SWITCHBOARD_SUBSCRIPTIONS", "Comma-separated Azure subscription ids the actions may operate in. Empty: actions refuse every resource.", "to run actions", "11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222"),
-    SettingSpec("SWITCHBOARD_RESOURCE_GROUPS", "Comma-separated resource group names the actions may operate in (case-insensitive, in any configured subscription). Empty: every resource group of the configured subscriptions.", "no (all groups)", "rg-dev,rg-prod"),
-    SettingSpec("SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS", "Time budget of one discovery call (listing clusters, pools, VMs, apps to choose from). When Azure is slower, the user sees what is known and a note that the list may be incomplete. 0.1 to 30.", "no (3)", "3"),
-    SettingSpec("SWITCHBOARD_LOG_LEVEL", "Console and exporter log level: DEBUG, INFO, WARNING or ERROR. Message text is logged only at DEBUG.", "no (INFO)", "INFO"),
+    SettingSpec(
+        name='MicrosoftAppId',
+        description=(
+            "The bot's Entra app (client) id. Empty only for local runs: then requests are not "
+            'authenticated and the dev host must listen on loopback.'
+        ),
+        required='in Azure',
+        example='3f2504e0-4f89-11d3-9a0c-0305e82c3301',
+    ),
+    SettingSpec(
+        name='MicrosoftAppPassword',
+        description="Client secret of the bot's app registration. Leave empty with `UserAssignedMSI`.",
+        required='with MultiTenant/SingleTenant',
+        example='(Key Vault reference)',
+        secret=True,
+    ),
+    SettingSpec(
+        name='MicrosoftAppTenantId',
+        description="Entra tenant of the bot's identity.",
+        required='with SingleTenant/UserAssignedMSI',
+        example='72f988bf-86f1-41af-91ab-2d7cd011db47',
+    ),
+    SettingSpec(
+        name='MicrosoftAppType',
+        description='`MultiTenant`, `SingleTenant` or `UserAssignedMSI`.',
+        required='no (MultiTenant)',
+        example='UserAssignedMSI',
+    ),
+    SettingSpec(
+        name='SwitchboardStorage',
+        description="Storage connection string for Switchboard's tables and queues (Azurite locally).",
+        required='one of the two',
+        example='DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;...',
+        secret=True,
+    ),
+    SettingSpec(
+        name='SwitchboardStorage__accountName',
+        description=(
+            'Storage account name for identity-based access (managed identity in Azure; needs Storage '
+            'Table/Queue Data Contributor).'
+        ),
+        required='one of the two',
+        example='stswitchboardprod',
+    ),
+    SettingSpec(
+        name='SwitchboardStorage__clientId',
+        description='Client id of a user-assigned managed identity used for storage; empty for system-assigned.',
+        required='no',
+        example='a1b2c3d4-0000-0000-0000-000000000000',
+    ),
+    SettingSpec(
+        name='APPLICATIONINSIGHTS_CONNECTION_STRING',
+        description=(
+            'Application Insights connection string. When set, logs, traces and audit events go to Azure '
+            'Monitor; otherwise readable console logs.'
+        ),
+        required='in Azure',
+        example='InstrumentationKey=...;IngestionEndpoint=...',
+        secret=True,
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_ALLOWED_TENANTS',
+        description=(
+            'Comma-separated Entra tenant ids whose users may talk to the bot. Activities from any other '
+            'tenant are refused and logged.'
+        ),
+        required='yes',
+        example='72f988bf-86f1-41af-91ab-2d7cd011db47',
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_ARM_SANDBOX_URL',
+        description=(
+            'Loopback URL of the local ARM sandbox (`http://127.0.0.1:PORT`). Set: actions run against '
+            'the sandbox with its static test credential. Empty: real Azure '
+            '(`https://management.azure.com`) with `DefaultAzureCredential` (managed identity in Azure).'
+        ),
+        required='no (real Azure)',
+        example='http://127.0.0.1:8710',
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_SUBSCRIPTIONS',
+        description=(
+            'Comma-separated Azure subscription ids the actions may operate in. '
+            'Empty: actions refuse every resource.'
+        ),
+        required='to run actions',
+        example='11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222',
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_RESOURCE_GROUPS',
+        description=(
+            'Comma-separated resource group names the actions may operate in (case-insensitive, in any '
+            'configured subscription). Empty: every resource group of the configured subscriptions.'
+        ),
+        required='no (all groups)',
+        example='rg-dev,rg-prod',
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS',
+        description=(
+            'Time budget of one discovery call (listing clusters, pools, VMs, apps to choose from). When '
+            'Azure is slower, the user sees what is known and a note that the list may be incomplete. 0.1'
+            ' to 30.'
+        ),
+        required='no (3)',
+        example='3',
+    ),
+    SettingSpec(
+        name='SWITCHBOARD_LOG_LEVEL',
+        description=(
+            'Console and exporter log level: DEBUG, INFO, WARNING or ERROR. '
+            'Message text is logged only at DEBUG.'
+        ),
+        required='no (INFO)',
+        example='INFO',
+    ),
 )
 
 
@@ -210,11 +312,22 @@ class Settings:
         storage = _storage(env, problems)
         arm = _arm(env, problems)
 
+        # The App Service platform sets WEBSITE_INSTANCE_ID on every Azure instance (never locally,
+        # not even under `func start`): there an empty app id would accept unauthenticated requests.
+        if env.get("WEBSITE_INSTANCE_ID"):
+            if not app_id:
+                problems.append(
+                    "MicrosoftAppId: required when running in Azure; without it requests are not authenticated"
+                )
+            if arm.uses_sandbox:
+                problems.append("SWITCHBOARD_ARM_SANDBOX_URL: must be empty in Azure (the sandbox is a local tool)")
+
         tenants_raw = get("SWITCHBOARD_ALLOWED_TENANTS")
         tenants = frozenset(t.strip().lower() for t in tenants_raw.split(",") if t.strip())
         if not tenants:
             problems.append(
-                "SWITCHBOARD_ALLOWED_TENANTS: required; a comma-separated list of Entra tenant ids allowed to use the bot"
+                "SWITCHBOARD_ALLOWED_TENANTS: required; "
+                "a comma-separated list of Entra tenant ids allowed to use the bot"
             )
         for tenant in sorted(tenants):
             if not _TENANT_ID.match(tenant):
@@ -253,7 +366,9 @@ def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
     account_name = env.get("SwitchboardStorage__accountName", "").strip() or None
     client_id = env.get("SwitchboardStorage__clientId", "").strip() or None
     if connection_string and account_name:
-        problems.append("SwitchboardStorage: set either a connection string or SwitchboardStorage__accountName, not both")
+        problems.append(
+            "SwitchboardStorage: set either a connection string or SwitchboardStorage__accountName, not both"
+        )
     elif not connection_string and not account_name:
         problems.append(
             "SwitchboardStorage: required; a storage connection string (Azurite locally) "

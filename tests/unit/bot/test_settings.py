@@ -1,0 +1,157 @@
+"""Settings.from_env: every setting validated, every problem named with what it expects, nothing secret shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import SETTINGS, AppType, ArmSettings, Settings, SettingsError
+
+APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"
+CONNECTION = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=c2VjcmV0;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+
+
+def local(**overrides: str) -> dict[str, str]:
+    env = {"SwitchboardStorage": CONNECTION, "SWITCHBOARD_ALLOWED_TENANTS": PLAYGROUND_TENANT}
+    env.update(overrides)
+    return env
+
+
+def problems_of(env: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(env)
+    return str(raised.value)
+
+
+def test_local_defaults_are_anonymous_with_console_logs() -> None:
+    settings = Settings.from_env(local())
+    assert settings.authentication_enabled is False
+    assert settings.app_type is AppType.MULTI_TENANT
+    assert settings.allowed_tenants == frozenset({PLAYGROUND_TENANT})
+    assert settings.storage.connection_string == CONNECTION
+    assert settings.storage.uses_identity is False
+    assert settings.appinsights_connection_string is None
+    assert settings.log_level == "INFO"
+    assert settings.arm == ArmSettings()
+
+
+def test_an_empty_environment_names_every_required_setting_at_once() -> None:
+    message = problems_of({})
+    assert message.startswith("Switchboard cannot start; fix these settings:")
+    assert "SwitchboardStorage: required" in message
+    assert "SWITCHBOARD_ALLOWED_TENANTS: required" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId: expected a GUID"),
+        (
+            {"MicrosoftAppType": "Whatever"},
+            "MicrosoftAppType: expected one of MultiTenant, SingleTenant, UserAssignedMSI",
+        ),
+        ({"MicrosoftAppId": APP_ID}, "MicrosoftAppPassword: required when MicrosoftAppType is MultiTenant"),
+        (
+            {"MicrosoftAppId": APP_ID, "MicrosoftAppType": "SingleTenant", "MicrosoftAppPassword": "x"},
+            "MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant",
+        ),
+        ({"MicrosoftAppTenantId": "tenant"}, "MicrosoftAppTenantId: expected a GUID"),
+        ({"SWITCHBOARD_ALLOWED_TENANTS": "contoso.onmicrosoft.com"}, "'contoso.onmicrosoft.com' is not a tenant id"),
+        ({"SWITCHBOARD_LOG_LEVEL": "verbose"}, "SWITCHBOARD_LOG_LEVEL: expected one of DEBUG, INFO, WARNING, ERROR"),
+        (
+            {"APPLICATIONINSIGHTS_CONNECTION_STRING": "https://example"},
+            "APPLICATIONINSIGHTS_CONNECTION_STRING: expected",
+        ),
+        ({"SwitchboardStorage": "just some text"}, "SwitchboardStorage: expected a storage connection string"),
+        (
+            {"SwitchboardStorage__accountName": "stswitchboard"},
+            "set either a connection string or SwitchboardStorage__accountName",
+        ),
+        (
+            {"SwitchboardStorage": "", "SwitchboardStorage__accountName": "Bad_Name"},
+            "expected 3-24 lowercase letters and digits",
+        ),
+        ({"SwitchboardStorage__clientId": "me"}, "SwitchboardStorage__clientId: expected a GUID"),
+        (
+            {"SWITCHBOARD_ARM_SANDBOX_URL": "http://10.0.0.5:8710"},
+            "SWITCHBOARD_ARM_SANDBOX_URL: expected a loopback http URL",
+        ),
+        ({"SWITCHBOARD_SUBSCRIPTIONS": "prod"}, "SWITCHBOARD_SUBSCRIPTIONS: 'prod' is not a subscription id"),
+        ({"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "soon"}, "expected a number of seconds, got 'soon'"),
+        ({"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "120"}, "expected 0.1 to 30 seconds"),
+    ],
+)
+def test_a_malformed_setting_is_named_with_what_it_expects(overrides: dict[str, str], expected: str) -> None:
+    assert expected in problems_of(local(**overrides))
+
+
+def test_the_message_never_shows_a_secret_value() -> None:
+    message = problems_of(
+        local(MicrosoftAppId="bad", MicrosoftAppPassword="hunter2-secret", SwitchboardStorage="AccountKey=c2VjcmV0")
+    )
+    assert "hunter2-secret" not in message
+    assert "c2VjcmV0" not in message
+    settings = Settings.from_env(local(MicrosoftAppId=APP_ID, MicrosoftAppPassword="hunter2-secret"))
+    assert "hunter2-secret" not in repr(settings)
+    assert "c2VjcmV0" not in repr(settings)
+
+
+def test_a_bot_identity_in_azure_with_managed_identity_storage() -> None:
+    env = {
+        "WEBSITE_INSTANCE_ID": "abc123",
+        "MicrosoftAppId": APP_ID,
+        "MicrosoftAppType": "UserAssignedMSI",
+        "MicrosoftAppTenantId": TENANT,
+        "SwitchboardStorage__accountName": "stswitchboardprod",
+        "SwitchboardStorage__clientId": APP_ID,
+        "SWITCHBOARD_ALLOWED_TENANTS": f"{TENANT.upper()}, {PLAYGROUND_TENANT}",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x",
+        "SWITCHBOARD_SUBSCRIPTIONS": "22222222-2222-2222-2222-222222222222",
+    }
+    settings = Settings.from_env(env)
+    assert settings.authentication_enabled is True
+    assert settings.storage.uses_identity is True
+    assert settings.storage.table_endpoint == "https://stswitchboardprod.table.core.windows.net"
+    assert settings.allowed_tenants == frozenset({TENANT, PLAYGROUND_TENANT})  # ids compared in lowercase
+    assert settings.arm.endpoint == "https://management.azure.com"
+    config = settings.bot_auth_configuration()
+    assert config["APP_ID"] == APP_ID
+    assert config["APP_TYPE"] == "UserAssignedMSI"
+    assert config["APP_TENANTID"] == TENANT
+
+
+def test_in_azure_an_empty_app_id_or_the_sandbox_stops_start_up() -> None:
+    message = problems_of(local(WEBSITE_INSTANCE_ID="abc123", SWITCHBOARD_ARM_SANDBOX_URL="http://127.0.0.1:8710"))
+    assert "MicrosoftAppId: required when running in Azure" in message
+    assert "SWITCHBOARD_ARM_SANDBOX_URL: must be empty in Azure" in message
+
+
+def test_bot_authentication_endpoint_overrides_pass_through() -> None:
+    settings = Settings.from_env(
+        local(TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL="http://127.0.0.1:1/openid", UNRELATED="x")
+    )
+    config = settings.bot_auth_configuration()
+    assert config["TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"] == "http://127.0.0.1:1/openid"
+    assert "UNRELATED" not in config
+
+
+def test_every_setting_read_is_declared_for_the_docs() -> None:
+    declared = {spec.name for spec in SETTINGS}
+    for name in (
+        "MicrosoftAppId",
+        "MicrosoftAppPassword",
+        "MicrosoftAppTenantId",
+        "MicrosoftAppType",
+        "SwitchboardStorage",
+        "SwitchboardStorage__accountName",
+        "SwitchboardStorage__clientId",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "SWITCHBOARD_ALLOWED_TENANTS",
+        "SWITCHBOARD_LOG_LEVEL",
+        "SWITCHBOARD_ARM_SANDBOX_URL",
+        "SWITCHBOARD_SUBSCRIPTIONS",
+        "SWITCHBOARD_RESOURCE_GROUPS",
+        "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS",
+    ):
+        assert name in declared
