@@ -119,7 +119,7 @@ def render_help(
     lines.append("")
     if in_channel:
         lines.append("In a channel or group chat, @mention me first, e.g. `@Switchboard help`.")
-    lines.append("Type `help <command>` for details and examples.")
+    lines.append("Type `help` and a command (e.g. `help vm-start`) for details and examples.")
     return "\n".join(lines)
 
 

@@ -133,7 +133,7 @@ class SwitchboardBot(TeamsActivityHandler):
         self._actions: tuple[HelpEntry, ...] = tuple(actions)
         help_command = Command(
             name="help",
-            summary="list what I can do; `help <command>` explains one command",
+            summary="list what I can do; `help` and a command name (e.g. `help vm-start`) explains it",
             usage="[command]",
             examples=("help", "help help"),
             run=self._run_help,

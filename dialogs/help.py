@@ -28,7 +28,7 @@ class ChatCommand:
 
 
 COMMANDS: tuple[ChatCommand, ...] = (
-    ChatCommand("help", "list what I can do; `help <command>` explains one command", "[command]",
+    ChatCommand("help", "list what I can do; `help` and a command name (e.g. `help vm-start`) explains it", "[command]",
                 ("help", "help help", "help scale node pool")),
     ChatCommand("cancel", "stop what we are doing; nothing is changed", examples=("cancel",)),
     ChatCommand("status", "the state of your recent requests (coming soon)", available=False),
