@@ -63,3 +63,33 @@ def test_edge_request_normalizes_method_and_header_names() -> None:
     assert request.method == "POST"
     assert request.header("content-type") == "application/json"
     assert request.header("Authorization") == "Bearer x"
+
+
+@pytest.mark.parametrize(
+    "activity",
+    [
+        teams_activity(text="help"),
+        teams_activity(text="<at>Switchboard</at> scale", conversation_type="channel", mention_bot=True),
+        {
+            **teams_activity(text="x"),
+            "unknownTopLevel": {"kept": True},
+            "from": {"id": "29:a", "name": "A", "extraOnAccount": 1},
+            "value": {"switchboard": {"verb": "submit"}},
+            "timestamp": "2026-01-02T03:04:05.678Z",
+            "attachments": [{"contentType": "text/plain", "content": "hi", "odd": [1, 2]}],
+        },
+    ],
+)
+def test_parsing_matches_the_sdk_deserializer_including_additional_properties(activity: dict[str, object]) -> None:
+    from botbuilder.schema import Activity
+
+    body = json.dumps(activity).encode()
+    mine, sdk = parse_activity(body), Activity().deserialize(json.loads(body))
+    assert mine.serialize(keep_readonly=True) == sdk.serialize(keep_readonly=True)
+    assert mine.additional_properties == sdk.additional_properties
+    assert mine.from_property.additional_properties == sdk.from_property.additional_properties
+    for mine_attachment, sdk_attachment in zip(mine.attachments or [], sdk.attachments or [], strict=True):
+        assert mine_attachment.additional_properties == sdk_attachment.additional_properties
+    if "unknownTopLevel" in activity:
+        assert mine.additional_properties == {"unknownTopLevel": {"kept": True}}
+        assert mine.attachments[0].additional_properties == {"odd": [1, 2]}
