@@ -19,6 +19,10 @@ Behaviour kept from the requests sender (msrest's ``ClientRetryPolicy`` as urlli
 - the client's connection timeout (``config.connection.timeout``, 100 s) for connecting and
   for each read; a request that cannot be sent raises msrest's ``ClientRequestError``;
 - proxies from the environment only when some are configured (``trust_env``).
+
+The client's msrest ``Serializer`` (shared by its operation groups) is replaced by a
+:class:`~bot.model_serializer.ModelSerializer`: the same JSON and validation, about half the
+CPU per reply.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Req
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 
+from bot.model_serializer import ModelSerializer
 from storage import http_env_settings_present
 
 __all__ = ["ConnectorSession", "RetrySettings", "use_aiohttp"]
@@ -161,3 +166,18 @@ def use_aiohttp(client: Any, session: ConnectorSession) -> None:
     elif credentials:
         policies.insert(1, _CredentialsPolicy(credentials))
     config.pipeline = AsyncPipeline(policies, _AiohttpSender(session, float(config.connection.timeout)))
+    _use_model_serializer(client)
+
+
+def _use_model_serializer(client: Any) -> None:
+    """Give ``client`` and its operation groups (which share its serializer) a :class:`ModelSerializer`."""
+    current = getattr(client, "_serialize", None)
+    if current is None or isinstance(current, ModelSerializer):
+        return
+    serializer = ModelSerializer(current.dependencies)
+    serializer.client_side_validation = current.client_side_validation
+    serializer.key_transformer = current.key_transformer
+    client._serialize = serializer
+    for group in vars(client).values():
+        if getattr(group, "_serialize", None) is current:
+            group._serialize = serializer
