@@ -116,15 +116,14 @@ class MessagesEndpoint:
             )
         if _media_type(request.header("content-type")) != "application/json":
             return EdgeResponse.error(415, "UnsupportedMediaType", "The body must be application/json.")
-        too_large = EdgeResponse.error(413, "PayloadTooLarge", f"The body must be at most {MAX_BODY_BYTES} bytes.")
         declared = request.header("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 return EdgeResponse.error(400, "BadRequest", "Content-Length is not a number.")
             if int(declared) > MAX_BODY_BYTES:
-                return too_large
+                return _too_large()
         if len(request.body) > MAX_BODY_BYTES:
-            return too_large
+            return _too_large()
         try:
             activity = parse_activity(request.body)
         except _BadRequest as bad:
@@ -143,6 +142,10 @@ class MessagesEndpoint:
 
         invoke_response = await self._adapter.process_activity(auth_result, activity, self._logic)
         return invoke_response_to_edge(invoke_response)
+
+
+def _too_large() -> EdgeResponse:
+    return EdgeResponse.error(413, "PayloadTooLarge", f"The body must be at most {MAX_BODY_BYTES} bytes.")
 
 
 def parse_activity(body: bytes) -> Activity:

@@ -222,8 +222,15 @@ def _strip_etag(tree: Any, field: str | None) -> Any:
 
 
 async def _gather_all(awaitables: Iterable[Awaitable[_T]]) -> list[_T]:
-    """Run awaitables concurrently, let all finish, then raise the first failure (if any)."""
-    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    """Run awaitables concurrently, let all finish, then raise the first failure (if any).
+
+    A single awaitable (a turn's one point read) is awaited directly: the same outcome without
+    ``gather`` wrapping it in a task that runs one event-loop iteration later.
+    """
+    pending = list(awaitables)
+    if len(pending) == 1:
+        return [await pending[0]]
+    results = await asyncio.gather(*pending, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
