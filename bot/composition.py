@@ -13,7 +13,6 @@ This module imports botbuilder and is therefore imported lazily by the hosts
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from botframework.connector.auth import ServiceClientCredentialsFactory
@@ -21,7 +20,6 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
-from bot.commands import HelpEntry
 from bot.http_edge import MessagesEndpoint
 from bot.settings import Settings
 from bot.state import BotStates
@@ -69,7 +67,6 @@ def build_switchboard(
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     table_options: TableClientOptions | None = None,
-    actions: Sequence[HelpEntry] = (),
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,
     registry: Registry | None = None,
     client_options: ClientOptions | None = None,
@@ -80,7 +77,6 @@ def build_switchboard(
     :param credentials_factory: how outgoing Bot Connector calls get access tokens; default:
         from the app settings (Entra). Tests pass their key server's factory.
     :param table_options: retry and timeout settings of the table clients (tests fail fast).
-    :param actions: action declarations that ``help`` lists.
     :param auth_timeout: seconds a request's token check may take (it may download signing keys).
     :param registry: the action catalog; default: the built-in actions.
     :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
@@ -104,7 +100,6 @@ def build_switchboard(
         states=states,
         references=references,
         allowed_tenants=settings.allowed_tenants,
-        actions=actions,
         conversations=conversations,
     )
     adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)

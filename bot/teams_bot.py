@@ -12,10 +12,9 @@ One turn, in order:
    message with the correlation id (never the exception), clear conversation state.
 
 Messages are answered in personal chats, and in channels and group chats only when the bot is
-@mentioned; the mention is removed and the rest split into tokens before routing. With
-``conversations`` (the dialogs, :class:`dialogs.Conversations`), messages, card submissions
-(``Action.Submit`` fallbacks, which carry no @mention) and ``adaptiveCard/action`` invokes go
-to the sender's dialogs, which own routing (help, cancel, actions).
+@mentioned; the mention is removed before routing. Messages, card submissions
+(``Action.Submit`` fallbacks, which carry no @mention) and ``adaptiveCard/action`` invokes go to
+the sender's dialogs (:class:`dialogs.Conversations`), which own routing (help, cancel, actions).
 """
 
 from __future__ import annotations
@@ -25,22 +24,12 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
 from bot import replies
-from bot.commands import (
-    Command,
-    CommandCall,
-    CommandTable,
-    HelpEntry,
-    find_entry,
-    render_entry_help,
-    render_help,
-    safe_word,
-)
 from bot.mentions import parse_message
 from bot.state import BotStates
 from bot.telemetry import debug_text, turn_scope
@@ -54,7 +43,6 @@ _log = logging.getLogger("switchboard.bot")
 _PERSONAL = "personal"
 _MAX_LOGGED_ID = 64
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
-_CARD_EXPIRED = "That card is no longer active. Type `help` to see what I can do."
 
 
 class Conversations(Protocol):
@@ -107,9 +95,8 @@ class SwitchboardBot(TeamsActivityHandler):
     :param states: the state scopes (conversation, user) over the bot's storage.
     :param references: the conversation-reference store for proactive messages.
     :param allowed_tenants: Entra tenant ids (lower case) whose activities are processed.
-    :param actions: action declarations listed by ``help`` (name, summary, usage, examples).
-    :param extra_commands: commands added to the built-in table (e.g. by later features).
-    :param conversations: the users' dialogs; when given, they handle messages and card actions.
+    :param conversations: the users' dialogs (:class:`dialogs.Conversations`): they route messages
+        (help, cancel, actions) and card actions.
     """
 
     def __init__(
@@ -118,27 +105,16 @@ class SwitchboardBot(TeamsActivityHandler):
         states: BotStates,
         references: ConversationReferences,
         allowed_tenants: Iterable[str],
-        actions: Sequence[HelpEntry] = (),
-        extra_commands: Sequence[Command] = (),
-        conversations: Conversations | None = None,
+        conversations: Conversations,
     ) -> None:
         super().__init__()
         self._states = states
         self._conversations = conversations
         self._state_set = states.state_set()
         # Messages and card actions only need the sender's dialogs (install events use the others).
-        self._dialog_state_set = states.dialog_state_set() if conversations is not None else None
+        self._dialog_state_set = states.dialog_state_set()
         self._references = references
         self._allowed_tenants = frozenset(t.strip().lower() for t in allowed_tenants)
-        self._actions: tuple[HelpEntry, ...] = tuple(actions)
-        help_command = Command(
-            name="help",
-            summary="list what I can do; `help` and a command name (e.g. `help vm-start`) explains it",
-            usage="[command]",
-            examples=("help", "help help"),
-            run=self._run_help,
-        )
-        self.commands = CommandTable([help_command, *extra_commands])
 
     # ------------------------------------------------------------------ the turn
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -149,7 +125,7 @@ class SwitchboardBot(TeamsActivityHandler):
                 await self._refuse(turn_context, tenant)
                 return
             state_set = self._state_set
-            if self._dialog_state_set is not None and activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+            if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
                 state_set = self._dialog_state_set
             try:
                 await state_set.load_all(turn_context)
@@ -198,48 +174,21 @@ class SwitchboardBot(TeamsActivityHandler):
         in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
         message = parse_message(activity)
         card_submission = isinstance(activity.value, dict) and CARD_DATA_KEY in activity.value
-        if in_channel and not message.mentioned and not (card_submission and self._conversations is not None):
+        if in_channel and not message.mentioned and not card_submission:
             _log.debug("message in a %s without an @mention: ignored", activity.conversation.conversation_type)
             return
         debug_text(_log, "message text", message.text)
-        if self._conversations is not None:
-            await self._conversations.on_message(
-                turn_context, text=message.text, in_channel=in_channel, tenant_id=tenant_of(activity)
-            )
-            return
-        if message.command is None:
-            await turn_context.send_activity(replies.empty_message(in_channel))
-            return
-        command = self.commands.find(message.command)
-        if command is None:
-            _log.info("unknown command")
-            await turn_context.send_activity(replies.unknown_command(in_channel))
-            return
-        _log.info("command %s", command.name)
-        await command.run(CommandCall(turn_context=turn_context, args=message.args, in_channel=in_channel))
-
-    async def _run_help(self, call: CommandCall) -> None:
-        commands = list(self.commands)
-        if call.args:
-            entry = find_entry(call.args[0], commands, self._actions)
-            text = render_entry_help(entry) if entry else replies.unknown_help_topic(safe_word(call.args[0]))
-        else:
-            text = render_help(commands, self._actions, in_channel=call.in_channel)
-        await call.turn_context.send_activity(MessageFactory.text(text))
+        await self._conversations.on_message(
+            turn_context, text=message.text, in_channel=in_channel, tenant_id=tenant_of(activity)
+        )
 
     # ------------------------------------------------------------------ card actions
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
-        if activity.name == "adaptiveCard/action" and self._conversations is not None:
+        if activity.name == "adaptiveCard/action":
             in_channel = (getattr(activity.conversation, "conversation_type", None) or _PERSONAL) != _PERSONAL
             return await self._conversations.on_card_action(
                 turn_context, in_channel=in_channel, tenant_id=tenant_of(activity)
-            )
-        if turn_context.activity.name == "adaptiveCard/action" and turn_context.activity.value is not None:
-            _log.info("card action on a card this version does not handle")
-            return InvokeResponse(
-                status=200,
-                body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": _CARD_EXPIRED},
             )
         return await super().on_invoke_activity(turn_context)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from actions.registry import Registry, normalize
 from actions.spec import Action, ParamKind
-from bot.commands import find_entry, render_entry_help, render_help
+from dialogs.help_text import find_entry, render_entry_help, render_help
 
 __all__ = ["COMMANDS", "ChatCommand", "HelpBook"]
 
@@ -39,7 +39,7 @@ COMMANDS: tuple[ChatCommand, ...] = (
 
 class HelpBook:
     """Help (Teams markdown) for the catalog and the chat commands, rendered like the bot's own help
-    (:func:`bot.commands.render_help`) so every help text has one shape."""
+    (:func:`dialogs.help_text.render_help`) so every help text has one shape."""
 
     def __init__(self, registry: Registry, commands: tuple[ChatCommand, ...] = COMMANDS) -> None:
         self._registry = registry

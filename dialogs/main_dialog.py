@@ -29,11 +29,11 @@ from actions import params
 from actions.registry import Registry
 from actions.spec import ActionError
 from bot import replies
-from bot.commands import safe_word
 from dialogs import texts
 from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options
 from dialogs.card_steps import waiting_card_step
 from dialogs.help import HelpBook
+from dialogs.help_text import safe_word
 from dialogs.request import RequestHandler
 from dialogs.turn import turn_inputs
 

@@ -1,4 +1,4 @@
-"""Commands declared in one place; help rendered from commands and action declarations."""
+"""Help rendered from declarations: chat commands and actions render the same way."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.commands import Command, CommandCall, CommandTable, find_entry, render_entry_help, render_help
-
-
-async def nothing(call: CommandCall) -> None:
-    return None
+from dialogs.help_text import find_entry, render_entry_help, render_help
 
 
 @dataclass(frozen=True)
@@ -24,7 +20,7 @@ class ActionLike:
     aliases: tuple[str, ...] = ()
 
 
-HELP = Command(name="help", summary="list what I can do", usage="[command]", examples=("help",), run=nothing)
+HELP = ActionLike(name="help", summary="list what I can do", usage="[command]", examples=("help",))
 SCALE = ActionLike(
     name="aks-scale-node-pool",
     summary="change the node count of an AKS node pool",
@@ -65,22 +61,3 @@ def test_find_entry_by_name_or_alias(token: str) -> None:
 
 def test_find_entry_unknown() -> None:
     assert find_entry("nope", [HELP], [SCALE]) is None
-
-
-def test_command_table_looks_up_names_and_aliases_case_insensitively() -> None:
-    table = CommandTable([HELP, Command(name="whoami", summary="who", aliases=("me",), run=nothing)])
-    assert table.find("HELP") is HELP
-    assert table.find("me") is not None
-    assert table.find("help me") is None
-    assert len(table) == 2
-
-
-def test_a_word_declared_twice_is_refused() -> None:
-    with pytest.raises(ValueError, match="declared twice"):
-        CommandTable([HELP, Command(name="info", summary="x", aliases=("help",), run=nothing)])
-
-
-@pytest.mark.parametrize("name", ["Help", "two words", ""])
-def test_command_names_are_single_lower_case_words(name: str) -> None:
-    with pytest.raises(ValueError, match="single lower-case words"):
-        Command(name=name, summary="x", run=nothing)
