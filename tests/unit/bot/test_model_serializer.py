@@ -156,3 +156,21 @@ def test_a_value_msrest_cannot_serialize_fails_the_same_way() -> None:
             serializer.body(Thing(name="a", count="not a number"), "Thing")
         errors.append((type(raised.value), str(raised.value)))
     assert errors[0] == errors[1]
+
+
+async def test_cached_connector_clients_serialize_with_it() -> None:
+    from botframework.connector.aio import ConnectorClient
+    from botframework.connector.auth import MicrosoftAppCredentials
+
+    from bot.connector_pipeline import ConnectorSession, use_aiohttp
+
+    client = ConnectorClient(MicrosoftAppCredentials(None, None), base_url="http://127.0.0.1:9")
+    session = ConnectorSession()
+    try:
+        use_aiohttp(client, session)
+        assert isinstance(client._serialize, ModelSerializer)
+        assert client.conversations._serialize is client._serialize
+        assert client.attachments._serialize is client._serialize
+        assert client._serialize.client_side_validation
+    finally:
+        await session.close()
