@@ -5,9 +5,10 @@ validation pass, then the serialization. ``Activity`` has about 45 attributes an
 about ten; for each unset one msrest still formats a name and runs a validator (validation),
 and splits the attribute's key, copies its metadata and raises and catches a ``ValueError``
 (serialization: ``serialize_data(None)`` raises to skip it). :class:`ModelSerializer` skips
-unset attributes up front and caches each attribute key's split; everything else is msrest's
-own code path, so the JSON and the validation errors are the same (tests compare both with
-msrest's on many activities and on invalid models).
+unset attributes up front, caches each attribute key's split and converts basic values without
+msrest's ``eval`` of the type name; everything else is msrest's own code path, so the JSON and
+the validation errors are the same (tests compare both with msrest's on many activities and on
+invalid models).
 
 Only JSON models with msrest's default key transformer and ``Model.validate`` take the short
 path; anything else (XML models, other key transformers, models that override ``validate``)
@@ -25,6 +26,9 @@ __all__ = ["ModelSerializer", "validate_model"]
 
 _KEYS: dict[str, list[str]] = {}
 _BASIC_TYPES = frozenset(Serializer.basic_types.values())
+# msrest converts basic values with ``eval(data_type)(data)``, which compiles the type's name on every
+# call; the names ("str", "int", "bool", "float") are the builtins, looked up here instead.
+_BASIC_CONVERTERS: dict[str, Any] = {name: kind for kind, name in Serializer.basic_types.items()}
 
 
 def _keys(key: str) -> list[str]:
@@ -53,7 +57,7 @@ def validate_model(model: Model) -> list[ValidationError]:
         debug_name = f"{class_name}.{attr_name}"
         try:
             if value is not None and attr_type in _BASIC_TYPES:
-                value = Serializer.serialize_basic(value, attr_type)
+                value = ModelSerializer.serialize_basic(value, attr_type)
             Serializer.validate(value, debug_name, **rules)
         except ValidationError as validation_error:
             errors.append(validation_error)
@@ -74,6 +78,17 @@ def _validate_value(attr_name: str, attr_type: str, data: Any) -> list[Validatio
 
 class ModelSerializer(Serializer):  # type: ignore[misc]
     """A drop-in msrest ``Serializer`` (same constructor, same output) for the connector clients."""
+
+    @classmethod
+    def serialize_basic(cls, data: Any, data_type: str, **kwargs: Any) -> Any:
+        """msrest's ``serialize_basic`` without ``eval``: custom serializers, ``str``, else the builtin."""
+        custom_serializer = cls._get_custom_serializers(data_type, **kwargs)
+        if custom_serializer:
+            return custom_serializer(data)
+        if data_type == "str":
+            return cls.serialize_unicode(data)
+        converter = _BASIC_CONVERTERS.get(data_type)
+        return converter(data) if converter is not None else super().serialize_basic(data, data_type, **kwargs)
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
         if not self.client_side_validation or not isinstance(data, Model):
