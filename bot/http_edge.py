@@ -24,7 +24,6 @@ import json
 import logging
 import re
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from http import HTTPStatus
@@ -33,10 +32,11 @@ from typing import Any
 import requests
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity
-from msrest.serialization import _FLATTEN, Deserializer, Model, _decode_attribute_map_key
+from msrest.serialization import Model
 
 from bot.adapter import SwitchboardAdapter
 from bot.edge_types import EdgeRequest, EdgeResponse
+from bot.model_serializer import ModelDeserializer
 from bot.telemetry import current_correlation_id
 
 __all__ = ["MAX_BODY_BYTES", "MessagesEndpoint", "invoke_body_to_json"]
@@ -49,39 +49,10 @@ _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 BotLogic = Callable[[TurnContext], Awaitable[None]]
 
 
-class _ActivityDeserializer(Deserializer):  # type: ignore[misc]
-    """msrest's ``Deserializer`` with each model's known JSON keys computed once per model class.
-
-    To find an activity's additional properties (unknown keys, kept by botbuilder's models),
-    msrest re-derives the set of known keys from the model's attribute map — a regex split and
-    an unescape per attribute, about 45 for ``Activity`` — on every object it deserializes. The
-    attribute maps are class constants, so the set is cached per map; the result is the same.
-    """
-
-    _known_keys: dict[int, tuple[dict[str, Any], frozenset[str]]] = {}
-
-    def _build_additional_properties(self, attribute_map: dict[str, Any], data: Any) -> dict[str, Any] | None:
-        if not self.additional_properties_detection:
-            return None
-        if "additional_properties" in attribute_map and attribute_map.get("additional_properties", {}).get("key") != "":
-            return None  # a real "additionalProperties" key, not the catch-all (as msrest does)
-        if isinstance(data, ET.Element):
-            data = {element.tag: element.text for element in data}
-        cached = self._known_keys.get(id(attribute_map))
-        if cached is None or cached[0] is not attribute_map:
-            known = frozenset(
-                _decode_attribute_map_key(_FLATTEN.split(desc["key"])[0])
-                for desc in attribute_map.values()
-                if desc["key"] != ""
-            )
-            cached = self._known_keys[id(attribute_map)] = (attribute_map, known)
-        return {key: data[key] for key in set(data.keys()) - cached[1]}
-
-
 # What ``Activity().deserialize(data)`` builds on every call (a Deserializer over every model class
 # of botbuilder.schema, found by walking the module), built once: msrest deserializers keep no
 # per-call state, and the SDK's own clients reuse theirs the same way.
-_ACTIVITY_DESERIALIZER = _ActivityDeserializer(Activity._infer_class_models())
+_ACTIVITY_DESERIALIZER = ModelDeserializer(Activity._infer_class_models())
 
 
 class _BadRequest(Exception):

@@ -78,6 +78,14 @@ def test_edge_request_normalizes_method_and_header_names() -> None:
             "timestamp": "2026-01-02T03:04:05.678Z",
             "attachments": [{"contentType": "text/plain", "content": "hi", "odd": [1, 2]}],
         },
+        {
+            **teams_activity(text=None, conversation_type="groupChat"),
+            "text": None,
+            "entities": [],
+            "locale": "en-GB",
+            "conversation": {"id": "19:x", "isGroup": True, "tenantId": "t", "unknown": "u"},
+            "localTimestamp": "2026-01-02T03:04:05+01:00",
+        },
     ],
 )
 def test_parsing_matches_the_sdk_deserializer_including_additional_properties(activity: dict[str, object]) -> None:
@@ -86,6 +94,8 @@ def test_parsing_matches_the_sdk_deserializer_including_additional_properties(ac
     body = json.dumps(activity).encode()
     mine, sdk = parse_activity(body), Activity().deserialize(json.loads(body))
     assert mine.serialize(keep_readonly=True) == sdk.serialize(keep_readonly=True)
+    assert mine.as_dict() == sdk.as_dict()
+    assert mine.conversation.additional_properties == sdk.conversation.additional_properties
     assert mine.additional_properties == sdk.additional_properties
     assert mine.from_property.additional_properties == sdk.from_property.additional_properties
     for mine_attachment, sdk_attachment in zip(mine.attachments or [], sdk.attachments or [], strict=True):
