@@ -44,6 +44,9 @@ class HelpBook:
     def __init__(self, registry: Registry, commands: tuple[ChatCommand, ...] = COMMANDS) -> None:
         self._registry = registry
         self._commands = commands
+        # The registry and the commands never change, so neither does the overview: rendered once
+        # per form (personal chat, channel) rather than on every `help` turn.
+        self._overviews: dict[bool, str] = {}
 
     def command(self, word: str) -> ChatCommand | None:
         """The chat command named ``word`` (case-insensitive), if any."""
@@ -51,7 +54,12 @@ class HelpBook:
 
     def overview(self, *, in_channel: bool) -> str:
         """Everything the bot can do, one line each."""
-        return render_help(self._commands, list(self._registry), in_channel=in_channel)
+        overview = self._overviews.get(in_channel)
+        if overview is None:
+            overview = self._overviews[in_channel] = render_help(
+                self._commands, list(self._registry), in_channel=in_channel
+            )
+        return overview
 
     def topic(self, words: tuple[str, ...]) -> str | None:
         """Help for the action (name or alias, several words) or command named by ``words``, or None."""

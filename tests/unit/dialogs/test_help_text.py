@@ -61,3 +61,16 @@ def test_find_entry_by_name_or_alias(token: str) -> None:
 
 def test_find_entry_unknown() -> None:
     assert find_entry("nope", [HELP], [SCALE]) is None
+
+
+def test_the_help_book_overview_is_the_rendered_help_and_rendered_once_per_form() -> None:
+    from actions.registry import default_registry
+    from dialogs.help import COMMANDS, HelpBook
+
+    registry = default_registry()
+    book = HelpBook(registry)
+    for in_channel in (False, True):
+        overview = book.overview(in_channel=in_channel)
+        assert overview == render_help(COMMANDS, list(registry), in_channel=in_channel)
+        assert book.overview(in_channel=in_channel) is overview
+    assert book.overview(in_channel=True) != book.overview(in_channel=False)
