@@ -102,16 +102,20 @@ class ModelSerializer(Serializer):  # type: ignore[misc]
         return converter(data) if converter is not None else super().serialize_basic(data, data_type, **kwargs)
 
     def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
-        if not self.client_side_validation or not isinstance(data, Model):
+        if not self.client_side_validation or not isinstance(data, Model) or data_type[:1] in ("[", "{"):
             return super().body(data, data_type, **kwargs)
         # Serializer.body validates with _recursive_validate(data_type, data_type, data): for a model,
         # that is data.validate(). Validate here (the short way), then let msrest do the rest unvalidated.
+        # The flag is only off during this synchronous call (connector clients live on one event loop).
         self.client_side_validation = False
         try:
             prepared, serialize_kwargs = _prepared_for_body(self, data, data_type, **kwargs)
         finally:
             self.client_side_validation = True
-        errors = validate_model(prepared)
+        if isinstance(prepared, Model):
+            errors = validate_model(prepared)
+        else:  # msrest's rebuilding pass gave up (it returns None on an AttributeError)
+            errors = list(_recursive_validate(data_type, data_type, prepared))
         if errors:
             raise errors[0]
         return self._serialize(prepared, data_type, **serialize_kwargs)

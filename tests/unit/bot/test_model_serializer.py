@@ -174,3 +174,14 @@ async def test_cached_connector_clients_serialize_with_it() -> None:
         assert client._serialize.client_side_validation
     finally:
         await session.close()
+
+
+def test_a_missing_body_and_a_model_under_a_list_type_fail_as_with_msrest() -> None:
+    for data, data_type in ((None, "Activity"), (Entity(type="x"), "[Entity]")):
+        outcomes = []
+        for serializer in (Serializer(MODELS), ModelSerializer(MODELS)):
+            try:
+                outcomes.append(("ok", serializer.body(data, data_type)))
+            except Exception as error:  # the outcome is what is compared
+                outcomes.append((type(error).__name__, str(error)))
+        assert outcomes[0] == outcomes[1]
