@@ -8,10 +8,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tools import azurite as azurite_tool
+
+if TYPE_CHECKING:
+    from tests.support.arm_sandbox import SandboxHandle
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +36,19 @@ def storage_connection_string() -> Iterator[str]:
 def unique_name() -> str:
     """A short unique suffix for table/queue names, so tests never share state."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    """One ARM sandbox for the session, in a background thread (tiny operation delays)."""
+    from tests.support.arm_sandbox import running_sandbox
+
+    with running_sandbox(operation_delay=0.05) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    """The sandbox with its seeded estate, no faults, no operations and an empty request log."""
+    sandbox_server.reset()
+    return sandbox_server

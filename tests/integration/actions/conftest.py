@@ -7,33 +7,19 @@ Scope: both demo subscriptions, resource groups rg-dev and rg-prod (rg-platform-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
 from bot.settings import ArmSettings
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle, running_sandbox
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 FAST = ClientOptions(polling_interval=0.02, retry_total=3, retry_backoff_factor=0.01, retry_backoff_max=0.05)
 """Client options for tests: short polling interval and retry backoff (constructor options, not patches)."""
 
 IN_SCOPE_GROUPS = frozenset({"rg-dev", "rg-prod"})
-
-
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[SandboxHandle]:
-    """The sandbox, running in a background thread for the whole module."""
-    with running_sandbox(operation_delay=0.05) as handle:
-        yield handle
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    """The sandbox with its seeded estate, no faults, no operations and an empty request log."""
-    sandbox_server.reset()
-    return sandbox_server
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ per turn, so tests can hold a prompt turn to one read and one write.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations, DirectRequestHandler
 from storage import TableBotStorage, TableClientOptions, TableProvider
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle, running_sandbox
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import card_validator
 from tests.support.connector import TEST_TENANT_ID
 from tests.unit.dialogs.conftest import FAST_CLIENTS, Chat, MemoryReferences
@@ -55,18 +55,6 @@ class CountingStorage(Storage):
         """The calls since the last ``take``."""
         calls, self.calls = self.calls, []
         return calls
-
-
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[SandboxHandle]:
-    with running_sandbox(operation_delay=0.05) as handle:
-        yield handle
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    sandbox_server.reset()
-    return sandbox_server
 
 
 @pytest.fixture

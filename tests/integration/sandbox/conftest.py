@@ -5,7 +5,7 @@ Clients are the real aio management SDK clients pointed at the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from azure.mgmt.compute.aio import ComputeManagementClient
@@ -16,23 +16,8 @@ from tests.support.arm_sandbox import (
     DEV_SUBSCRIPTION_ID,
     PROD_SUBSCRIPTION_ID,
     SandboxHandle,
-    running_sandbox,
     sdk_client_kwargs,
 )
-
-
-@pytest.fixture(scope="module")
-def sandbox_server() -> Iterator[SandboxHandle]:
-    """The sandbox, running in a background thread for the whole module."""
-    with running_sandbox(operation_delay=0.05) as handle:
-        yield handle
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    """The sandbox with its seeded estate, no faults, no operations and an empty request log."""
-    sandbox_server.reset()
-    return sandbox_server
 
 
 @pytest.fixture

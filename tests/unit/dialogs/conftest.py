@@ -29,7 +29,7 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards import CARD_CONTENT_TYPE
 from dialogs import Conversations, DirectRequestHandler
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle, running_sandbox
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID, teams_activity
 from tools.card_validation import CardValidator
@@ -174,20 +174,6 @@ def card_texts(card: dict[str, Any]) -> list[str]:
 def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The card's inputs by id."""
     return {e["id"]: e for e in card.get("body", []) if str(e.get("type", "")).startswith("Input.")}
-
-
-@pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxHandle]:
-    """One ARM sandbox for the dialog tests."""
-    with running_sandbox(operation_delay=0.05) as handle:
-        yield handle
-
-
-@pytest.fixture
-def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    """The sandbox with its seeded estate, reset before each test."""
-    sandbox_server.reset()
-    return sandbox_server
 
 
 @pytest.fixture
