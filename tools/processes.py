@@ -190,18 +190,36 @@ class ManagedProcess:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.popen.wait(timeout=5)
         # Whatever the leader left behind in its group goes too.
-        self._signal_group(signal.SIGKILL)
+        self._kill_stragglers()
         self._reader.join(timeout=2)
         self._close_log()
         return self.popen.poll()
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once."""
-        self._signal_group(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout=5)
+        if self.popen.poll() is None:
+            self._signal_group(signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=5)
+        self._kill_stragglers()
         self._reader.join(timeout=2)
         self._close_log()
+
+    def _kill_stragglers(self) -> None:
+        """SIGKILL what is left of the group after its leader was reaped — never someone else's.
+
+        Once the leader is reaped its pid is free. While members of its group live, the kernel
+        does not hand that pid out again (it is their group id), so the group can be signalled.
+        When none are left, the pid may already belong to a new process that leads a group of
+        its own (pids wrap quickly: pid_max is often 32768), and a blind ``killpg`` would kill
+        that unrelated process: so a live process with the leader's old pid means "leave it".
+        """
+        try:
+            os.kill(self.popen.pid, 0)
+        except ProcessLookupError:
+            self._signal_group(signal.SIGKILL)  # only our stragglers can carry this group id now
+        except PermissionError:
+            pass  # a process of another user took the pid: not ours
 
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

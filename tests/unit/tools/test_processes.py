@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 import threading
@@ -287,3 +288,46 @@ def test_wait_for_http_fails_early_when_the_process_died(supervisor: Supervisor)
 def test_free_port_is_free_and_port_in_use_sees_a_listener(health_server: str) -> None:
     assert not port_in_use(free_port())
     assert port_in_use(int(health_server.rsplit(":", 1)[1]))
+
+
+def test_stop_after_the_leader_exited_still_kills_its_stragglers(supervisor: Supervisor, tmp_path: Path) -> None:
+    pid_file = tmp_path / "straggler.pid"
+    child = supervisor.start(
+        ProcessSpec(
+            "leader",
+            python(f"""
+                import subprocess, sys
+                straggler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+                open({str(pid_file)!r}, "w").write(str(straggler.pid))
+                print("ready", flush=True)
+            """),
+            ready_pattern="ready",
+        )
+    )
+    child.popen.wait(timeout=10)  # the leader is gone (and reaped); its child lives on in its group
+    straggler = int(pid_file.read_text())
+    assert is_alive(straggler)
+
+    child.stop()
+
+    assert wait_gone(straggler), "the leader's straggler outlived stop()"
+
+
+def test_stop_never_signals_a_new_process_that_took_the_reaped_leaders_pid(supervisor: Supervisor) -> None:
+    # pids wrap quickly (pid_max is often 32768): once the leader is reaped and its group is empty,
+    # its pid may belong to an unrelated process leading a group of its own. Simulated here by
+    # pointing the handle at such a process, as the kernel's pid reuse would.
+    child = supervisor.start(ProcessSpec("short", python("print('ready', flush=True)"), ready_pattern="ready"))
+    child.popen.wait(timeout=10)
+    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        child.popen.pid = unrelated.pid
+
+        child.stop()
+        child.kill()
+
+        with pytest.raises(subprocess.TimeoutExpired):  # still running half a second later
+            unrelated.wait(timeout=0.5)
+    finally:
+        unrelated.kill()
+        unrelated.wait(timeout=5)
