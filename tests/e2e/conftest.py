@@ -35,7 +35,7 @@ from pytest_asyncio import is_async_test
 
 from tests.e2e.pages import PlaygroundPage
 from tools import playground as playground_tool
-from tools.processes import ManagedProcess, Supervisor, free_port, wait_for_http
+from tools.processes import ManagedProcess, Supervisor, describe_exit, free_port, wait_for_http
 from tools.stack import ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
 
 CHROMIUM_ARGS = (
@@ -92,13 +92,15 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = yield
     if report.when == "call":
         item.stash[_REPORT] = report
-        if report.failed:
-            funcargs = getattr(item, "funcargs", {})
-            for name in _STACK_FIXTURES:
-                running = funcargs.get(name)
-                process = getattr(running, "process", None)
-                if isinstance(process, ManagedProcess):
-                    report.sections.append((f"{name} output (last lines)", process.tail(60)))
+    if report.failed and report.when in ("setup", "call"):
+        funcargs = getattr(item, "funcargs", {})
+        for name in _STACK_FIXTURES:
+            running = funcargs.get(name)
+            process = getattr(running, "process", None)
+            if isinstance(process, ManagedProcess):
+                # Whether it still runs (and how it ended if not) tells a crash from a slow answer.
+                title = f"{name} (pid {process.popen.pid}, {describe_exit(process.returncode)}) output (last lines)"
+                report.sections.append((title, process.tail(60)))
     return report
 
 
