@@ -8,13 +8,14 @@ from actions.arm import read, text_of
 from actions.context import ActionContext
 from actions.discovery import location_text, resource_choices
 from actions.resource_ids import ResourceId
-from actions.spec import ActionError, Args, Choice, ChoiceList, ParameterError
+from actions.spec import ActionError, Args, Choice, ChoiceList, Parameter, ParameterError, ParamKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.mgmt.containerservice.models import AgentPool, ManagedCluster
 
 __all__ = [
     "AGENT_POOLS",
+    "CLUSTER_PARAMETER",
     "CLUSTER_TYPE",
     "MAX_POOL_NODES",
     "cluster_power",
@@ -24,7 +25,9 @@ __all__ = [
     "get_cluster",
     "get_pool",
     "pool_id",
+    "pool_parameter",
     "pool_summary",
+    "put_pool",
 ]
 
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
@@ -115,3 +118,39 @@ def ensure_cluster_running(rid: ResourceId, cluster: Any) -> None:
             f"{rid.name} is stopped, so its node pools cannot change. Start the cluster first.",
             suggestions=(f"aks-start-cluster cluster={rid.name}",),
         )
+
+
+CLUSTER_PARAMETER = Parameter(
+    "cluster",
+    ParamKind.RESOURCE,
+    "Which AKS cluster?",
+    description="an AKS cluster, by name or resource id",
+    discover=discover_clusters,
+    resource_type=CLUSTER_TYPE,
+)
+"""The ``cluster`` parameter every AKS action declares."""
+
+
+def pool_parameter(description: str) -> Parameter:
+    """The ``pool`` parameter of a node-pool action: a pool of the chosen cluster."""
+    return Parameter(
+        "pool",
+        ParamKind.CHOICE,
+        "Which node pool?",
+        description=description,
+        discover=discover_pools,
+        depends_on=("cluster",),
+    )
+
+
+def put_pool(
+    ctx: ActionContext, rid: ResourceId, pool_name: str, pool: Any, continuation_token: str | None = None
+) -> Any:
+    """``agent_pools.begin_create_or_update`` of ``pool`` on cluster ``rid`` (the call, not awaited);
+    with ``continuation_token`` (and ``pool`` None) it resumes that operation instead."""
+    client = ctx.container_service(rid.subscription)
+    if continuation_token is None:
+        return client.agent_pools.begin_create_or_update(rid.resource_group, rid.name, pool_name, pool)
+    return client.agent_pools.begin_create_or_update(
+        rid.resource_group, rid.name, pool_name, None, continuation_token=continuation_token
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions._aks import CLUSTER_TYPE, cluster_power, discover_clusters, get_cluster
+from actions._aks import CLUSTER_PARAMETER, cluster_power, get_cluster
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
-from actions.spec import Args, Change, Parameter, ParamKind, Preview, Progress, ProgressState, Scope
+from actions.spec import Args, Change, Preview, Progress, ProgressState, Scope
 
 __all__ = ["ClusterPowerAction"]
 
@@ -31,14 +31,7 @@ class ClusterPowerAction:
     usage = "{cluster}"
     timeout_seconds = 1800.0
     parameters = (
-        Parameter(
-            "cluster",
-            ParamKind.RESOURCE,
-            "Which AKS cluster?",
-            description="an AKS cluster, by name or resource id",
-            discover=discover_clusters,
-            resource_type=CLUSTER_TYPE,
-        ),
+        CLUSTER_PARAMETER,
     )
 
     def scope(self, args: Args) -> Scope:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions._aks import (
-    CLUSTER_TYPE,
+    CLUSTER_PARAMETER,
     MAX_POOL_NODES,
-    discover_clusters,
-    discover_pools,
     ensure_cluster_running,
     get_cluster,
     get_pool,
     pool_id,
+    pool_parameter,
+    put_pool,
 )
 from actions.arm import begin, ensure_idle, resume, text_of
 from actions.context import ActionContext
@@ -50,22 +50,8 @@ class AksSetAutoscale:
         "aks-set-autoscale cluster=aks-prod pool=np2 min=3 max=6",
     )
     parameters = (
-        Parameter(
-            "cluster",
-            ParamKind.RESOURCE,
-            "Which AKS cluster?",
-            description="an AKS cluster, by name or resource id",
-            discover=discover_clusters,
-            resource_type=CLUSTER_TYPE,
-        ),
-        Parameter(
-            "pool",
-            ParamKind.CHOICE,
-            "Which node pool?",
-            description="an autoscaled node pool of the cluster",
-            discover=discover_pools,
-            depends_on=("cluster",),
-        ),
+        CLUSTER_PARAMETER,
+        pool_parameter("an autoscaled node pool of the cluster"),
         Parameter(
             "min",
             ParamKind.INTEGER,
@@ -136,19 +122,13 @@ class AksSetAutoscale:
             return Progress(ProgressState.SUCCEEDED, f"{target} already autoscales within that range; nothing to do.")
         plan.pool.min_count = plan.minimum
         plan.pool.max_count = plan.maximum
-        client = ctx.container_service(plan.rid.subscription)
-        call = client.agent_pools.begin_create_or_update(
-            plan.rid.resource_group, plan.rid.name, plan.pool.name, plan.pool
-        )
+        call = put_pool(ctx, plan.rid, plan.pool.name, plan.pool)
         return await begin(call, **self._messages(target, plan.minimum, plan.maximum))
 
     async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress:
         """Check the update once, from its continuation token."""
         rid = ctx.ensure_in_scope(str(args["cluster"]))
-        client = ctx.container_service(rid.subscription)
-        call = client.agent_pools.begin_create_or_update(
-            rid.resource_group, rid.name, str(args["pool"]), None, continuation_token=continuation_token
-        )
+        call = put_pool(ctx, rid, str(args["pool"]), None, continuation_token=continuation_token)
         target = f"{rid.name} / node pool {args['pool']}"
         return await resume(call, **self._messages(target, int(args["min"]), int(args["max"])))
 
