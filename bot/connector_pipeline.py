@@ -139,10 +139,31 @@ class _AiohttpSender(AsyncHTTPSender):
                 answer.release()
                 await asyncio.sleep(delay if delay is not None else retry.backoff(attempt))
                 continue
-            response = AioHttpClientResponse(http, answer)
+            response = _LoadedResponse(http, answer)
             if not config.get("stream", False):
                 await response.load_body()
             return Response(request, response)
+
+
+class _LoadedResponse(AioHttpClientResponse):
+    """msrest's aiohttp response, except that a loaded empty body is an empty body.
+
+    msrest's ``body()`` raises "Body is not available" for ``b""`` as well as for a body never
+    loaded, so a connector's ``202 Accepted`` with no content failed the whole turn.
+    """
+
+    def __init__(self, request: Any, aiohttp_response: aiohttp.ClientResponse) -> None:
+        super().__init__(request, aiohttp_response)
+        self._loaded = False
+
+    async def load_body(self) -> None:
+        await super().load_body()
+        self._loaded = True
+
+    def body(self) -> bytes:
+        if self._loaded:
+            return self._body or b""
+        return super().body()
 
 
 def _retry_status(method: str, status: int) -> bool:

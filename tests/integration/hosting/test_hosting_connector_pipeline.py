@@ -134,3 +134,26 @@ async def test_a_help_turn_hands_no_work_to_worker_threads(hosted: HostedApp, co
         assert submitted == 0
     finally:
         executor.shutdown(wait=False)
+
+
+async def test_a_reply_answered_202_with_an_empty_body_succeeds(session: ConnectorSession) -> None:
+    """The Agents Playground answers replies ``202`` with no body: the send must not fail the turn."""
+    from aiohttp import web
+
+    async def accepted(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{cid}/activities/{aid}", accepted)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        client = client_for(f"http://127.0.0.1:{port}", session)
+        response = await client.conversations.reply_to_activity("a:conversation", "activity-1", reply())
+        assert response is None  # no id to report; botbuilder falls back to the activity's own id
+    finally:
+        await runner.cleanup()
