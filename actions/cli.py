@@ -27,7 +27,7 @@ from actions.params import UnknownActionError, parse_command, resolve_all, sugge
 from actions.registry import Registry, default_registry
 from actions.runner import poll_until_done
 from actions.spec import ActionError, ProgressState
-from bot.settings import ArmSettings, SettingsError
+from app.settings import ArmSettings, SettingsError
 
 __all__ = ["main"]
 

@@ -1,7 +1,7 @@
 """What an action needs to reach Azure: SDK clients, the configured scope, a per-turn discovery cache.
 
 One root :class:`ActionContext` lives as long as the process (built by the composition root
-from :class:`bot.settings.ArmSettings`); it owns the credential and the SDK clients, created
+from :class:`app.settings.ArmSettings`); it owns the credential and the SDK clients, created
 lazily on first use and reused. Each turn takes :meth:`ActionContext.for_turn`: a view sharing
 those clients with an empty discovery cache, so the same discovery call with the same inputs
 runs once per turn. The Azure SDKs are imported inside the methods that need them, so
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from actions.resource_ids import ResourceId, parse_resource_id
 from actions.spec import ActionError, Choice, ChoiceList
-from bot.settings import ArmSettings, Settings
+from app.settings import ArmSettings, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials_async import AsyncTokenCredential

@@ -45,8 +45,8 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from app.settings import Settings
 from bot.connector_pipeline import ConnectorSession, use_aiohttp
-from bot.settings import Settings
 
 __all__ = [
     "AuthenticationThread",

@@ -32,9 +32,9 @@ from botbuilder.schema.teams import TeamInfo
 from bot import replies
 from bot.mentions import parse_message
 from bot.state import BotStates
-from bot.telemetry import debug_text, turn_scope
 from cards.protocol import CARD_DATA_KEY
 from storage import StorageUnavailableError
+from telemetry import debug_text, turn_scope
 
 __all__ = ["ConversationReferences", "SwitchboardBot", "tenant_of"]
 
@@ -90,7 +90,7 @@ def _loggable(value: str | None) -> str:
 
 
 class SwitchboardBot(TeamsActivityHandler):
-    """The Switchboard Teams bot. Build it in :func:`bot.composition.build_switchboard`.
+    """The Switchboard Teams bot. Build it in :func:`app.composition.build_switchboard`.
 
     :param states: the state scopes (conversation, user) over the bot's storage.
     :param references: the conversation-reference store for proactive messages.

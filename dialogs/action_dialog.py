@@ -11,8 +11,8 @@ Driven entirely by the action's declaration — there is no per-action dialog co
 2. **preview**: ``action.preview`` (current → desired, validated against live state); a user
    error ends the dialog with its message; a no-op says so and ends.
 3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no.
-4. **finish**: build the :class:`~dialogs.request.Request` (identity from the activity) and
-   pass it to the :class:`~dialogs.request.RequestHandler`; show the outcome.
+4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity) and
+   pass it to the :class:`~requesting.request.RequestHandler`; show the outcome.
 
 Everything kept between turns is plain data (see :mod:`dialogs.values`).
 """
@@ -33,9 +33,9 @@ from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
-from dialogs.request import Outcome, OutcomeState, Request, RequestHandler
 from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
+from requesting.request import Outcome, OutcomeState, Request, RequestHandler
 
 __all__ = ["ACTION_DIALOG", "ActionDialog", "action_options"]
 

@@ -34,8 +34,8 @@ from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options
 from dialogs.card_steps import waiting_card_step
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
-from dialogs.request import RequestHandler
 from dialogs.turn import turn_inputs
+from requesting.request import RequestHandler
 
 __all__ = ["MAIN_DIALOG", "MainDialog"]
 

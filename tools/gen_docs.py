@@ -1,4 +1,4 @@
-"""Generate ``docs/actions.md`` (from the action registry) and ``docs/settings.md`` (from ``bot.settings``).
+"""Generate ``docs/actions.md`` (from the action registry) and ``docs/settings.md`` (from ``app.settings``).
 
 ``python -m tools.gen_docs`` writes both; ``python -m tools.gen_docs --check`` exits 1 when a
 committed file differs from what the code declares (``tests/unit/test_docs_current.py`` runs it).
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from actions.describe import parameter_rows, scope_text
 from actions.registry import Registry, default_registry
-from bot.settings import SETTINGS, SettingSpec
+from app.settings import SETTINGS, SettingSpec
 
 __all__ = ["ACTIONS_DOC", "SETTINGS_DOC", "main", "render_actions", "render_settings", "stale_files"]
 

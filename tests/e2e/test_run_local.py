@@ -127,7 +127,7 @@ def test_a_component_that_dies_stops_the_others_and_fails(supervisor: Supervisor
     devhost_port = spec.argv[spec.argv.index("--port") + 1]
     process = supervisor.start(spec)
     ports = listening_ports(process.output())
-    (devhost_pid,) = pids_of(f"bot.devhost --host 127.0.0.1 --port {devhost_port}")
+    (devhost_pid,) = pids_of(f"tools.devhost --host 127.0.0.1 --port {devhost_port}")
 
     os.kill(devhost_pid, signal.SIGKILL)
     code = wait_exit(process, within=30)

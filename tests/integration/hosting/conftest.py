@@ -17,9 +17,9 @@ import pytest
 from azure.functions.decorators.function_app import Function
 
 import function_app
-from bot.runtime import SwitchboardRuntime
-from bot.telemetry._configure import _uninstall
+from app.runtime import SwitchboardRuntime
 from storage import TableClientOptions
+from telemetry._configure import _uninstall
 from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn
 
 FAST = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)

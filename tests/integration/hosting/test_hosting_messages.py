@@ -11,10 +11,10 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from conftest import HostedApp, json_body
 
-from bot.composition import build_switchboard
+from app.composition import build_switchboard
+from app.settings import Settings
 from bot.edge_types import EdgeRequest
 from bot.http_edge import MAX_BODY_BYTES, MessagesEndpoint
-from bot.settings import Settings
 from tests.support.connector import ConnectorStandIn, teams_activity
 
 JSON = {"Content-Type": "application/json"}

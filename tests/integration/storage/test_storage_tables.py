@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from storage_helpers import FAST, RecordingTransport, unreachable_connection_string
 
-from bot.settings import StorageSettings
+from app.settings import StorageSettings
 from storage import StorageError, StorageUnavailableError, TableClientOptions, TableProvider
 
 ROOT = Path(__file__).resolve().parents[3]

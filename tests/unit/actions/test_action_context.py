@@ -9,7 +9,7 @@ import pytest
 
 from actions.context import ActionContext, ClientOptions
 from actions.spec import ActionError, Choice
-from bot.settings import ArmSettings
+from app.settings import ArmSettings
 
 DEV = "11111111-1111-1111-1111-111111111111"
 PROD = "22222222-2222-2222-2222-222222222222"

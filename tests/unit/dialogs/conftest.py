@@ -24,11 +24,12 @@ from botbuilder.schema import Activity, InvokeResponse
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from app.direct import DirectRequestHandler
+from app.settings import ArmSettings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards import CARD_CONTENT_TYPE
-from dialogs import Conversations, DirectRequestHandler
+from dialogs import Conversations
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID, teams_activity

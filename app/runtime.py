@@ -16,11 +16,11 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from app.settings import Settings, SettingsError
 from bot.edge_types import EdgeRequest, EdgeResponse
-from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from bot.composition import Switchboard
+    from app.composition import Switchboard
 
 __all__ = ["NotConfiguredError", "SwitchboardRuntime"]
 
@@ -32,10 +32,10 @@ class NotConfiguredError(RuntimeError):
 
 
 class SwitchboardRuntime:
-    """Lazily composes and then serves one :class:`~bot.composition.Switchboard`.
+    """Lazily composes and then serves one :class:`~app.composition.Switchboard`.
 
     :param env: the settings source; default ``os.environ`` (read at first request).
-    :param build_options: passed to :func:`bot.composition.build_switchboard` (tests use
+    :param build_options: passed to :func:`app.composition.build_switchboard` (tests use
         ``credentials_factory`` and ``table_options``).
     """
 
@@ -78,7 +78,7 @@ class SwitchboardRuntime:
             self._settings_error = error
             _log.error("%s", error)
             return None
-        from bot.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
+        from app.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
 
         return build_switchboard(settings, **self._build_options)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.settings import SETTINGS, AppType, ArmSettings, Settings, SettingsError
+from app.settings import SETTINGS, AppType, ArmSettings, Settings, SettingsError
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

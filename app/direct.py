@@ -1,4 +1,4 @@
-"""The first :class:`~dialogs.request.RequestHandler`: run the action at once, in this turn.
+"""The first :class:`~requesting.request.RequestHandler`: run the action at once, in this turn.
 
 It starts the action and polls it to the end within the action's time limit
 (:func:`actions.runner.run_to_completion`), then reports. There are no guardrails yet: the
@@ -14,7 +14,7 @@ from actions.context import ActionContext
 from actions.registry import Registry
 from actions.runner import run_to_completion
 from actions.spec import ActionError, ProgressState
-from dialogs.request import Outcome, OutcomeState, Request
+from requesting.request import Outcome, OutcomeState, Request
 
 __all__ = ["DirectRequestHandler"]
 

@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.telemetry._filters import ContextFilter, RedactionFilter
-from bot.telemetry._turn import CONTEXT_FIELDS
+from telemetry._filters import ContextFilter, RedactionFilter
+from telemetry._turn import CONTEXT_FIELDS
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from app.settings import Settings
 
 __all__ = ["APP_LOGGER", "AUDIT_LOGGER", "audit_event", "configure_telemetry"]
 

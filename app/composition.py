@@ -7,7 +7,7 @@ users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
 Nothing here is a module-level singleton: every call builds a new, independent graph.
 
 This module imports botbuilder and is therefore imported lazily by the hosts
-(:mod:`bot.runtime`), keeping ``import function_app`` cheap.
+(:mod:`app.runtime`), keeping ``import function_app`` cheap.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
+from app.direct import DirectRequestHandler
+from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
-from bot.settings import Settings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
-from bot.telemetry import configure_telemetry
-from dialogs import Conversations, DirectRequestHandler, RequestHandler
+from dialogs import Conversations
+from requesting import RequestHandler
 from storage import ConversationReferenceStore, TableBotStorage, TableClientOptions, TableProvider
+from telemetry import configure_telemetry
 
 __all__ = ["Switchboard", "build_switchboard"]
 
