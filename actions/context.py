@@ -1,7 +1,7 @@
 """What an action needs to reach Azure: SDK clients, the configured scope, a per-turn discovery cache.
 
 One root :class:`ActionContext` lives as long as the process (built by the composition root
-from :class:`app.settings.ArmSettings`); it owns the credential and the SDK clients, created
+from the ARM section alone, :class:`actions.settings.ArmSettings`); it owns the credential and the SDK clients, created
 lazily on first use and reused. Each turn takes :meth:`ActionContext.for_turn`: a view sharing
 those clients with an empty discovery cache, so the same discovery call with the same inputs
 runs once per turn. The Azure SDKs are imported inside the methods that need them, so
@@ -18,8 +18,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from actions.resource_ids import ResourceId, parse_resource_id
+from actions.settings import ArmSettings
 from actions.spec import ActionError, Choice, ChoiceList
-from app.settings import ArmSettings, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.credentials_async import AsyncTokenCredential
@@ -131,11 +131,6 @@ class ActionContext:
         self._owner = _connections is None
         self._connections = _connections or _Connections(arm, self.options, credential)
         self._cache: dict[Hashable, asyncio.Future[Any]] = {}
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, options: ClientOptions | None = None) -> ActionContext:
-        """The root context of a process, from its validated settings."""
-        return cls(settings.arm, options=options)
 
     def for_turn(self) -> ActionContext:
         """A view for one turn: same clients and credential, empty discovery cache. Closing it is a no-op."""

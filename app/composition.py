@@ -85,14 +85,14 @@ def build_switchboard(
         default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
     :param request_handler: where confirmed requests go; default: run them directly.
     """
-    configure_telemetry(settings)
+    configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
     states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
     registry = registry if registry is not None else default_registry()
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
-    action_context = ActionContext.from_settings(settings, options=client_options)
+    action_context = ActionContext(settings.arm, options=client_options)
     handler = request_handler if request_handler is not None else DirectRequestHandler(registry, action_context)
     assert states.private_conversation is not None
     conversations = Conversations(
@@ -104,7 +104,7 @@ def build_switchboard(
         allowed_tenants=settings.allowed_tenants,
         conversations=conversations,
     )
-    adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
+    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",

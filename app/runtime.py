@@ -2,9 +2,10 @@
 
 Hosts (``function_app.py``, the dev host) hold one :class:`SwitchboardRuntime` and hand it
 :class:`~bot.edge_types.EdgeRequest` s. Composition happens once, on first use, from the
-environment (``Settings.from_env``): a settings error is logged once with its full message
-and every request is answered 503 with a short JSON body, instead of a crash loop nobody can
-read. Importing this module is cheap: botbuilder and the Azure SDKs load on first request.
+environment (:meth:`app.settings.Settings.from_env`): a settings error is logged once with its
+full message and every request is answered 503 with a short JSON body, instead of a crash loop
+nobody can read. Importing this module is cheap: the settings sections, botbuilder and the Azure SDKs load on
+first request.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from app.settings import Settings, SettingsError
+from appsettings import SettingsError
 from bot.edge_types import EdgeRequest, EdgeResponse
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class SwitchboardRuntime:
 
     def _compose(self) -> Switchboard | None:
         env = os.environ if self._env is None else self._env
+        from app.settings import Settings  # the packages' sections: loads storage, telemetry, actions
+
         try:
             settings = Settings.from_env(env)
         except SettingsError as error:

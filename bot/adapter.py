@@ -45,7 +45,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
-from app.settings import Settings
+from bot.bot_settings import BotSettings
 from bot.connector_pipeline import ConnectorSession, use_aiohttp
 
 __all__ = [
@@ -296,7 +296,7 @@ class SwitchboardAdapter(CloudAdapterBase):
         await self.authentication.close()
 
 
-def _configuration(settings: Settings) -> SimpleNamespace:
+def _configuration(settings: BotSettings) -> SimpleNamespace:
     """The attribute object ``ConfigurationBotFrameworkAuthentication`` reads with ``getattr``."""
     values: dict[str, Any] = dict(settings.bot_auth_configuration())
     if isinstance(values.get("VALIDATE_AUTHORITY"), str):
@@ -305,7 +305,7 @@ def _configuration(settings: Settings) -> SimpleNamespace:
 
 
 def build_adapter(
-    settings: Settings,
+    settings: BotSettings,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,

@@ -7,7 +7,7 @@ import time
 from actions.context import ActionContext
 from actions.params import choices
 from actions.registry import Registry
-from app.settings import ArmSettings
+from actions.settings import ArmSettings
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 CLUSTER_LISTS = "/providers/Microsoft.ContainerService/managedClusters"

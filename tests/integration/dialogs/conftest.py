@@ -17,8 +17,8 @@ from botbuilder.core.adapters import TestAdapter
 
 from actions.context import ActionContext
 from actions.registry import Registry, default_registry
+from actions.settings import ArmSettings
 from app.direct import DirectRequestHandler
-from app.settings import ArmSettings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations

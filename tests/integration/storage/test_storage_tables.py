@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from storage_helpers import FAST, RecordingTransport, unreachable_connection_string
 
-from app.settings import StorageSettings
 from storage import StorageError, StorageUnavailableError, TableClientOptions, TableProvider
+from storage.settings import StorageSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 CLIENT_ID = "a1b2c3d4-0000-0000-0000-000000000000"

@@ -24,8 +24,8 @@ from botbuilder.schema import Activity, InvokeResponse
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
+from actions.settings import ArmSettings
 from app.direct import DirectRequestHandler
-from app.settings import ArmSettings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards import CARD_CONTENT_TYPE
