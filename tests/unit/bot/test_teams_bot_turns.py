@@ -12,7 +12,8 @@ from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
 from bot import replies
-from tests.support.connector import TEST_BOT_ID
+from bot.teams_bot import tenant_of
+from tests.support.connector import TEST_BOT_ID, TEST_TENANT_ID, teams_activity
 from tests.unit.bot.conftest import BotHarness
 
 FOREIGN_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -214,6 +215,64 @@ async def test_channel_data_and_conversation_disagreeing_on_the_tenant_is_refuse
 async def test_a_missing_tenant_is_refused(harness: BotHarness) -> None:
     message = harness.activity(text="help", tenant_id=None)
     assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+def with_tenants(harness: BotHarness, *, channel_data: str | None, conversation: str | None) -> Activity:
+    """A message whose tenant is given in channelData.tenant.id and/or conversation.tenantId (as on the wire)."""
+    raw = teams_activity(
+        text="help", tenant_id=None, conversation_id=f"personal-{harness.suffix}", user_id=f"29:user-{harness.suffix}"
+    )
+    if channel_data is not None:
+        raw["channelData"]["tenant"] = {"id": channel_data}
+    if conversation is not None:
+        raw["conversation"]["tenantId"] = conversation
+    return Activity().deserialize(raw)
+
+
+@pytest.mark.parametrize(
+    "tenant", [TEST_TENANT_ID, TEST_TENANT_ID.upper(), f" {TEST_TENANT_ID} "], ids=["as-sent", "upper", "spaced"]
+)
+async def test_a_tenant_given_only_in_the_conversation_is_served(harness: BotHarness, tenant: str) -> None:
+    # The Playground's "Mock an Activity" sends conversation.tenantId and no channelData.tenant.
+    message = with_tenants(harness, channel_data=None, conversation=tenant)
+    [reply] = texts(await harness.send(message))
+    assert reply.startswith("Here is what I can do:")
+
+
+async def test_a_foreign_tenant_given_only_in_the_conversation_is_refused(harness: BotHarness) -> None:
+    message = with_tenants(harness, channel_data=None, conversation=FOREIGN_TENANT)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+@pytest.mark.parametrize(
+    ("channel_data", "conversation"), [(TEST_TENANT_ID, FOREIGN_TENANT), (FOREIGN_TENANT, TEST_TENANT_ID)]
+)
+async def test_channel_data_and_conversation_tenant_id_disagreeing_is_refused(
+    harness: BotHarness, channel_data: str, conversation: str
+) -> None:
+    message = with_tenants(harness, channel_data=channel_data, conversation=conversation)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+def test_tenant_of_reads_every_source_and_refuses_disagreement() -> None:
+    def tenant(channel_data: str | None, wire: str | None, schema: str | None = None) -> str | None:
+        raw = teams_activity(text="x", tenant_id=None)
+        if channel_data is not None:
+            raw["channelData"]["tenant"] = {"id": channel_data}
+        if wire is not None:
+            raw["conversation"]["tenantId"] = wire
+        if schema is not None:
+            raw["conversation"]["tenantID"] = schema  # botbuilder-schema's own key for tenant_id
+        return tenant_of(Activity().deserialize(raw))
+
+    assert tenant("T1", None) == "t1"
+    assert tenant(None, "T1") == "t1"
+    assert tenant(None, None, "T1") == "t1"
+    assert tenant("T1", "t1", "T1 ") == "t1"
+    assert tenant(None, None) is None
+    assert tenant("T1", "T2") is None
+    assert tenant(None, "T1", "T2") is None
+    assert tenant("T1", None, "T2") is None
 
 
 # --------------------------------------------------------------------------- card actions
