@@ -111,6 +111,81 @@ async def test_a_mention_of_someone_else_is_not_a_mention_of_the_bot(harness: Bo
     assert await harness.send(activity) == []
 
 
+# --------------------------------------------------------------------------- Teams' HTML-flavoured text
+BOT_MENTION = {
+    "type": "mention", "mentioned": {"id": TEST_BOT_ID, "name": "Switchboard"}, "text": "<at>Switchboard</at>",
+}
+MARKUP = set("<>&[]*~|#\\")
+
+
+@pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<at>Switchboard</at>&nbsp;help",  # what Teams sends after picking the bot in the @ list
+        "<p><at>Switchboard</at>&nbsp;help</p>",
+        "<div><at>Switchboard</at></div><div>help</div>",
+        "<at>Switchboard</at><br>help&nbsp;",
+        "<at>Switchboard</at>\u200bhelp\u200b",
+        "<at>Switchboard</at>&#160;&#x68;elp",
+    ],
+)
+async def test_in_a_channel_teams_html_after_the_mention_is_understood(
+    harness: BotHarness, text: str, conversation_type: str
+) -> None:
+    activity = harness.activity(text=text, conversation_type=conversation_type, entities=[BOT_MENTION])
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("Here is what I can do:")
+    assert "@mention me first" in reply
+
+
+@pytest.mark.parametrize(
+    "text", ["help&nbsp;", "<p>help</p>", "<div><div>help</div></div>", "&nbsp;help<br/>", "\u200bhelp", "&#104;elp"]
+)
+async def test_in_personal_chat_teams_html_is_understood(harness: BotHarness, text: str) -> None:
+    [reply] = texts(await harness.send(harness.activity(text=text)))
+    assert reply.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize(("conversation_type", "mention"), [("personal", False), ("channel", True)])
+async def test_a_message_sent_only_as_an_html_attachment_is_understood(
+    harness: BotHarness, conversation_type: str, mention: bool
+) -> None:
+    mention_span = '<span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">Switchboard</span>'
+    content = f"<div><div>{mention_span if mention else ''}&nbsp;help</div></div>"
+    activity = harness.activity(
+        text="", conversation_type=conversation_type, entities=[BOT_MENTION] if mention else [],
+        attachments=[{"contentType": "text/html", "content": content}],
+    )
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize("conversation_type", ["personal", "channel"])
+async def test_a_near_miss_is_answered_without_echoing_entities_or_markup(
+    harness: BotHarness, conversation_type: str
+) -> None:
+    text = "scael&nbsp;node&nbsp;pool &lt;b&gt;aks-prod&lt;/b&gt; [np1](https://evil.example) *to* 5"
+    mention = conversation_type != "personal"
+    activity = harness.activity(
+        text=f"<at>Switchboard</at>&nbsp;{text}" if mention else text, conversation_type=conversation_type,
+        entities=[BOT_MENTION] if mention else [],
+    )
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("I don't know the action 'scael node pool'. Did you mean: scale node pool ")
+    assert "nbsp" not in reply
+    assert not MARKUP & set(reply)
+    assert "](" not in reply
+
+
+async def test_an_unknown_word_after_the_mention_is_not_echoed_with_its_entities(harness: BotHarness) -> None:
+    activity = harness.activity(
+        text="<at>Switchboard</at>&nbsp;frobnicate&nbsp;&lt;i&gt;now&lt;/i&gt;", conversation_type="channel",
+        entities=[BOT_MENTION],
+    )
+    assert texts(await harness.send(activity)) == [replies.unknown_command(in_channel=True)]
+
+
 async def test_a_help_turn_writes_no_state(harness: BotHarness) -> None:
     activity = harness.activity(text="help")
     await harness.send(activity)
