@@ -21,6 +21,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from actions.context import ActionContext
 from actions.quoting import quoted, shown
@@ -46,6 +47,7 @@ _MAX_COMMAND_WORDS = 5  # the longest name or alias, in words, considered when m
 _LISTED_CHOICES = 10  # name every choice in an error when there are at most this many
 _SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
 _SUGGESTION_LENGTH = 160  # characters of a corrected command repeated to the user
+_MAX_NUMBER_LENGTH = 40  # longer "numbers" are left to Parameter.coerce to refuse
 
 
 class UnknownActionError(ActionError):
@@ -224,6 +226,8 @@ async def choices(ctx: ActionContext, action: Action, name: str, args: Args) -> 
 async def resolve(ctx: ActionContext, action: Action, name: str, raw: ArgValue, known: Args) -> ArgValue:
     """Validate one value given the resolved arguments known so far; returns the value to store."""
     param = parameter(action, name)
+    if param.kind is ParamKind.INTEGER:
+        raw = _whole_number(raw)
     value = param.coerce(raw)
     if param.kind not in (ParamKind.CHOICE, ParamKind.RESOURCE) or param.discover is None:
         return value
@@ -246,6 +250,23 @@ async def resolve(ctx: ActionContext, action: Action, name: str, raw: ArgValue, 
             suggestions=tuple(c.value for c in exact),
         )
     raise _not_among(param, text, listed)
+
+
+def _whole_number(raw: ArgValue) -> ArgValue:
+    """A whole number written with a decimal point (``"5.0"``, as some clients send numbers) as the int;
+    anything else unchanged, for :meth:`Parameter.coerce` to accept or refuse (``"5.5"`` is refused)."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if "." not in text or len(text) > _MAX_NUMBER_LENGTH:
+        return raw
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return raw
+    if number.is_finite() and number == number.to_integral_value() and "e" not in text.lower():
+        return int(number)
+    return raw
 
 
 def _group_and_name(resource_id: str) -> str:

@@ -124,5 +124,8 @@ def card_not_active(action: str) -> str:
     )
 
 
-def unknown_card_action() -> str:
+def unknown_card_action(reason: str = "") -> str:
+    """A card submission that no Switchboard card could have sent; ``reason`` says what is wrong with it."""
+    if reason:
+        return f"I can't use this card. {reason} Nothing was changed."
     return "I can't use this card: it isn't one of mine, or it is damaged. Nothing was changed."
