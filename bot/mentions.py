@@ -17,6 +17,7 @@ the mention's display name as a regular expression; it is not used.
 
 from __future__ import annotations
 
+import functools
 import html
 import unicodedata
 from collections.abc import Iterable
@@ -112,8 +113,11 @@ def plain_text(content: str, *, drop_mentions_of: Iterable[str] = ()) -> str:
     ``drop_mentions_of`` (compared case-insensitively, entities decoded) are removed; other
     mentions keep their text.
     """
+    content = content[:_MAX_HTML_CHARS]
+    if "<" not in content and "&" not in content:  # no markup, no entities: nothing for the parser to do
+        return _clean(content)
     parser = _PlainText(frozenset(_name_key(name) for name in drop_mentions_of))
-    parser.feed(content[:_MAX_HTML_CHARS])
+    parser.feed(content)
     parser.close()
     return _clean(parser.text())
 
@@ -130,17 +134,25 @@ def tokenize(text: str) -> tuple[str, ...]:
 def _bot_names(activity: Activity, mentions: list[tuple[str, str]]) -> frozenset[str]:
     """The names the bot's mentions may carry: the entities' names and markup text, the recipient's name."""
     names = {html.unescape(name) for _, name in mentions}
-    names.update(plain_text(markup) for markup, _ in mentions)
+    names.update(_markup_text(markup) for markup, _ in mentions)
     recipient_name = getattr(activity.recipient, "name", None)
     if isinstance(recipient_name, str):
         names.add(recipient_name)
     return frozenset(name for name in names if _name_key(name))
 
 
+@functools.lru_cache(maxsize=64)
+def _markup_text(markup: str) -> str:
+    """The plain text of a mention entity's markup (the bot's few mention spellings recur on every turn)."""
+    return plain_text(markup)
+
+
 def _clean(text: str) -> str:
     """Invisible format characters (zero-width spaces, joiners, BOM, bidi controls) removed; whitespace collapsed."""
-    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(visible.split())
+    collapsed = " ".join(text.split())
+    if collapsed.isascii():  # no format characters outside ASCII's controls, which split() already treats
+        return collapsed
+    return " ".join("".join(ch for ch in collapsed if unicodedata.category(ch) != "Cf").split())
 
 
 def _name_key(name: str) -> str:
