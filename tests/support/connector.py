@@ -405,9 +405,16 @@ async def _drop_content_type(request: web.Request, response: web.StreamResponse)
 
 
 def _classify(method: str, raw_path: str) -> tuple[str, str | None, str | None]:
-    """Map a request onto (kind, conversation id, activity id); ``raw_path`` segments are decoded one by one."""
+    """Map a request onto (kind, conversation id, activity id); ``raw_path`` segments are decoded one by one.
+
+    A path before ``/v3/`` is ignored: Teams service URLs carry one (``https://smba.trafficmanager.net/amer/``).
+    """
     parts = [unquote(p) for p in raw_path.split("/") if p]
-    if parts[:2] != ["v3", "conversations"]:
+    for start in range(len(parts) - 1):
+        if parts[start : start + 2] == ["v3", "conversations"]:
+            parts = parts[start:]
+            break
+    else:
         return "unknown", None, None
     if len(parts) == 2 and method == "POST":
         return "create_conversation", None, None
