@@ -21,8 +21,10 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from actions.context import ActionContext
+from actions.quoting import quoted, shown
 from actions.registry import Registry, normalize
 from actions.resource_ids import parse_resource_id
 from actions.spec import Action, ActionError, Args, ArgValue, ChoiceList, Parameter, ParameterError, ParamKind
@@ -44,6 +46,8 @@ _PLACEHOLDER = re.compile(r"^\{(\w+)\}$")
 _MAX_COMMAND_WORDS = 5  # the longest name or alias, in words, considered when matching a command
 _LISTED_CHOICES = 10  # name every choice in an error when there are at most this many
 _SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
+_SUGGESTION_LENGTH = 160  # characters of a corrected command repeated to the user
+_MAX_NUMBER_LENGTH = 40  # longer "numbers" are left to Parameter.coerce to refuse
 
 
 class UnknownActionError(ActionError):
@@ -73,7 +77,7 @@ def parameter(action: Action, name: str) -> Parameter:
     close = difflib.get_close_matches(wanted, known, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
     raise ActionError(
-        f"{action.name} has no parameter {name!r}.{hint} Its parameters: {', '.join(known)}.",
+        f"{action.name} has no parameter {quoted(name)}.{hint} Its parameters: {', '.join(known)}.",
         suggestions=tuple(close),
     )
 
@@ -133,11 +137,12 @@ def _unknown_action(registry: Registry, tokens: list[str]) -> UnknownActionError
             attempt = " ".join(tokens[:size])
         seen.add(action.name)
         spelled = next((w for w in (action.name, *action.aliases) if normalize(w) == key), key)
-        corrected.append(" ".join([spelled, *(shlex.quote(t) for t in tokens[size:])]))
+        # Shown to the user as typed back: made safe to repeat in a message (see actions.quoting).
+        corrected.append(shown(" ".join([spelled, *(shlex.quote(t) for t in tokens[size:])]), _SUGGESTION_LENGTH))
     corrected = corrected[:3]
     hint = f" Did you mean: {' / '.join(corrected)}?" if corrected else ""
     return UnknownActionError(
-        f"I don't know the action {attempt!r}.{hint}",
+        f"I don't know the action {quoted(attempt)}.{hint}",
         suggestions=tuple(corrected),
     )
 
@@ -188,7 +193,7 @@ def _assign_positional(action: Action, values: list[str], args: dict[str, str]) 
             break
         else:
             raise ActionError(
-                f"Too many values: {value!r} does not fit. Usage: {usage_line(action)} (or name=value pairs)."
+                f"Too many values: {quoted(value)} does not fit. Usage: {usage_line(action)} (or name=value pairs)."
             )
 
 
@@ -221,6 +226,8 @@ async def choices(ctx: ActionContext, action: Action, name: str, args: Args) -> 
 async def resolve(ctx: ActionContext, action: Action, name: str, raw: ArgValue, known: Args) -> ArgValue:
     """Validate one value given the resolved arguments known so far; returns the value to store."""
     param = parameter(action, name)
+    if param.kind is ParamKind.INTEGER:
+        raw = _whole_number(raw)
     value = param.coerce(raw)
     if param.kind not in (ParamKind.CHOICE, ParamKind.RESOURCE) or param.discover is None:
         return value
@@ -238,11 +245,28 @@ async def resolve(ctx: ActionContext, action: Action, name: str, raw: ArgValue, 
         lines = "; ".join(f"{c.title} ({c.description})" if c.description else c.value for c in exact)
         raise ParameterError(
             param.name,
-            f"More than one {param.name} is called {text!r}: {lines}. Say which one as resource-group/name "
+            f"More than one {param.name} is called {quoted(text)}: {lines}. Say which one as resource-group/name "
             "or give its resource id.",
             suggestions=tuple(c.value for c in exact),
         )
     raise _not_among(param, text, listed)
+
+
+def _whole_number(raw: ArgValue) -> ArgValue:
+    """A whole number written with a decimal point (``"5.0"``, as some clients send numbers) as the int;
+    anything else unchanged, for :meth:`Parameter.coerce` to accept or refuse (``"5.5"`` is refused)."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if "." not in text or len(text) > _MAX_NUMBER_LENGTH:
+        return raw
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return raw
+    if number.is_finite() and number == number.to_integral_value() and "e" not in text.lower():
+        return int(number)
+    return raw
 
 
 def _group_and_name(resource_id: str) -> str:
@@ -258,23 +282,25 @@ async def _resolve_resource_id(ctx: ActionContext, action: Action, param: Parame
     except ActionError as exc:
         raise ParameterError(param.name, exc.message) from None
     if param.resource_type and (not rid.is_type(param.resource_type) or rid.child_type):
-        raise ParameterError(param.name, f"{text!r} is not a {param.resource_type} resource. {param.prompt}")
+        raise ParameterError(param.name, f"{quoted(text)} is not a {param.resource_type} resource. {param.prompt}")
     listed = await choices(ctx, action, param.name, known)
     for choice in listed.choices:
         if choice.value.lower() == str(rid).lower():
             return choice.value
     if not listed.complete:
         return str(rid)  # not listed in time: the action's own checks read it and say if it does not exist
-    raise ParameterError(param.name, f"There is no {param.name} {rid.name} in resource group {rid.resource_group}.")
+    raise ParameterError(
+        param.name, f"There is no {param.name} {shown(rid.name)} in resource group {shown(rid.resource_group)}."
+    )
 
 
 def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterError:
     titles = [c.title for c in listed.choices]
     close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
     if param.kind is ParamKind.RESOURCE:
-        parts = [f"No {param.name} called {text!r} is in the scope Switchboard may operate on."]
+        parts = [f"No {param.name} called {quoted(text)} is in the scope Switchboard may operate on."]
     else:
-        parts = [f"No {param.name} called {text!r} is available here."]
+        parts = [f"No {param.name} called {quoted(text)} is available here."]
     if close:
         parts.append(f"Did you mean {', '.join(close)}?")
     if titles and len(titles) <= _LISTED_CHOICES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from actions.quoting import quoted, shown
 from actions.resource_ids import ResourceId, parse_resource_id
 from actions.settings import ArmSettings
 from actions.spec import ActionError
@@ -50,12 +51,13 @@ class ArmScope:
         rid = resource_id if isinstance(resource_id, ResourceId) else parse_resource_id(resource_id)
         if rid is None:
             raise ActionError(
-                f"{str(resource_id)[:200]!r} is not an Azure resource id. "
+                f"{quoted(resource_id)} is not an Azure resource id. "
                 "Give the resource's name, or an id like /subscriptions/…/resourceGroups/…/providers/…."
             )
         if not self.in_scope(rid):
             raise ActionError(
-                f"{rid.name} (resource group {rid.resource_group}, subscription {rid.subscription}) is outside "
+                f"{shown(rid.name)} (resource group {shown(rid.resource_group)}, "
+                f"subscription {shown(rid.subscription)}) is outside "
                 "what Switchboard may operate on. Pick a resource in the configured subscriptions and resource "
                 "groups, or ask the platform team to add this one."
             )

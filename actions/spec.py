@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from actions.quoting import quoted
+
 if TYPE_CHECKING:  # pragma: no cover
     from actions.context import ActionContext
 
@@ -117,7 +119,7 @@ class Parameter:
             try:
                 value = int(str(raw).strip())
             except ValueError:
-                raise ParameterError(self.name, f"{self.name} must be a whole number, got {str(raw)!r}.") from None
+                raise ParameterError(self.name, f"{self.name} must be a whole number, got {quoted(raw)}.") from None
             if self.minimum is not None and value < self.minimum:
                 raise ParameterError(self.name, f"{self.name} must be at least {self.minimum}, got {value}.")
             if self.maximum is not None and value > self.maximum:
@@ -129,7 +131,9 @@ class Parameter:
         if len(text) > 512:
             raise ParameterError(self.name, f"{self.name} is too long (at most 512 characters).")
         if self.pattern and not re.fullmatch(self.pattern, text):
-            raise ParameterError(self.name, f"{self.name} {text!r} is not valid: {self.description or self.pattern}.")
+            raise ParameterError(
+                self.name, f"{self.name} {quoted(text)} is not valid: {self.description or self.pattern}."
+            )
         if self.kind is ParamKind.CHOICE and self.choices and self.discover is None:
             for choice in self.choices:
                 if text.lower() in (choice.value.lower(), choice.title.lower()):

@@ -10,6 +10,10 @@ Three fixes over the SDK's stock ``CloudAdapter`` wiring:
   keyed by app id, as the C# and JavaScript SDKs do.
 - **Connector calls stay on the event loop.** Cached connector clients send through one shared
   aiohttp session (:mod:`bot.connector_pipeline`) instead of ``requests`` in a worker thread.
+- **Token checks as strict as the other SDKs.** Before the SDK validates a token,
+  :func:`bot.token_checks.check_token` requires ``exp`` and ``aud`` = the app id, and lets a
+  ``serviceurl`` claim differ from the activity's ``serviceUrl`` only in letter case or a
+  trailing slash (the SDK compares exactly; the C# SDK ignores case).
 - **Key fetching stays off the event loop.** The SDK downloads OpenID metadata and signing
   keys with a blocking ``requests.get`` (no timeout) inside ``authenticate_request``.
   Authentication of requests that carry a token runs on a dedicated thread with its own
@@ -47,6 +51,7 @@ from botframework.connector.skills import BotFrameworkClient
 
 from bot.bot_settings import BotSettings
 from bot.connector_pipeline import ConnectorSession, use_aiohttp
+from bot.token_checks import check_token
 
 __all__ = [
     "AuthenticationThread",
@@ -203,7 +208,8 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     """Wraps the SDK's authentication: clients reused across turns, token checks off the event loop.
 
     ``anonymous`` (no app id, local runs only) skips the authentication thread: there is
-    nothing to download and the SDK answers with an anonymous identity.
+    nothing to download and the SDK answers with an anonymous identity. Otherwise ``app_id``
+    is the bot's app id, which every token's ``aud`` must name (:mod:`bot.token_checks`).
     """
 
     def __init__(
@@ -211,10 +217,14 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         inner: BotFrameworkAuthentication,
         *,
         anonymous: bool,
+        app_id: str = "",
         auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,
     ) -> None:
+        if not anonymous and not app_id:
+            raise ValueError("an app id is required unless authentication is anonymous")
         self._inner = inner
         self._anonymous = anonymous
+        self._app_id = app_id
         self._auth_timeout = auth_timeout
         self._cache = _ClientCache()
         self._thread = AuthenticationThread()
@@ -232,8 +242,9 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         if self._anonymous:
             result = await self._inner.authenticate_request(activity, "")
         else:
+            checked = check_token(auth_header, activity, self._app_id)
             result = await self._thread.run(
-                self._inner.authenticate_request(activity, auth_header), self._auth_timeout
+                self._inner.authenticate_request(checked, auth_header), self._auth_timeout
             )
         if result.connector_factory is not None:
             result.connector_factory = _CachingConnectorFactory(
@@ -244,6 +255,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
+        check_token(auth_header, None, self._app_id)
         return await self._thread.run(
             self._inner.authenticate_streaming_request(auth_header, channel_id_header), self._auth_timeout
         )
@@ -265,6 +277,7 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         return self._inner.get_originating_audience()
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        check_token(auth_header, None, self._app_id)
         return await self._thread.run(self._inner.authenticate_channel_request(auth_header), self._auth_timeout)
 
     async def close(self) -> None:
@@ -316,6 +329,6 @@ def build_adapter(
         _configuration(settings), credentials_factory=credentials_factory, logger=_log
     )
     authentication = CachingBotFrameworkAuthentication(
-        inner, anonymous=not settings.authentication_enabled, auth_timeout=auth_timeout
+        inner, anonymous=not settings.authentication_enabled, app_id=settings.app_id, auth_timeout=auth_timeout
     )
     return SwitchboardAdapter(authentication)

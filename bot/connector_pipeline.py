@@ -20,6 +20,22 @@ Behaviour kept from the requests sender (msrest's ``ClientRetryPolicy`` as urlli
   for each read; a request that cannot be sent raises msrest's ``ClientRequestError``;
 - proxies from the environment only when some are configured (``trust_env``).
 
+What real connectors answer, handled so that the shape of a successful answer never fails a turn:
+
+- ``200``/``201`` with a JSON body (Bot Service), ``202`` with no body (the Agents Playground),
+  ``204 No Content`` (msrest's generated operations accept only 200/201/202: a 204 is presented
+  to them as a 200 without body), a body without a content type (read as JSON), and a success
+  body that is not JSON (ignored): an activity call then returns ``None`` instead of a
+  ``ResourceResponse`` and botbuilder falls back to the activity's own id;
+- ``429 Too Many Requests`` is retried for every method, POST included (the message was not
+  accepted), after ``Retry-After`` (seconds or an HTTP date) or, without one, 0.8, 1.6, 3.2 s;
+- a ``Retry-After`` longer than :attr:`RetrySettings.max_retry_after` (5 s), or a retry that
+  would take the call's total waiting past :attr:`RetrySettings.max_total_wait` (8 s), is not
+  waited for: a Teams turn has about 10-15 s;
+- every final status of 400 or more raises a typed :class:`~bot.connector_errors.ConnectorError`
+  (``BotNotInConversation``, ``ConversationNotFound``, ``ConnectorThrottled`` ...) carrying the
+  Teams error code, logged once at WARNING with a correlation id (never a token or the body).
+
 The client's msrest ``Serializer`` (shared by its operation groups) is replaced by a
 :class:`~bot.model_serializer.ModelSerializer`: the same JSON and validation, about half the
 CPU per reply.
@@ -28,8 +44,13 @@ CPU per reply.
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import json
 import logging
+import uuid
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import requests
@@ -38,30 +59,67 @@ from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Req
 from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 
+from bot.connector_errors import ConnectorError, connector_error
 from bot.model_serializer import ModelSerializer
 from storage import http_env_settings_present
+from telemetry import current_correlation_id
 
-__all__ = ["ConnectorSession", "RetrySettings", "use_aiohttp"]
+__all__ = ["ConnectorSession", "RetrySettings", "retry_after_seconds", "use_aiohttp"]
 
-_log = logging.getLogger(__name__)
+_log = logging.getLogger("switchboard.connector")
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _NOT_RETRIED_5XX = frozenset({501, 505})
 
 
 class RetrySettings:
-    """How often and how patiently a connector call is retried (defaults: msrest's)."""
+    """How often and how patiently a connector call is retried.
 
-    def __init__(self, retries: int = 3, backoff_factor: float = 0.8, max_backoff: float = 90.0) -> None:
+    ``retries``: retries after the first try (msrest's 3). ``backoff_factor`` and ``max_backoff``
+    (seconds): msrest's backoff. ``max_retry_after`` (seconds): the longest ``Retry-After`` waited
+    for; ``max_total_wait`` (seconds): the most one call sleeps across its retries. Both keep a
+    call inside a Teams turn (about 10-15 s); beyond them the call fails with its typed error.
+    """
+
+    def __init__(
+        self,
+        retries: int = 3,
+        backoff_factor: float = 0.8,
+        max_backoff: float = 90.0,
+        max_retry_after: float = 5.0,
+        max_total_wait: float = 8.0,
+    ) -> None:
         self.retries = retries
         self.backoff_factor = backoff_factor
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.max_total_wait = max_total_wait
 
     def backoff(self, attempt: int) -> float:
         """Seconds before retry number ``attempt`` (1-based): none before the first, then doubling."""
         if attempt <= 1:
             return 0.0
         return float(min(self.max_backoff, self.backoff_factor * (2 ** (attempt - 1))))
+
+    def throttled_backoff(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt`` of a 429 without ``Retry-After``: 0.8, 1.6, 3.2 s ..."""
+        return float(min(self.max_backoff, self.backoff_factor * (2 ** (attempt - 1))))
+
+    def delay(self, method: str, status: int, retry_after: float | None, attempt: int) -> float | None:
+        """Seconds to wait before retry number ``attempt`` of an answer ``status``; ``None``: do not retry.
+
+        ``retry_after`` is the answer's ``Retry-After`` in seconds (honoured for 429 and 503).
+        """
+        if attempt > self.retries:
+            return None
+        if status == 429:
+            if retry_after is None:
+                return self.throttled_backoff(attempt)
+        elif not _retry_status(method, status):
+            return None
+        elif status != 503 or retry_after is None:
+            return self.backoff(attempt)
+        return retry_after if retry_after <= self.max_retry_after else None
 
 
 class ConnectorSession:
@@ -102,9 +160,10 @@ class _CredentialsPolicy(AsyncHTTPPolicy):
 class _AiohttpSender(AsyncHTTPSender):
     """Sends msrest requests with the shared session, with the requests sender's retries and timeouts."""
 
-    def __init__(self, session: ConnectorSession, timeout: float) -> None:
+    def __init__(self, session: ConnectorSession, timeout: float, deserialize: Any) -> None:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+        self._deserialize = deserialize
 
     async def __aenter__(self) -> _AiohttpSender:
         return self
@@ -119,6 +178,7 @@ class _AiohttpSender(AsyncHTTPSender):
         retry = self._session.retry
         method = str(http.method).upper()
         attempt = 0
+        waited = 0.0
         while True:
             try:
                 answer = await self._session.get().request(
@@ -133,32 +193,77 @@ class _AiohttpSender(AsyncHTTPSender):
                 raise ClientRequestError(f"Error occurred in request. {type(error).__name__}") from error
             except (aiohttp.ClientError, TimeoutError) as error:
                 raise ClientRequestError(f"Error occurred in request. {type(error).__name__}") from error
-            if _retry_status(method, answer.status) and attempt < retry.retries:
-                attempt += 1
-                delay = _retry_after(answer) if answer.status == 503 else None
-                answer.release()
-                await asyncio.sleep(delay if delay is not None else retry.backoff(attempt))
-                continue
-            response = _LoadedResponse(http, answer)
-            if not config.get("stream", False):
-                await response.load_body()
-            return Response(request, response)
+            retry_after = retry_after_seconds(answer.headers.get("Retry-After"))
+            if answer.status < 400:
+                break
+            delay = retry.delay(method, answer.status, retry_after, attempt + 1)
+            if delay is None or waited + delay > retry.max_total_wait:
+                break
+            attempt += 1
+            waited += delay
+            answer.release()
+            _log.debug("connector answered %d to %s; retry %d in %.1f s", answer.status, method, attempt, delay)
+            await asyncio.sleep(delay)
+        response = _LoadedResponse(http, answer)
+        if answer.status >= 400:
+            await response.load_body()
+            raise self._error(response, method, retry_after)
+        if not config.get("stream", False):
+            await response.load_body()
+        return Response(request, response)
+
+    def _error(self, response: _LoadedResponse, method: str, retry_after: float | None) -> ConnectorError:
+        reference = _reference()
+        error = connector_error(
+            self._deserialize, response, method=method, correlation_id=reference, retry_after=retry_after
+        )
+        _log.warning(
+            "connector call %s %s answered %d%s (%s; ref %s)",
+            method,
+            _operation(response.request.url),
+            error.status,
+            f" {error.code}" if error.code else "",
+            type(error).__name__,
+            reference,
+        )
+        return error
 
 
 class _LoadedResponse(AioHttpClientResponse):
-    """msrest's aiohttp response, except that a loaded empty body is an empty body.
+    """msrest's aiohttp response, with the answer shapes real connectors give made readable.
 
-    msrest's ``body()`` raises "Body is not available" for ``b""`` as well as for a body never
-    loaded, so a connector's ``202 Accepted`` with no content failed the whole turn.
+    - msrest's ``body()`` raises "Body is not available" for ``b""`` as well as for a body never
+      loaded, so a connector's ``202 Accepted`` with no content failed the whole turn: a loaded
+      empty body is an empty body here;
+    - ``204 No Content`` reads as ``200`` without a body (the generated operations accept only
+      200/201/202); :attr:`answered_status` keeps the status the connector sent;
+    - a body that is not JSON is dropped (a success then has no ``ResourceResponse``, an error
+      no ``ErrorResponse``), and a JSON body without a JSON content type is declared JSON, so
+      msrest's deserializer never fails on the shape of an answer.
     """
 
     def __init__(self, request: Any, aiohttp_response: aiohttp.ClientResponse) -> None:
         super().__init__(request, aiohttp_response)
         self._loaded = False
+        self.answered_status = aiohttp_response.status
+        if self.status_code == 204:
+            self.status_code = 200
 
     async def load_body(self) -> None:
         await super().load_body()
         self._loaded = True
+        body = self._body or b""
+        if not body.strip():
+            self._body = b""
+            return
+        try:
+            json.loads(body)
+        except ValueError:  # UnicodeDecodeError included
+            _log.debug("connector answer %d had a body that is not JSON; ignored", self.answered_status)
+            self._body = b""
+            return
+        if _media_type(self.headers.get("Content-Type")) != "application/json":
+            self.headers["Content-Type"] = "application/json; charset=utf-8"
 
     def body(self) -> bytes:
         if self._loaded:
@@ -172,9 +277,40 @@ def _retry_status(method: str, status: int) -> bool:
     return status == 408 or (status >= 500 and status not in _NOT_RETRIED_5XX)
 
 
-def _retry_after(answer: aiohttp.ClientResponse) -> float | None:
-    value = answer.headers.get("Retry-After", "")
-    return float(value) if value.strip().isdigit() else None
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header value asks to wait: delay-seconds or an HTTP date.
+
+    A date in the past gives ``0.0``; a missing or malformed value gives ``None``. ``now``
+    (timezone-aware) is the clock for dates, default the current UTC time.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(int(text))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _operation(url: str) -> str:
+    """The path of a connector URL (no host, no query): what the log says was called."""
+    return urlsplit(url).path or "/"
+
+
+def _reference() -> str:
+    try:
+        return current_correlation_id() or uuid.uuid4().hex
+    except Exception:  # telemetry must never turn an error answer into a crash
+        return uuid.uuid4().hex
 
 
 def use_aiohttp(client: Any, session: ConnectorSession) -> None:
@@ -186,7 +322,9 @@ def use_aiohttp(client: Any, session: ConnectorSession) -> None:
         policies.insert(1, credentials)
     elif credentials:
         policies.insert(1, _CredentialsPolicy(credentials))
-    config.pipeline = AsyncPipeline(policies, _AiohttpSender(session, float(config.connection.timeout)))
+    config.pipeline = AsyncPipeline(
+        policies, _AiohttpSender(session, float(config.connection.timeout), client._deserialize)
+    )
     _use_model_serializer(client)
 
 

@@ -1,21 +1,45 @@
-"""What the user said to the bot: @mention removed, text split into tokens.
+"""What the user said to the bot: Teams' HTML-flavoured text made plain, @mention removed, tokens.
 
-``TurnContext.remove_recipient_mention`` of botbuilder 4.17.1 leaves a leading space and
-uses the mention's display name as a regular expression; here the mention's own markup
-(``<at>Switchboard</at>``) is removed literally and whitespace is normalized.
+Teams sends message text as HTML: entities (``<at>Switchboard</at>&nbsp;help``, ``&amp;``,
+``&#39;``), markup (``<p>``, ``<div>``, ``<br>``, ``<b>``), and some clients send the content only
+as a ``text/html`` attachment with an empty ``text``. :func:`parse_message` normalises all of it
+once, with the standard library's HTML parser, into the plain text the dialogs route on:
+
+- entities decoded; tags dropped, block elements and line breaks becoming spaces;
+- the bot's own mentions removed — ``<at>…</at>`` (or the ``…/Mention`` span of an HTML
+  attachment) whose text is one of the bot's names; other people's mentions keep their name;
+- zero-width and other invisible format characters removed, every kind of whitespace
+  (non-breaking included) collapsed to single spaces.
+
+``TurnContext.remove_recipient_mention`` of botbuilder 4.17.1 leaves a leading space and uses
+the mention's display name as a regular expression; it is not used.
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import html
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from botbuilder.schema import Activity
 
-__all__ = ["ParsedMessage", "bot_mentions", "parse_message", "tokenize"]
+__all__ = ["ParsedMessage", "bot_mentions", "message_html", "parse_message", "plain_text", "tokenize"]
 
-_AT_TAG = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _TRAILING_PUNCTUATION = "?!.,;:"
+_HTML_CONTENT_TYPE = "text/html"
+# A Teams message is at most about 28 KB; anything longer is cut before parsing (bounded work per turn).
+_MAX_HTML_CHARS = 40_000
+_MENTION_ITEMTYPE = "http://schema.skype.com/mention"
+# Elements that separate words when rendered (HTML's block-level elements and line breaks).
+_BREAKING = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
+    "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+_HIDDEN = frozenset({"script", "style", "template", "head", "title"})
 
 
 @dataclass(frozen=True)
@@ -23,7 +47,7 @@ class ParsedMessage:
     """A message as the bot routes it."""
 
     mentioned: bool  # the bot was @mentioned
-    text: str  # the text with the bot's mention removed, whitespace normalized
+    text: str  # plain text: markup and entities resolved, the bot's mention removed, whitespace normalized
     tokens: tuple[str, ...]  # text split on whitespace; the first is lower-cased and stripped of "?!.,;:"
 
     @property
@@ -52,23 +76,50 @@ def bot_mentions(activity: Activity) -> list[tuple[str, str]]:
     return found
 
 
+def message_html(activity: Activity) -> list[str]:
+    """The message's content as Teams sent it: ``text``, then each ``text/html`` attachment's content."""
+    found = [activity.text] if isinstance(activity.text, str) else []
+    for attachment in activity.attachments or []:
+        content_type = str(getattr(attachment, "content_type", None) or "").split(";", 1)[0].strip().lower()
+        content = getattr(attachment, "content", None)
+        if content_type == _HTML_CONTENT_TYPE and isinstance(content, str):
+            found.append(content)
+    return found
+
+
 def parse_message(activity: Activity) -> ParsedMessage:
-    """Remove the bot's @mention(s) from the activity's text and tokenize the rest."""
-    text = activity.text if isinstance(activity.text, str) else ""
+    """The activity's text as plain text without the bot's @mention(s), and its tokens.
+
+    The ``text`` is used; when nothing is left of it (absent, empty, or only the mention), the
+    first ``text/html`` attachment with content is used instead.
+    """
     mentions = bot_mentions(activity)
-    for markup, _ in mentions:
-        if markup:
-            text = text.replace(markup, " ")
-    if mentions:
-        # Markup that differs from the entity's (attributes, a renamed bot) is matched by the bot's
-        # names; mentions of other people stay in the text as their names.
-        names = {name.strip().lower() for _, name in mentions if name.strip()}
-        recipient_name = getattr(activity.recipient, "name", None)
-        if recipient_name:
-            names.add(recipient_name.strip().lower())
-        text = _AT_TAG.sub(lambda m: " " if m.group(1).strip().lower() in names else m.group(1), text)
-    text = " ".join(text.split())
+    names = _bot_names(activity, mentions) if mentions else frozenset()
+    text = ""
+    for content in message_html(activity):
+        for markup, _ in mentions:
+            if markup:  # the entity's own markup, literally (it need not be an <at> element)
+                content = content.replace(markup, " ")
+        text = plain_text(content, drop_mentions_of=names)
+        if text:
+            break
     return ParsedMessage(mentioned=bool(mentions), text=text, tokens=tokenize(text))
+
+
+def plain_text(content: str, *, drop_mentions_of: Iterable[str] = ()) -> str:
+    """Teams HTML as plain, single-spaced text.
+
+    Mentions (``<at>`` elements, ``…/Mention`` spans) whose text matches one of
+    ``drop_mentions_of`` (compared case-insensitively, entities decoded) are removed; other
+    mentions keep their text.
+    """
+    content = content[:_MAX_HTML_CHARS]
+    if "<" not in content and "&" not in content:  # no markup, no entities: nothing for the parser to do
+        return _clean(content)
+    parser = _PlainText(frozenset(_name_key(name) for name in drop_mentions_of))
+    parser.feed(content)
+    parser.close()
+    return _clean(parser.text())
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -78,3 +129,90 @@ def tokenize(text: str) -> tuple[str, ...]:
         return ()
     first = words[0].lower().rstrip(_TRAILING_PUNCTUATION)
     return (first, *words[1:]) if first else tuple(words[1:])
+
+
+def _bot_names(activity: Activity, mentions: list[tuple[str, str]]) -> frozenset[str]:
+    """The names the bot's mentions may carry: the entities' names and markup text, the recipient's name."""
+    names = {html.unescape(name) for _, name in mentions}
+    names.update(_markup_text(markup) for markup, _ in mentions)
+    recipient_name = getattr(activity.recipient, "name", None)
+    if isinstance(recipient_name, str):
+        names.add(recipient_name)
+    return frozenset(name for name in names if _name_key(name))
+
+
+@functools.lru_cache(maxsize=64)
+def _markup_text(markup: str) -> str:
+    """The plain text of a mention entity's markup (the bot's few mention spellings recur on every turn)."""
+    return plain_text(markup)
+
+
+def _clean(text: str) -> str:
+    """Invisible format characters (zero-width spaces, joiners, BOM, bidi controls) removed; whitespace collapsed."""
+    collapsed = " ".join(text.split())
+    if collapsed.isascii():  # no format characters outside ASCII's controls, which split() already treats
+        return collapsed
+    return " ".join("".join(ch for ch in collapsed if unicodedata.category(ch) != "Cf").split())
+
+
+def _name_key(name: str) -> str:
+    return _clean(name).casefold()
+
+
+def _is_mention(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    if tag == "at":
+        return True
+    return any(key == "itemtype" and (value or "").strip().lower() == _MENTION_ITEMTYPE for key, value in attrs)
+
+
+class _PlainText(HTMLParser):
+    """Collects the text of an HTML fragment; entities are decoded by the parser (``convert_charrefs``)."""
+
+    def __init__(self, bot_names: frozenset[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self._bot_names = bot_names
+        self._parts: list[str] = []
+        self._hidden = 0
+        self._mention_tag: str | None = None  # the tag of the mention being read
+        self._mention_depth = 0  # open elements with that tag, the mention's own included
+        self._mention_parts: list[str] = []
+
+    def text(self) -> str:
+        self._end_mention()  # a mention left open at the end of the text ends there
+        return "".join(self._parts)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self._hidden += 1
+        elif self._mention_tag is not None:
+            if tag == self._mention_tag:
+                self._mention_depth += 1
+            if tag in _BREAKING:
+                self._mention_parts.append(" ")
+        elif _is_mention(tag, attrs):
+            self._mention_tag, self._mention_depth, self._mention_parts = tag, 1, []
+        elif tag in _BREAKING:
+            self._parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif self._mention_tag is not None:
+            if tag == self._mention_tag:
+                self._mention_depth -= 1
+                if self._mention_depth == 0:
+                    self._end_mention()
+        elif tag in _BREAKING:
+            self._parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden:
+            return
+        (self._mention_parts if self._mention_tag is not None else self._parts).append(data)
+
+    def _end_mention(self) -> None:
+        if self._mention_tag is None:
+            return
+        name = "".join(self._mention_parts)
+        self._parts.append(" " if _name_key(name) in self._bot_names else name)
+        self._mention_tag, self._mention_depth, self._mention_parts = None, 0, []

@@ -75,13 +75,19 @@ class ConversationReferences(Protocol):
 def tenant_of(activity: Activity) -> str | None:
     """The activity's Entra tenant id (lower case): Teams channel data, else the conversation.
 
-    Returns None when it is missing or when the two sources disagree.
+    Sources: ``channelData.tenant.id``; ``conversation.tenantId`` (what Teams and the Playground
+    send — botbuilder-schema's ``ConversationAccount`` maps ``tenant_id`` to a ``tenantID`` key, so
+    parsing leaves ``tenantId`` among the conversation's additional properties); and
+    ``conversation.tenant_id`` itself. Returns None when none is given or when any two disagree.
     """
     data = activity.channel_data
     tenant = data.get("tenant") if isinstance(data, dict) else getattr(data, "tenant", None)
     from_channel_data = tenant.get("id") if isinstance(tenant, dict) else getattr(tenant, "id", None)
-    from_conversation = getattr(activity.conversation, "tenant_id", None)
-    found = {str(value).strip().lower() for value in (from_channel_data, from_conversation) if value}
+    conversation = activity.conversation
+    from_schema = getattr(conversation, "tenant_id", None)
+    extra = getattr(conversation, "additional_properties", None)
+    from_wire = extra.get("tenantId") if isinstance(extra, dict) else None
+    found = {str(value).strip().lower() for value in (from_channel_data, from_schema, from_wire) if value}
     return found.pop() if len(found) == 1 else None
 
 

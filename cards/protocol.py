@@ -15,6 +15,11 @@ Nothing in card data is trusted: ``owner``/``ownerName`` only word the refusal s
 someone else; who submitted always comes from the activity, and whether the form exists and
 belongs to them is decided by the submitter's own dialog state (:mod:`dialogs`). Input values
 are re-validated on the server like typed ones.
+
+Input values as clients send them: ``null`` (mobile clients, for inputs the user did not touch)
+is a missing value; strings are stripped of surrounding whitespace; numbers may come as JSON
+numbers or strings (``5``, ``5.0`` and ``" 5 "`` all read ``"5"``). A list, an object or
+true/false is not a value any Switchboard input sends: :class:`MalformedSubmission` names the field.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from actions.quoting import quoted
 
 __all__ = [
     "CARD_DATA_KEY",
@@ -44,6 +51,7 @@ _PROTOCOL_VERSION = 1
 _FORM_ID = re.compile(r"^f-[0-9a-f]{16}$")
 _ACTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _MAX_INPUT_LENGTH = 2048
+_SHOWN_KEY = 40  # characters of a field name repeated in a refusal
 
 
 class Verb(StrEnum):
@@ -104,7 +112,8 @@ class CardRef:
 
 @dataclass(frozen=True)
 class CardSubmission:
-    """A card button press as received: the (untrusted) reference and input values as strings."""
+    """A card button press as received: the (untrusted) reference and input values as stripped strings
+    (inputs sent as ``null`` are left out, as if absent)."""
 
     ref: CardRef
     inputs: Mapping[str, str] = field(default_factory=dict)
@@ -127,7 +136,7 @@ def read_submission(activity: Any) -> CardSubmission | None:
             raise MalformedSubmission("This card action carries no action.")
         action = value["action"]
         if action.get("type") not in (None, "Action.Execute"):
-            raise MalformedSubmission(f"Card actions of type {str(action.get('type'))[:40]!r} are not supported.")
+            raise MalformedSubmission(f"Card actions of type {quoted(action.get('type'), 40)} are not supported.")
         verb = action.get("verb")
         data = action.get("data")
         if not isinstance(data, Mapping):
@@ -152,7 +161,7 @@ def _parse_data(data: Mapping[str, Any], channel: SubmissionChannel) -> CardSubm
     try:
         verb = Verb(kind)
     except ValueError:
-        raise MalformedSubmission(f"Unknown card verb {kind[:40]!r}.") from None
+        raise MalformedSubmission(f"Unknown card verb {quoted(kind, 40)}.") from None
     if not _ACTION_NAME.match(action):
         raise MalformedSubmission("This card action names no valid action.")
     form_id = meta.get("form")
@@ -164,13 +173,25 @@ def _parse_data(data: Mapping[str, Any], channel: SubmissionChannel) -> CardSubm
         raise MalformedSubmission("This card action names no owner.")
     inputs: dict[str, str] = {}
     for key, raw in data.items():
-        if key == CARD_DATA_KEY:
+        if key == CARD_DATA_KEY or raw is None:  # null: an input the user left untouched (mobile clients)
             continue
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise MalformedSubmission(f"The field {str(key)[:40]!r} must be a single value.")
-        text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
+        text = _input_text(str(key), raw)
         if len(text) > _MAX_INPUT_LENGTH:
-            raise MalformedSubmission(f"The field {str(key)[:40]!r} is too long.")
+            raise MalformedSubmission(f"The field {quoted(key, _SHOWN_KEY)} is too long.")
         inputs[str(key)] = text
     ref = CardRef(verb, action, form_id, owner_id[:200], owner_name[:200])
     return CardSubmission(ref=ref, inputs=inputs, channel=channel)
+
+
+def _input_text(key: str, raw: Any) -> str:
+    """One input's value as text: strings stripped, numbers written plainly (``5.0`` is ``5``)."""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else str(raw)
+    kind = "true/false" if isinstance(raw, bool) else "a list" if isinstance(raw, list) else "an object"
+    raise MalformedSubmission(
+        f"The field {quoted(key, _SHOWN_KEY)} must be a single value (text or a number), not {kind}."
+    )

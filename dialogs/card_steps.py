@@ -5,7 +5,8 @@ only when :class:`dialogs.conversations.Conversations` finds it as the leaf of t
 *submitter's* stack and :meth:`accepts` says the card is its own — so a card pressed by
 anyone else, or an old card, never drives a dialog. Submitted values are resolved on the
 server exactly like typed ones (:func:`actions.params.resolve`); fields the form did not
-offer are refused.
+offer are refused. A field sent empty or as ``null`` (:mod:`cards.protocol` leaves ``null`` out) is
+missing: the form is shown again saying which to fill in.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from botbuilder.dialogs.prompts import ConfirmPrompt, PromptOptions, PromptValid
 
 from actions import params
 from actions.context import ActionContext
+from actions.quoting import quoted
 from actions.registry import Registry
 from actions.spec import Action, ArgValue, ChoiceList, ParameterError, ParamKind
 from cards import CardRef, CardSubmission, FormField, Tone, Verb, form_card, notice_card, preview_card
@@ -186,7 +188,7 @@ class FormDialog(Dialog):
         errors: list[str] = []
         extra = sorted(name for name in inputs if name not in stage)
         if extra:
-            shown = ", ".join(repr(name[:40]) for name in extra[:5])
+            shown = ", ".join(quoted(name, 40) for name in extra[:5])
             errors.append(f"The form sent fields it did not offer ({shown}). Nothing was run.")
         resolved: dict[str, ArgValue] = dict(options["known"])
         labels: dict[str, str] = {}

@@ -70,9 +70,9 @@ class Conversations:
         fallback (a message whose ``value`` is Switchboard card data) is a card submission."""
         try:
             submission = read_submission(turn_context.activity)
-        except MalformedSubmission:
+        except MalformedSubmission as exc:
             _log.info("malformed card submission refused")
-            await turn_context.send_activity(MessageFactory.text(texts.unknown_card_action()))
+            await turn_context.send_activity(MessageFactory.text(texts.unknown_card_action(str(exc))))
             return
         if submission is None:
             turn_context.activity.text = text  # prompts recognize the text without the @mention markup

@@ -1,12 +1,16 @@
 """Everything the dialogs say, in one place, so wording stays consistent and tests can assert on it.
 
 No message ever contains exception text: user errors (:class:`actions.spec.ActionError`)
-are shown as their own ``message``, which is written for users.
+are shown as their own ``message``, which is written for users. Anything a user typed or a card
+sent is repeated only through :func:`actions.quoting.quoted` / :func:`~actions.quoting.shown`, so it
+cannot format the message (markdown, HTML) or break out of its quotes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from actions.quoting import quoted, shown
 
 __all__ = [
     "MAX_TRIES",
@@ -133,14 +137,15 @@ def try_instead(suggestions: Sequence[str]) -> str:
 
 
 def card_not_yours(owner_name: str, action: str) -> str:
+    # The owner's name comes from card data, which anyone can forge: repeated only as plain text.
     return (
-        f"This card belongs to {owner_name}: only they can use it. Nothing was changed. "
+        f"This card belongs to {shown(owner_name)}: only they can use it. Nothing was changed. "
         f"To do this yourself, ask me with `{action}`."
     )
 
 
 def card_unknown_action(action: str) -> str:
-    return f"This card names an action I don't have ({action[:64]!r}). Nothing was run."
+    return f"This card names an action I don't have ({quoted(action, 64)}). Nothing was run."
 
 
 def replaced_waiting_request() -> str:
@@ -154,5 +159,8 @@ def card_not_active(action: str) -> str:
     )
 
 
-def unknown_card_action() -> str:
+def unknown_card_action(reason: str = "") -> str:
+    """A card submission that no Switchboard card could have sent; ``reason`` says what is wrong with it."""
+    if reason:
+        return f"I can't use this card. {reason} Nothing was changed."
     return "I can't use this card: it isn't one of mine, or it is damaged. Nothing was changed."

@@ -21,6 +21,22 @@ Recorded routes (``{cid}`` conversation id, ``{aid}`` activity id):
 - ``POST /v3/conversations``                          -> kind ``create_conversation``
 
 Anything else is answered 404 and recorded with kind ``unknown``.
+
+Answers are shaped as real connectors shape them, so every test that sends through the stand-in
+exercises them. ``ConnectorStandIn(style=...)``:
+
+- ``"mixed"`` (default): each kind of call cycles through the shapes real connectors give, in a
+  fixed order (so a test is reproducible): sends and replies get the Agents Playground's ``202``
+  with no body and no content type, then Bot Service's ``200`` + ``{"id"}``, ``201`` + ``{"id"}``,
+  ``200`` + ``{"id"}`` without a content type, ``200`` with no body; updates ``200`` + ``{"id"}``,
+  ``204``, ``202`` empty, ``200`` empty; deletes ``200``, ``204``, ``202``; conversations created
+  ``201`` then ``200`` (always with their JSON body);
+- ``"bot_service"``: always Bot Service's JSON answers (``200`` + ``{"id"}``, ``201`` on create).
+
+A test scripts the next answers with :meth:`ConnectorStandIn.answer_next` (e.g. a 429 with
+``Retry-After`` and then the normal answer); :meth:`ConnectorStandIn.fail_with` answers every
+following call with one status. Each :class:`RecordedCall` carries the ``status`` it was answered
+with; :attr:`ConnectorStandIn.delivered` lists the activities that were accepted (2xx).
 """
 
 from __future__ import annotations
@@ -32,16 +48,70 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote
 
 from aiohttp import web
 
-__all__ = ["TEST_BOT_ID", "TEST_TENANT_ID", "ConnectorStandIn", "RecordedCall", "teams_activity"]
+__all__ = [
+    "TEST_BOT_ID",
+    "TEST_TENANT_ID",
+    "Answer",
+    "AnswerStyle",
+    "ConnectorStandIn",
+    "RecordedCall",
+    "teams_activity",
+    "teams_error",
+]
 
 _ACTIVITY_KINDS = frozenset({"send", "reply"})
+_NO_CONTENT_TYPE = web.ResponseKey("no-content-type", bool)  # drop the Content-Type header aiohttp adds
+
+AnswerStyle = Literal["mixed", "bot_service"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the stand-in: ``body`` is a JSON value, raw bytes, or ``None`` (no body).
+
+    ``content_type=None`` sends no ``Content-Type`` header at all (with or without a body).
+    ``{"id"}`` in a JSON body is filled in by the stand-in when ``with_id`` is set.
+    """
+
+    status: int
+    body: Any = None
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str | None = "application/json; charset=utf-8"
+    with_id: bool = False
+
+
+def teams_error(code: str, message: str = "") -> dict[str, Any]:
+    """The error body Teams sends, e.g. ``teams_error("BotNotInConversationRoster")``."""
+    return {"error": {"code": code, "message": message or f"{code} (connector stand-in)"}}
+
+
+_ID = Answer(200, with_id=True)
+_SHAPES: dict[str, tuple[Answer, ...]] = {
+    "activity": (
+        Answer(202, content_type=None),  # the Agents Playground
+        _ID,  # Bot Service
+        Answer(201, with_id=True),
+        Answer(200, with_id=True, content_type=None),
+        Answer(200, content_type=None),
+    ),
+    "update": (_ID, Answer(204, content_type=None), Answer(202, content_type=None), Answer(200, content_type=None)),
+    "delete": (Answer(200, content_type=None), Answer(204, content_type=None), Answer(202, content_type=None)),
+    "create_conversation": (Answer(201, with_id=True), Answer(200, with_id=True)),
+}
+_BOT_SERVICE: dict[str, tuple[Answer, ...]] = {
+    "activity": (_ID,),
+    "update": (_ID,),
+    "delete": (Answer(200, content_type=None),),
+    "create_conversation": (Answer(201, with_id=True),),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +126,12 @@ class RecordedCall:
     body: dict[str, Any] | None
     authorization: str | None = field(default=None, repr=False)
     received_at: float = field(default_factory=time.monotonic)
+    status: int = 0  # the HTTP status the stand-in answered with
+
+    @property
+    def accepted(self) -> bool:
+        """True when the stand-in answered 2xx (the connector took the call)."""
+        return 200 <= self.status < 300
 
     @property
     def text(self) -> str | None:
@@ -71,12 +147,16 @@ class RecordedCall:
 class ConnectorStandIn:
     """A Bot Connector service on loopback that records every call; start it with ``with`` or :meth:`start`."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, style: AnswerStyle = "mixed") -> None:
         self._host = host
+        self._shapes = _SHAPES
+        self._served: dict[str, int] = {}  # answers given so far per shape group (the rotation)
+        self._scripted: deque[tuple[str | None, Answer]] = deque()
         self._calls: list[RecordedCall] = []
         self._condition = threading.Condition()
         self._failure_status: int | None = None
         self._failures_left = 0
+        self.use_style(style)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -141,6 +221,11 @@ class ConnectorStandIn:
         """Activities posted to conversations (sends and replies), oldest first."""
         return [call for call in self.calls if call.is_activity]
 
+    @property
+    def delivered(self) -> list[RecordedCall]:
+        """Activities the stand-in accepted (answered 2xx), oldest first: what a user would see."""
+        return [call for call in self.activities if call.accepted]
+
     def clear(self) -> None:
         """Forget every recorded call."""
         with self._condition:
@@ -154,6 +239,33 @@ class ConnectorStandIn:
         with self._condition:
             self._failure_status = status
             self._failures_left = -1 if count is None else count
+
+    def use_style(self, style: AnswerStyle) -> None:
+        """Answer the following calls in ``style`` (``"mixed"`` or ``"bot_service"``)."""
+        if style not in ("mixed", "bot_service"):
+            raise ValueError(f"unknown answer style {style!r}")
+        with self._condition:
+            self._shapes = _SHAPES if style == "mixed" else _BOT_SERVICE
+
+    def answer_next(
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        content_type: str | None = "application/json; charset=utf-8",
+        kind: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Script the answer to the next ``count`` calls (of ``kind``, if given), before any other rule.
+
+        ``body``: a JSON value, raw bytes, or ``None`` for no body; ``content_type=None`` sends no
+        ``Content-Type``. E.g. ``answer_next(429, teams_error("Throttled"), headers={"Retry-After": "0"})``
+        and the call after it gets the normal answer. Scripted answers queue up in order.
+        """
+        answer = Answer(status, body, tuple((headers or {}).items()), content_type)
+        with self._condition:
+            self._scripted.extend([(kind, answer)] * count)
 
     def wait_for(self, count: int, *, within: float = 10.0, kind: str | None = None) -> list[RecordedCall]:
         """Block until at least ``count`` activities (or calls of ``kind``) were received, at most ``within`` s.
@@ -202,8 +314,7 @@ class ConnectorStandIn:
             loop.close()
 
     async def _startup(self) -> None:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        app = self._startup_app()
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         assert self._socket is not None
@@ -212,6 +323,12 @@ class ConnectorStandIn:
     async def _shutdown(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def _startup_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        app.on_response_prepare.append(_drop_content_type)
+        return app
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -223,39 +340,81 @@ class ConnectorStandIn:
             except ValueError:
                 body = {"_raw": raw.decode("utf-8", "replace")}
         kind, conversation_id, activity_id = _classify(request.method, request.rel_url.raw_path)
-        call = RecordedCall(
-            kind=kind,
-            method=request.method,
-            path=request.path,
-            conversation_id=conversation_id,
-            activity_id=activity_id,
-            body=body,
-            authorization=request.headers.get("Authorization"),
-        )
         with self._condition:
+            answer = self._answer_for(kind)
+            call = RecordedCall(
+                kind=kind,
+                method=request.method,
+                path=request.path,
+                conversation_id=conversation_id,
+                activity_id=activity_id,
+                body=body,
+                authorization=request.headers.get("Authorization"),
+                status=answer.status,
+            )
             self._calls.append(call)
             self._condition.notify_all()
-            failure = self._failure_status if self._failures_left != 0 else None
-            if failure is not None and self._failures_left > 0:
+        return _response(answer, kind, activity_id)
+
+    def _answer_for(self, kind: str) -> Answer:
+        """The answer to a call of ``kind`` (called with the condition held): scripted, failure, or style."""
+        for index, (wanted, answer) in enumerate(self._scripted):
+            if wanted is None or wanted == kind:
+                del self._scripted[index]
+                return answer
+        if self._failures_left != 0 and self._failure_status is not None:
+            if self._failures_left > 0:
                 self._failures_left -= 1
-        if failure is not None:
-            return web.json_response({"error": {"code": "ServiceError", "message": "stand-in failure"}}, status=failure)
+            return Answer(self._failure_status, teams_error("ServiceError", "stand-in failure"))
         if kind == "unknown":
-            return web.json_response({"error": {"code": "NotFound", "message": "no such route"}}, status=404)
-        if kind == "delete":
-            return web.Response(status=200)
+            return Answer(404, teams_error("NotFound", "no such route"))
+        group = "activity" if kind in _ACTIVITY_KINDS else kind
+        shapes = self._shapes[group]
+        served = self._served.get(group, 0)
+        self._served[group] = served + 1
+        return shapes[served % len(shapes)]
+
+
+def _response(answer: Answer, kind: str, activity_id: str | None) -> web.Response:
+    body = answer.body
+    if answer.with_id:
         if kind == "create_conversation":
-            return web.json_response(
-                {"id": f"conversation-{uuid.uuid4().hex[:8]}", "activityId": uuid.uuid4().hex, "serviceUrl": ""},
-                status=201,
-            )
-        return web.json_response({"id": activity_id if kind == "update" else uuid.uuid4().hex}, status=200)
+            body = {"id": f"conversation-{uuid.uuid4().hex[:8]}", "activityId": uuid.uuid4().hex, "serviceUrl": ""}
+        else:
+            body = {"id": activity_id if kind == "update" and activity_id else uuid.uuid4().hex}
+    if body is None:
+        raw = None
+    elif isinstance(body, bytes):
+        raw = body
+    else:
+        raw = json.dumps(body).encode()
+    response = web.Response(status=answer.status, body=raw)
+    for name, value in answer.headers:
+        response.headers[name] = value
+    if answer.content_type is None:
+        response[_NO_CONTENT_TYPE] = True
+    elif raw is not None:
+        response.headers["Content-Type"] = answer.content_type
+    return response
+
+
+async def _drop_content_type(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp adds ``application/octet-stream`` to any body; some connectors send no content type."""
+    if response.get(_NO_CONTENT_TYPE):
+        response.headers.pop("Content-Type", None)
 
 
 def _classify(method: str, raw_path: str) -> tuple[str, str | None, str | None]:
-    """Map a request onto (kind, conversation id, activity id); ``raw_path`` segments are decoded one by one."""
+    """Map a request onto (kind, conversation id, activity id); ``raw_path`` segments are decoded one by one.
+
+    A path before ``/v3/`` is ignored: Teams service URLs carry one (``https://smba.trafficmanager.net/amer/``).
+    """
     parts = [unquote(p) for p in raw_path.split("/") if p]
-    if parts[:2] != ["v3", "conversations"]:
+    for start in range(len(parts) - 1):
+        if parts[start : start + 2] == ["v3", "conversations"]:
+            parts = parts[start:]
+            break
+    else:
         return "unknown", None, None
     if len(parts) == 2 and method == "POST":
         return "create_conversation", None, None

@@ -12,7 +12,10 @@ while the test's event loop is waiting for the bot::
 Tokens are signed with the server's own RSA key (PyJWT); keyword arguments of
 :meth:`KeyServer.issue_token` produce the bad tokens a test needs (another key with
 the same ``kid``, an unknown ``kid``, expired, wrong audience or issuer, HS256,
-``alg: none``).
+``alg: none``, any claim left out with ``omit``). :meth:`KeyServer.emulator_authorization`
+mints the tokens the Bot Framework Emulator sends (issued by the botframework.com tenant, with
+``ver`` and ``appid``/``azp``); :meth:`KeyServer.settings_env` points the SDK's Emulator
+validation at this server too.
 
 Outgoing calls (bot -> Bot Connector) need an Entra access token too; Entra cannot be
 reached here and MSAL only talks to HTTPS authorities it can discover, so
@@ -32,7 +35,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -42,9 +45,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-__all__ = ["BOT_FRAMEWORK_ISSUER", "DEFAULT", "KeyServer", "new_rsa_key"]
+__all__ = ["BOT_FRAMEWORK_ISSUER", "DEFAULT", "EMULATOR_ISSUERS", "KeyServer", "new_rsa_key"]
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+# The botframework.com tenant's v1 and v2 issuers, as the SDK lists them for Emulator tokens.
+EMULATOR_ISSUERS = {
+    "1.0": "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
+    "2.0": "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0",
+}
 DEFAULT: Any = object()  # sentinel: "use the server's own value"
 
 
@@ -118,6 +126,7 @@ class KeyServer:
         return {
             "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": self.metadata_url,
             "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": self.issuer,
+            "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": self.metadata_url,
         }
 
     # ----------------------------------------------------------------- tokens
@@ -132,9 +141,10 @@ class KeyServer:
         algorithm: str = "RS256",
         expires_in: float = 3600,
         extra_claims: Mapping[str, Any] | None = None,
+        omit: Collection[str] = (),
     ) -> str:
         """A channel -> bot token. ``algorithm`` may be ``RS256``, ``HS256`` (keyed with the public key PEM,
-        the classic algorithm-confusion attack) or ``none`` (unsigned)."""
+        the classic algorithm-confusion attack) or ``none`` (unsigned). ``omit`` names claims to leave out."""
         now = int(time.time())
         claims: dict[str, Any] = {
             "iss": self.issuer if issuer is DEFAULT else issuer,
@@ -146,6 +156,8 @@ class KeyServer:
         if service_url is not None:
             claims["serviceurl"] = service_url
         claims.update(extra_claims or {})
+        for name in omit:
+            claims.pop(name, None)
         headers: dict[str, Any] = {"typ": "JWT", "alg": algorithm}
         kid_value = self.key_id if kid is DEFAULT else kid
         if kid_value is not None:
@@ -165,6 +177,21 @@ class KeyServer:
     def authorization(self, **kwargs: Any) -> str:
         """``Bearer <token>`` for :meth:`issue_token` arguments."""
         return f"Bearer {self.issue_token(**kwargs)}"
+
+    def emulator_authorization(
+        self, app_id: str, *, version: str = "1.0", audience: str | None = None, omit: Collection[str] = ()
+    ) -> str:
+        """``Bearer <token>`` as the Bot Framework Emulator sends it: a client-credentials token of the
+        bot's app for itself (``aud`` the app id unless ``audience`` says otherwise; ``appid`` for
+        version 1.0, ``azp`` for 2.0), issued by the botframework.com tenant, no ``serviceurl``."""
+        app_claim = "appid" if version == "1.0" else "azp"
+        return self.authorization(
+            audience=app_id if audience is None else audience,
+            service_url=None,
+            issuer=EMULATOR_ISSUERS[version],
+            extra_claims={"ver": version, app_claim: app_id},
+            omit=omit,
+        )
 
     def public_pem(self) -> bytes:
         return self.key.public_key().public_bytes(

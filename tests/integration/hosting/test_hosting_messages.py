@@ -13,11 +13,13 @@ from conftest import HostedApp, json_body
 
 from app.composition import build_switchboard
 from app.settings import Settings
+from bot import replies
 from bot.edge_types import EdgeRequest
 from bot.http_edge import MAX_BODY_BYTES, MessagesEndpoint
-from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn, teams_activity
 
 JSON = {"Content-Type": "application/json"}
+FOREIGN_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
 def no_trace(body: bytes) -> None:
@@ -51,6 +53,58 @@ async def test_a_channel_message_with_a_mention_is_answered_in_the_thread(
     [reply] = await connector.wait_for_async(1)
     assert reply.conversation_id == "19:general-channel@thread.tacv2"
     assert reply.text.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize(
+    "text", ["<at>Switchboard</at>&nbsp;help", "<p><at>Switchboard</at>&nbsp;help</p>", "<at>Switchboard</at><br>help"]
+)
+async def test_teams_html_after_the_mention_is_understood_through_the_edge(
+    hosted: HostedApp, connector: ConnectorStandIn, text: str
+) -> None:
+    activity = teams_activity(
+        text="help", mention_bot=True, conversation_type="channel", service_url=connector.service_url
+    )
+    activity["text"] = text  # exactly as Teams sends it
+    assert (await hosted.post_activity(activity)).status_code == 200
+    [reply] = await connector.wait_for_async(1)
+    assert reply.text.startswith("Here is what I can do:")
+
+
+async def test_a_message_only_in_an_html_attachment_is_understood_through_the_edge(
+    hosted: HostedApp, connector: ConnectorStandIn
+) -> None:
+    activity = teams_activity(
+        service_url=connector.service_url,
+        attachments=[{"contentType": "text/html", "content": "<div><div>help&nbsp;</div></div>"}],
+    )
+    assert "text" not in activity
+    assert (await hosted.post_activity(activity)).status_code == 200
+    [reply] = await connector.wait_for_async(1)
+    assert reply.text.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize(
+    ("channel_data", "conversation", "served"),
+    [
+        (None, TEST_TENANT_ID, True),  # the Playground's "Mock an Activity": conversation.tenantId only
+        (None, FOREIGN_TENANT, False),
+        (TEST_TENANT_ID, FOREIGN_TENANT, False),  # disagreeing sources
+        (FOREIGN_TENANT, TEST_TENANT_ID, False),
+    ],
+)
+async def test_the_tenant_is_read_from_the_conversation_too(
+    hosted: HostedApp, connector: ConnectorStandIn, channel_data: str | None, conversation: str, served: bool
+) -> None:
+    activity = teams_activity(text="help", tenant_id=None, service_url=connector.service_url)
+    if channel_data is not None:
+        activity["channelData"]["tenant"] = {"id": channel_data}
+    activity["conversation"]["tenantId"] = conversation
+    assert (await hosted.post_activity(activity)).status_code == 200
+    [reply] = await connector.wait_for_async(1)
+    if served:
+        assert reply.text.startswith("Here is what I can do:")
+    else:
+        assert reply.text == replies.tenant_refused()
 
 
 async def test_connector_and_token_clients_are_reused_across_turns(

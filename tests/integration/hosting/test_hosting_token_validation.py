@@ -17,7 +17,7 @@ import pytest
 from conftest import HostedApp
 
 from tests.support.connector import ConnectorStandIn, teams_activity
-from tests.support.keyserver import KeyServer, new_rsa_key
+from tests.support.keyserver import BOT_FRAMEWORK_ISSUER, KeyServer, new_rsa_key
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 
@@ -155,3 +155,93 @@ async def test_a_key_server_that_does_not_answer_in_time_is_401_not_a_hang(
     assert time.monotonic() - started < 1.5
     assert connector.calls == []
 
+
+
+# --------------------------------------------------------------------------- claims the Bot Framework requires
+# A channel token needs aud (the app id), iss (the Bot Framework), a valid exp/nbf and a serviceurl
+# naming the activity's service; an Emulator token needs ver and, for that version, appid or azp
+# naming the bot (as botframework-connector's ChannelValidation and EmulatorValidation require).
+
+MISSING_CLAIMS: dict[str, Callable[[KeyServer, str], str]] = {
+    "channel token without aud": lambda k, url: k.authorization(audience=APP_ID, service_url=url, omit=["aud"]),
+    "channel token without iss": lambda k, url: k.authorization(audience=APP_ID, service_url=url, omit=["iss"]),
+    "channel token without exp": lambda k, url: k.authorization(audience=APP_ID, service_url=url, omit=["exp"]),
+    "channel token without serviceurl": lambda k, url: k.authorization(audience=APP_ID, service_url=None),
+    "channel token not valid before an hour from now": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, extra_claims={"nbf": int(time.time()) + 3600}
+    ),
+    "channel token with a non-numeric exp": lambda k, url: k.authorization(
+        audience=APP_ID, service_url=url, extra_claims={"exp": "tomorrow"}
+    ),
+    "emulator token without ver": lambda k, url: k.emulator_authorization(APP_ID, omit=["ver"]),
+    "emulator 1.0 token without appid": lambda k, url: k.emulator_authorization(APP_ID, omit=["appid"]),
+    "emulator 2.0 token without azp": lambda k, url: k.emulator_authorization(APP_ID, version="2.0", omit=["azp"]),
+    "emulator token without exp": lambda k, url: k.emulator_authorization(APP_ID, omit=["exp"]),
+    "emulator token of another bot": lambda k, url: k.emulator_authorization("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"),
+    "emulator token without aud": lambda k, url: k.emulator_authorization(APP_ID, omit=["aud"]),
+    # The bot's own outgoing access token (audience the Bot Framework) replayed to it.
+    "the bot's outgoing token": lambda k, url: k.emulator_authorization(APP_ID, audience=BOT_FRAMEWORK_ISSUER),
+}
+
+
+@pytest.mark.parametrize("case", list(MISSING_CLAIMS))
+async def test_a_token_without_a_required_claim_is_401(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn, case: str
+) -> None:
+    response = await secured.post_activity(help_message(connector), MISSING_CLAIMS[case](keys, connector.service_url))
+    assert response.status_code == 401, case
+    assert connector.calls == []
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+async def test_an_emulator_token_with_its_claims_is_accepted(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn, version: str
+) -> None:
+    authorization = keys.emulator_authorization(APP_ID, version=version)
+    response = await secured.post_activity(help_message(connector), authorization)
+    assert response.status_code == 200
+    [reply] = await connector.wait_for_async(1)
+    assert reply.text is not None
+    assert reply.text.startswith("Here is what I can do:")
+
+
+# The same service URL spelled differently: letter case, a trailing slash, or both (Teams service URLs
+# carry a region path, e.g. https://smba.trafficmanager.net/amer/).
+SAME_SERVICE_URL: dict[str, Callable[[str], tuple[str, str]]] = {
+    # name: connector's base URL -> (the activity's serviceUrl, the token's serviceurl claim)
+    "claim without the trailing slash": lambda base: (f"{base}amer/", f"{base}amer"),
+    "activity without the trailing slash": lambda base: (f"{base}amer", f"{base}amer/"),
+    "claim in upper case": lambda base: (f"{base}amer/", f"{base}AMER/".upper()),
+    "activity in upper case, claim without the slash": lambda base: (f"{base}AMER/".upper(), f"{base}amer"),
+}
+
+
+@pytest.mark.parametrize("case", list(SAME_SERVICE_URL))
+async def test_a_service_url_claim_that_differs_only_in_case_or_a_trailing_slash_is_accepted(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn, case: str
+) -> None:
+    activity_url, claim = SAME_SERVICE_URL[case](connector.service_url)
+    activity = teams_activity(text="help", service_url=activity_url)
+    response = await secured.post_activity(activity, keys.authorization(audience=APP_ID, service_url=claim))
+    assert response.status_code == 200, case
+    [reply] = await connector.wait_for_async(1)
+    assert reply.activity_id == activity["id"]  # the reply went to the activity's service
+
+
+OTHER_SERVICE_URL: dict[str, Callable[[str], tuple[str, str]]] = {
+    "another region path": lambda base: (f"{base}amer/", f"{base}emea/"),
+    "a longer path": lambda base: (f"{base}amer/", f"{base}amer/x/"),
+    "two trailing slashes against none": lambda base: (f"{base}amer", f"{base}amer//x"),
+    "another port": lambda base: (f"{base}amer/", "http://127.0.0.1:1/amer/"),
+}
+
+
+@pytest.mark.parametrize("case", list(OTHER_SERVICE_URL))
+async def test_a_service_url_claim_of_another_url_stays_401(
+    secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn, case: str
+) -> None:
+    activity_url, claim = OTHER_SERVICE_URL[case](connector.service_url)
+    activity = teams_activity(text="help", service_url=activity_url)
+    response = await secured.post_activity(activity, keys.authorization(audience=APP_ID, service_url=claim))
+    assert response.status_code == 401, case
+    assert connector.calls == []

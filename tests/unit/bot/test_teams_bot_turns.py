@@ -12,8 +12,9 @@ from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
 from bot import replies
+from bot.teams_bot import tenant_of
 from dialogs import texts as dialog_texts
-from tests.support.connector import TEST_BOT_ID
+from tests.support.connector import TEST_BOT_ID, TEST_TENANT_ID, teams_activity
 from tests.unit.bot.conftest import BotHarness
 
 FOREIGN_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -109,6 +110,81 @@ async def test_a_mention_of_someone_else_is_not_a_mention_of_the_bot(harness: Bo
                                               "text": "<at>Megan</at>"}]}).entities[0]
     ]
     assert await harness.send(activity) == []
+
+
+# --------------------------------------------------------------------------- Teams' HTML-flavoured text
+BOT_MENTION = {
+    "type": "mention", "mentioned": {"id": TEST_BOT_ID, "name": "Switchboard"}, "text": "<at>Switchboard</at>",
+}
+MARKUP = set("<>&[]*~|#\\")
+
+
+@pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<at>Switchboard</at>&nbsp;help",  # what Teams sends after picking the bot in the @ list
+        "<p><at>Switchboard</at>&nbsp;help</p>",
+        "<div><at>Switchboard</at></div><div>help</div>",
+        "<at>Switchboard</at><br>help&nbsp;",
+        "<at>Switchboard</at>\u200bhelp\u200b",
+        "<at>Switchboard</at>&#160;&#x68;elp",
+    ],
+)
+async def test_in_a_channel_teams_html_after_the_mention_is_understood(
+    harness: BotHarness, text: str, conversation_type: str
+) -> None:
+    activity = harness.activity(text=text, conversation_type=conversation_type, entities=[BOT_MENTION])
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("Here is what I can do:")
+    assert "@mention me first" in reply
+
+
+@pytest.mark.parametrize(
+    "text", ["help&nbsp;", "<p>help</p>", "<div><div>help</div></div>", "&nbsp;help<br/>", "\u200bhelp", "&#104;elp"]
+)
+async def test_in_personal_chat_teams_html_is_understood(harness: BotHarness, text: str) -> None:
+    [reply] = texts(await harness.send(harness.activity(text=text)))
+    assert reply.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize(("conversation_type", "mention"), [("personal", False), ("channel", True)])
+async def test_a_message_sent_only_as_an_html_attachment_is_understood(
+    harness: BotHarness, conversation_type: str, mention: bool
+) -> None:
+    mention_span = '<span itemscope="" itemtype="http://schema.skype.com/Mention" itemid="0">Switchboard</span>'
+    content = f"<div><div>{mention_span if mention else ''}&nbsp;help</div></div>"
+    activity = harness.activity(
+        text="", conversation_type=conversation_type, entities=[BOT_MENTION] if mention else [],
+        attachments=[{"contentType": "text/html", "content": content}],
+    )
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("Here is what I can do:")
+
+
+@pytest.mark.parametrize("conversation_type", ["personal", "channel"])
+async def test_a_near_miss_is_answered_without_echoing_entities_or_markup(
+    harness: BotHarness, conversation_type: str
+) -> None:
+    text = "scael&nbsp;node&nbsp;pool &lt;b&gt;aks-prod&lt;/b&gt; [np1](https://evil.example) *to* 5"
+    mention = conversation_type != "personal"
+    activity = harness.activity(
+        text=f"<at>Switchboard</at>&nbsp;{text}" if mention else text, conversation_type=conversation_type,
+        entities=[BOT_MENTION] if mention else [],
+    )
+    [reply] = texts(await harness.send(activity))
+    assert reply.startswith("I don't know the action 'scael node pool'. Did you mean: scale node pool ")
+    assert "nbsp" not in reply
+    assert not MARKUP & set(reply)
+    assert "](" not in reply
+
+
+async def test_an_unknown_word_after_the_mention_is_not_echoed_with_its_entities(harness: BotHarness) -> None:
+    activity = harness.activity(
+        text="<at>Switchboard</at>&nbsp;frobnicate&nbsp;&lt;i&gt;now&lt;/i&gt;", conversation_type="channel",
+        entities=[BOT_MENTION],
+    )
+    assert texts(await harness.send(activity)) == [dialog_texts.unknown_command(in_channel=True)]
 
 
 async def test_a_help_turn_writes_no_state(harness: BotHarness) -> None:
@@ -215,6 +291,64 @@ async def test_channel_data_and_conversation_disagreeing_on_the_tenant_is_refuse
 async def test_a_missing_tenant_is_refused(harness: BotHarness) -> None:
     message = harness.activity(text="help", tenant_id=None)
     assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+def with_tenants(harness: BotHarness, *, channel_data: str | None, conversation: str | None) -> Activity:
+    """A message whose tenant is given in channelData.tenant.id and/or conversation.tenantId (as on the wire)."""
+    raw = teams_activity(
+        text="help", tenant_id=None, conversation_id=f"personal-{harness.suffix}", user_id=f"29:user-{harness.suffix}"
+    )
+    if channel_data is not None:
+        raw["channelData"]["tenant"] = {"id": channel_data}
+    if conversation is not None:
+        raw["conversation"]["tenantId"] = conversation
+    return Activity().deserialize(raw)
+
+
+@pytest.mark.parametrize(
+    "tenant", [TEST_TENANT_ID, TEST_TENANT_ID.upper(), f" {TEST_TENANT_ID} "], ids=["as-sent", "upper", "spaced"]
+)
+async def test_a_tenant_given_only_in_the_conversation_is_served(harness: BotHarness, tenant: str) -> None:
+    # The Playground's "Mock an Activity" sends conversation.tenantId and no channelData.tenant.
+    message = with_tenants(harness, channel_data=None, conversation=tenant)
+    [reply] = texts(await harness.send(message))
+    assert reply.startswith("Here is what I can do:")
+
+
+async def test_a_foreign_tenant_given_only_in_the_conversation_is_refused(harness: BotHarness) -> None:
+    message = with_tenants(harness, channel_data=None, conversation=FOREIGN_TENANT)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+@pytest.mark.parametrize(
+    ("channel_data", "conversation"), [(TEST_TENANT_ID, FOREIGN_TENANT), (FOREIGN_TENANT, TEST_TENANT_ID)]
+)
+async def test_channel_data_and_conversation_tenant_id_disagreeing_is_refused(
+    harness: BotHarness, channel_data: str, conversation: str
+) -> None:
+    message = with_tenants(harness, channel_data=channel_data, conversation=conversation)
+    assert texts(await harness.send(message)) == [replies.tenant_refused()]
+
+
+def test_tenant_of_reads_every_source_and_refuses_disagreement() -> None:
+    def tenant(channel_data: str | None, wire: str | None, schema: str | None = None) -> str | None:
+        raw = teams_activity(text="x", tenant_id=None)
+        if channel_data is not None:
+            raw["channelData"]["tenant"] = {"id": channel_data}
+        if wire is not None:
+            raw["conversation"]["tenantId"] = wire
+        if schema is not None:
+            raw["conversation"]["tenantID"] = schema  # botbuilder-schema's own key for tenant_id
+        return tenant_of(Activity().deserialize(raw))
+
+    assert tenant("T1", None) == "t1"
+    assert tenant(None, "T1") == "t1"
+    assert tenant(None, None, "T1") == "t1"
+    assert tenant("T1", "t1", "T1 ") == "t1"
+    assert tenant(None, None) is None
+    assert tenant("T1", "T2") is None
+    assert tenant(None, "T1", "T2") is None
+    assert tenant("T1", None, "T2") is None
 
 
 # --------------------------------------------------------------------------- card actions

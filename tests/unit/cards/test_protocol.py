@@ -41,6 +41,64 @@ def test_submit_fallback_message_is_read_the_same_way() -> None:
     assert submission.channel is SubmissionChannel.SUBMIT
 
 
+def submit(data: Any) -> Activity:
+    """The ``Action.Submit`` fallback: a message whose value is the data merged with the inputs."""
+    return Activity(type="message", value=data)
+
+
+@pytest.mark.parametrize("deliver", [execute, submit], ids=["execute", "submit"])
+def test_null_inputs_are_left_out_as_missing(deliver: Any) -> None:
+    # Mobile Teams clients send null for inputs the user did not touch.
+    submission = read_submission(deliver({**REF.data(), "cluster": None, "pool": "np1", "count": None, "label": None}))
+    assert submission is not None
+    assert submission.inputs == {"pool": "np1"}
+    submission = read_submission(deliver({**REF.data(), "cluster": None, "pool": None, "count": None}))
+    assert submission is not None
+    assert submission.inputs == {}
+
+
+@pytest.mark.parametrize("deliver", [execute, submit], ids=["execute", "submit"])
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        (5, "5"),
+        ("5", "5"),
+        (" 5 ", "5"),
+        ("\t5\n", "5"),
+        (5.0, "5"),
+        (-0.0, "0"),
+        (1e3, "1000"),
+        (5.5, "5.5"),  # refused later, for an integer parameter, with the reason
+        ("5.5", "5.5"),
+        (" aks-prod\u00a0", "aks-prod"),
+        ("   ", ""),  # blank: a missing value for the form
+        ("", ""),
+    ],
+)
+def test_values_are_read_as_stripped_text(deliver: Any, sent: Any, read: str) -> None:
+    submission = read_submission(deliver({**REF.data(), "count": sent}))
+    assert submission is not None
+    assert submission.inputs == {"count": read}
+
+
+@pytest.mark.parametrize("deliver", [execute, submit], ids=["execute", "submit"])
+@pytest.mark.parametrize(
+    ("sent", "kind"),
+    [(True, "true/false"), (False, "true/false"), ([], "a list"), (["1", "2"], "a list"), ({}, "an object"),
+     ({"$gt": 1}, "an object")],
+)
+def test_a_value_that_is_not_single_is_refused_naming_the_field(deliver: Any, sent: Any, kind: str) -> None:
+    with pytest.raises(MalformedSubmission) as caught:
+        read_submission(deliver({**REF.data(), "cluster": "aks-prod", "count": sent}))
+    assert str(caught.value) == f"The field 'count' must be a single value (text or a number), not {kind}."
+
+
+def test_a_field_name_is_repeated_as_plain_text() -> None:
+    with pytest.raises(MalformedSubmission) as caught:
+        read_submission(execute({**REF.data(), "<b>[x](https://evil.example)</b>": [1]}))
+    assert str(caught.value).startswith("The field 'bx(https://evil.example)/b' must be a single value")
+
+
 @pytest.mark.parametrize(
     "activity",
     [
