@@ -57,6 +57,7 @@ class Conversations:
         actions: ActionContext,
         handler: RequestHandler,
     ) -> None:
+        self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(MainDialog(registry, handler))
@@ -110,7 +111,11 @@ class Conversations:
         """Run the sender's dialogs for this turn; return a refusal to tell them, if any."""
         requester = requester_of(turn_context.activity, tenant_id)
         actions = self._actions.for_turn()
-        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel))
+
+        async def save_state() -> None:
+            await self._state.save_changes(turn_context)
+
+        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel, save_state))
         dialog_context = await self._dialogs.create_context(turn_context)
         try:
             if submission is not None:
