@@ -161,6 +161,7 @@ async def test_a_message_while_the_request_runs_is_truthful_and_runs_nothing(
 
     assert seen["puts before"] == [201]  # Alex's message came after the platform call was started
     assert seen["answer"] == [answer]
+    assert puts(sandbox) == [201]
     assert "Started, not finished yet" in card_texts(sent_cards(sent)[0])
     # The confirming turn's last save meets the other turn's write (an ETag conflict, reported as a
     # failed turn): its message, too, says what was started rather than "nothing".
@@ -168,4 +169,26 @@ async def test_a_message_while_the_request_runs_is_truthful_and_runs_nothing(
         "The change to aks-prod / node pool np1 was started and Azure is still working on it. "
         "Then something went wrong on my side (ref "
     )
+    assert puts(sandbox) == [201]
+
+
+@pytest.mark.parametrize(("button", "answer"), [("Cancel", TOO_LATE), ("Confirm", ALREADY_SENT)])
+@pytest.mark.parametrize("request_budget", [TINY_BUDGET])
+async def test_a_button_of_the_preview_pressed_while_the_request_runs_is_truthful_and_runs_nothing(
+    chat: Chat, bot: SwitchboardBot, sandbox: SandboxHandle, button: str, answer: str
+) -> None:
+    sandbox.never_complete(True)
+    [preview] = sent_cards(await chat.say(ALEX, "scale node pool aks-prod np1 to 4"))
+    other_client = second_window(bot, chat)
+    seen: dict[str, Any] = {}
+
+    async def alex_presses_meanwhile() -> None:
+        response, _ = await other_client.press(ALEX, preview, button)
+        seen["answer"] = response.body["value"]
+
+    assert isinstance(chat.adapter, ConnectorStandIn)
+    chat.adapter.when_sending(is_card, alex_presses_meanwhile)
+    await chat.say(ALEX, "yes")
+
+    assert seen["answer"] == answer
     assert puts(sandbox) == [201]
