@@ -13,7 +13,9 @@ Errors the user can act on are raised as :class:`ActionError`: 404 (not found), 
 operation is running), 403 (the bot's identity lacks a role), 429 once the SDK's retries are
 spent. Failures of the platform (5xx after the SDK's retries, an operation ending Failed, an
 unreachable endpoint) come back as ``Progress(FAILED)`` with a short message and a reference;
-the details are logged with the same reference and never shown.
+the details are logged with the same reference and never shown. A *status check* that fails
+after an operation was accepted is not a failure of the operation: it comes back as
+``Progress(UNKNOWN)`` (the operation may still be running or done), also with a reference.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from actions.spec import ActionError, Progress, ProgressState
 if TYPE_CHECKING:  # pragma: no cover
     from azure.core.polling import AsyncLROPoller
 
-__all__ = ["act", "begin", "ensure_idle", "failure_progress", "read", "resume", "text_of", "user_error"]
+__all__ = [
+    "act",
+    "begin",
+    "ensure_idle",
+    "failure_progress",
+    "read",
+    "resume",
+    "text_of",
+    "unknown_progress",
+    "user_error",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -110,6 +122,20 @@ def failure_progress(exc: BaseException, target: str, doing: str) -> Progress:
     )
 
 
+def unknown_progress(exc: BaseException, target: str, doing: str) -> Progress:
+    """``Progress(UNKNOWN)``: the operation was accepted but Azure did not say where it stands.
+
+    Short message with a reference (details logged); the operation may still be running or done.
+    """
+    reference = _log_failure(exc, target, f"check the status of the operation to {doing}")
+    return Progress(
+        ProgressState.UNKNOWN,
+        f"Azure did not say whether it managed to {doing} {target} (reference {reference}): it may still be "
+        f"working on it, or be done. Check {target} before trying again.",
+        details={"reference": reference},
+    )
+
+
 def _is_sdk_error(exc: BaseException) -> bool:
     """Errors raised by azure-core and the SDKs (a malformed continuation token raises ValueError)."""
     from azure.core.exceptions import AzureError
@@ -186,19 +212,33 @@ async def resume(
     except Exception as exc:
         if not _is_sdk_error(exc):
             raise
-        return failure_progress(exc, target, doing)
+        return unknown_progress(exc, target, doing)  # the status request failed, not the operation
     return await _finish(poller, target=target, doing=doing, succeeded=succeeded)
 
 
 async def _finish(poller: AsyncLROPoller[Any], *, target: str, doing: str, succeeded: str) -> Progress:
-    """The poller reached a terminal status: collect the result (raises when the operation failed)."""
+    """The poller reached a terminal status: collect the result (raises when the operation failed).
+
+    An operation that ended Failed or Canceled is ``FAILED``; an error reading the final result of
+    one that did not (the final GET) is ``UNKNOWN``.
+    """
     try:
         await poller.result()
     except Exception as exc:
         if not _is_sdk_error(exc):
             raise
-        return failure_progress(exc, target, doing)
+        if _operation_status(poller) in ("failed", "canceled", "cancelled"):
+            return failure_progress(exc, target, doing)
+        return unknown_progress(exc, target, doing)
     return Progress(ProgressState.SUCCEEDED, succeeded)
+
+
+def _operation_status(poller: AsyncLROPoller[Any]) -> str:
+    """The operation's last known status, lower case ("" when the poller cannot tell)."""
+    try:
+        return text_of(poller.polling_method().status()).lower()
+    except Exception:  # a poller that never got a status
+        return ""
 
 
 def ensure_idle(target: str, provisioning_state: Any) -> None:

@@ -178,10 +178,13 @@ class Preview:
 
 
 class ProgressState(StrEnum):
-    RUNNING = "running"
+    """Where an action stands. Every state but ``RUNNING`` ends the waiting (``Progress.done``)."""
+
+    RUNNING = "running"  # sent and accepted by Azure, not finished yet
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
+    FAILED = "failed"  # Azure refused or failed it after it was sent: it may have partly happened
+    TIMED_OUT = "timed_out"  # still running when the caller stopped waiting (the token still resumes it)
+    UNKNOWN = "unknown"  # sent, but where it stands could not be read (status check failed): check the resource
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,15 @@ Everything the conversations say (empty message, unknown command, help topics) l
 
 Kept together so the wording is consistent and tests can assert on it. None of these
 ever contains exception text; the error messages carry only the turn's correlation id.
+When the turn had started a change before it failed (:mod:`dialogs.turn_effects`), the error
+messages say what was started and what to check instead of "I didn't do anything".
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dialogs.turn_effects import EffectStatus, StartedEffect
 
 __all__ = [
     "error_message",
@@ -34,12 +40,42 @@ def tenant_refused() -> str:
     return f"Sorry, {PRODUCT} is not available to your organization."
 
 
-def error_message(correlation_id: str) -> str:
+def error_message(correlation_id: str, started: Sequence[StartedEffect] = ()) -> str:
+    """The turn failed unexpectedly; ``started``: the changes it had started before (see module doc)."""
+    if started:
+        return (
+            f"{_what_was_started(started)} Then something went wrong on my side (ref {correlation_id}). "
+            f"{_check(started)}"
+        )
     return f"Something went wrong on my side (ref {correlation_id}). Please try again."
 
 
-def storage_unavailable(correlation_id: str) -> str:
+def storage_unavailable(correlation_id: str, started: Sequence[StartedEffect] = ()) -> str:
+    """Storage was unreachable; ``started``: the changes the turn had started before (see module doc)."""
+    if started:
+        return (
+            f"{_what_was_started(started)} Then I lost my storage, so this conversation may not show it "
+            f"(ref {correlation_id}). {_check(started)}"
+        )
     return (
         f"I can't reach my storage right now, so I didn't do anything. "
         f"Please try again in a minute (ref {correlation_id})."
     )
+
+
+_STARTED_SENTENCE = {
+    EffectStatus.DONE: "The change to {target} was made.",
+    EffectStatus.RUNNING: "The change to {target} was started and Azure is still working on it.",
+    EffectStatus.FAILED: "The change to {target} failed in Azure after it was sent; it may have partly happened.",
+    EffectStatus.UNCONFIRMED: "The change to {target} was sent to Azure, but I could not confirm what became of it.",
+    EffectStatus.SUBMITTED: "The change to {target} was sent to Azure, but I could not confirm what became of it.",
+}
+
+
+def _what_was_started(started: Sequence[StartedEffect]) -> str:
+    return " ".join(_STARTED_SENTENCE[effect.status].format(target=effect.target) for effect in started)
+
+
+def _check(started: Sequence[StartedEffect]) -> str:
+    targets = " and ".join(dict.fromkeys(effect.target for effect in started))
+    return f"Check {targets} before trying again."

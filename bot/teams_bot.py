@@ -9,7 +9,9 @@ One turn, in order:
    in one write;
 4. on :class:`~storage.StorageUnavailableError`: tell the user storage is unreachable (with the
    correlation id) — nothing was written; on any other error: log it, tell the user a short
-   message with the correlation id (never the exception), clear conversation state.
+   message with the correlation id (never the exception), clear conversation state. When the
+   turn had started a change before it failed (:mod:`dialogs.turn_effects`), the message says what
+   was started and what to check instead of "I didn't do anything".
 
 Messages are answered in personal chats, and in channels and group chats only when the bot is
 @mentioned; the mention is removed before routing. Messages, card submissions
@@ -33,6 +35,7 @@ from bot import replies
 from bot.mentions import parse_message
 from bot.state import BotStates
 from cards.protocol import CARD_DATA_KEY
+from dialogs.turn_effects import started_effects
 from storage import StorageUnavailableError
 from telemetry import debug_text, turn_scope
 
@@ -139,10 +142,12 @@ class SwitchboardBot(TeamsActivityHandler):
                 await state_set.save_all_changes(turn_context)
             except StorageUnavailableError:
                 _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
-                await self._tell_failure(turn_context, replies.storage_unavailable(correlation_id), 503)
+                started = started_effects(turn_context)  # what the turn started before: say it, never "nothing"
+                await self._tell_failure(turn_context, replies.storage_unavailable(correlation_id, started), 503)
             except Exception:
                 _log.exception("the turn failed (ref %s)", correlation_id)
-                await self._tell_failure(turn_context, replies.error_message(correlation_id), 500)
+                started = started_effects(turn_context)
+                await self._tell_failure(turn_context, replies.error_message(correlation_id, started), 500)
                 await self._clear_conversation_state(turn_context)
 
     async def _refuse(self, turn_context: TurnContext, tenant: str | None) -> None:

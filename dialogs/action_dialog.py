@@ -11,8 +11,14 @@ Driven entirely by the action's declaration — there is no per-action dialog co
 2. **preview**: ``action.preview`` (current → desired, validated against live state); a user
    error ends the dialog with its message; a no-op says so and ends.
 3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no.
-4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity) and
-   pass it to the :class:`~requesting.request.RequestHandler`; show the outcome.
+4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity); mark
+   the dialog *submitted* and write that to storage **before** anything is sent (a failed
+   write: nothing was sent, the turn says so); record the request in the turn's started
+   effects (:mod:`dialogs.turn_effects`, read by the turn's failure path); pass it to the
+   :class:`~requesting.request.RequestHandler`; show the outcome; end. A submitted dialog found
+   in a later turn (the turn's last save failed, or that turn is still running) is never
+   confirmed again: :func:`submitted_request` names it, and the main dialog answers `cancel`
+   with "already started — check …".
 
 Everything kept between turns is plain data (see :mod:`dialogs.values`).
 """
@@ -22,7 +28,13 @@ from __future__ import annotations
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
 from botbuilder.dialogs.prompts import PromptOptions
 
 from actions import params
@@ -34,20 +46,31 @@ from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
 from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
+from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
 from requesting.request import Outcome, OutcomeState, Request, RequestHandler
 
-__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options"]
+__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
 
 ACTION_DIALOG = "action"
 _RUN = "action.run"
 _COLLECT = "action.collect"
+_SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
 _OUTCOME_LOOK = {
     OutcomeState.SUCCEEDED: ("Done", Tone.GOOD),
     OutcomeState.FAILED: ("Failed", Tone.ATTENTION),
-    OutcomeState.TIMED_OUT: ("Still running", Tone.WARNING),
+    OutcomeState.STARTED: ("Started, not finished yet", Tone.WARNING),
+    OutcomeState.UNCONFIRMED: ("Could not be confirmed", Tone.WARNING),
     OutcomeState.REFUSED: ("Not done", Tone.WARNING),
+}
+
+_EFFECTS: dict[OutcomeState, EffectStatus | None] = {
+    OutcomeState.SUCCEEDED: EffectStatus.DONE,
+    OutcomeState.FAILED: EffectStatus.FAILED,
+    OutcomeState.STARTED: EffectStatus.RUNNING,
+    OutcomeState.UNCONFIRMED: EffectStatus.UNCONFIRMED,
+    OutcomeState.REFUSED: None,  # nothing was sent
 }
 
 
@@ -63,7 +86,7 @@ class ActionDialog(ComponentDialog):
         super().__init__(ACTION_DIALOG)
         self._registry = registry
         self._handler = handler
-        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish]))
+        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish, self._submitted_already]))
         self.add_dialog(WaterfallDialog(_COLLECT, [self._ask, self._take]))
         for prompt in parameter_prompts(registry):
             self.add_dialog(prompt)
@@ -159,20 +182,35 @@ class ActionDialog(ComponentDialog):
             preview=preview,
             labels=dict(state["labels"]),
         )
+        # The confirmation is used up before anything is sent: the stored dialog now says so, and a
+        # later turn that finds it (this turn's last save failed, or this turn still runs) can
+        # neither confirm it again nor claim that nothing changed. If this write fails, nothing was
+        # sent, and the turn's failure message says so.
+        step.values[_SUBMITTED] = {"request": request.id, "target": preview.target}
+        await inputs.checkpoint()
         if answers_invoke(step.context):
             await present_card(step.context, decision_card(
                 action, requester_name=state["owner_name"], args=facts, preview=preview,
                 decided_by=inputs.requester.name, confirmed=True, status="The result follows below.",
             ))
         await step.context.send_activity(MessageFactory.text(texts.running(preview.target)))
+        record_submitted(step.context, request.id, preview.target)
         outcome = await self._handler.submit(request)
+        record_settled(step.context, request.id, _EFFECTS[outcome.state])
         await step.context.send_activity(card_activity(self._outcome_card(action, request, outcome)))
         return await step.end_dialog(outcome)
+
+    async def _submitted_already(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """A later message reached a dialog whose request was already submitted (the main dialog
+        usually answers first): say so, run nothing, end."""
+        submitted = step.values.get(_SUBMITTED) or {}
+        await step.context.send_activity(MessageFactory.text(texts.already_submitted(str(submitted.get("target")))))
+        return await step.end_dialog(None)
 
     @staticmethod
     def _outcome_card(action: Action, request: Request, outcome: Outcome) -> dict[str, Any]:
         headline, tone = _OUTCOME_LOOK[outcome.state]
-        details = [(key.capitalize(), value) for key, value in outcome.details.items()]
+        details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
         return outcome_card(
             action, requester_name=request.requester.name, target=request.preview.target,
             headline=headline, message=outcome.message, tone=tone, details=details,
@@ -275,3 +313,26 @@ class ActionDialog(ComponentDialog):
                 value = parameter.coerce(parameter.default)
                 state["args"][parameter.name] = value
                 state["labels"][parameter.name] = await label_for(ctx, action, parameter.name, value, state["args"])
+
+
+async def submitted_request(dialog_context: DialogContext) -> dict[str, str] | None:
+    """The request the innermost action dialog of this stack already submitted, if any.
+
+    ``{"request": <request id>, "target": <what to check, e.g. "aks-prod / node pool np1">}``: its
+    platform call was started (or was about to be) in an earlier or concurrent turn, so it must
+    not be confirmed again, and cancelling it cannot change what was started.
+    """
+    instance = dialog_context.active_dialog
+    if instance is None:
+        return None
+    dialog: Any = await dialog_context.find_dialog(instance.id)
+    while isinstance(dialog, ComponentDialog):
+        inner = instance.state.get(ComponentDialog.persisted_dialog_state)
+        if inner is None or not inner.dialog_stack:
+            return None
+        instance = inner.dialog_stack[0]
+        dialog = await dialog.find_dialog(instance.id)
+    if instance.id != _RUN:
+        return None
+    submitted = instance.state.get("values", {}).get(_SUBMITTED)
+    return dict(submitted) if isinstance(submitted, dict) else None

@@ -23,8 +23,9 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from actions.context import ActionContext
 from actions.registry import Registry
 from actions.spec import ActionError
-from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, read_submission
+from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, Verb, read_submission
 from dialogs import texts
+from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.state_property import LoadedStateProperty
@@ -57,6 +58,7 @@ class Conversations:
         actions: ActionContext,
         handler: RequestHandler,
     ) -> None:
+        self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(MainDialog(registry, handler))
@@ -110,7 +112,11 @@ class Conversations:
         """Run the sender's dialogs for this turn; return a refusal to tell them, if any."""
         requester = requester_of(turn_context.activity, tenant_id)
         actions = self._actions.for_turn()
-        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel))
+
+        async def save_state() -> None:
+            await self._state.save_changes(turn_context)
+
+        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel, save_state))
         dialog_context = await self._dialogs.create_context(turn_context)
         try:
             if submission is not None:
@@ -142,6 +148,12 @@ class Conversations:
         if ref.owner_id != sender:
             _log.info("card of another user refused (verb %s)", ref.verb.value)
             return texts.card_not_yours(ref.owner_name, ref.action)
+        submitted = await submitted_request(dialog_context)
+        if submitted is not None and submitted.get("request") == ref.form_id:
+            # The sender's own request, already sent to Azure (by an earlier or a concurrent turn).
+            _log.info("card of a request already submitted (verb %s)", ref.verb.value)
+            target = submitted.get("target", "")
+            return texts.cancel_too_late(target) if ref.verb is Verb.CANCEL else texts.already_submitted(target)
         _log.info("card no longer active (verb %s)", ref.verb.value)
         return texts.card_not_active(ref.action)
 

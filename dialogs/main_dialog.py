@@ -10,7 +10,10 @@ Routing works on parsed tokens (the @mention is already removed):
 - anything else — "did you mean …" from near misses of action names, aliases and commands.
 
 While an action dialog runs, ``help`` shows that action's help and asks the pending question
-again; ``cancel`` (or ``stop``) ends everything, changing nothing.
+again; ``cancel`` (or ``stop``) ends everything, changing nothing. Once a request was submitted
+(its platform call started, in an earlier turn whose last save failed or in a turn still
+running), ``cancel`` says it was already started and cannot be stopped from here, and names
+what to check; any other message says it was already sent and is not run again.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from actions import params
 from actions.registry import Registry
 from actions.spec import ActionError
 from dialogs import texts
-from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options
+from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
@@ -69,6 +72,9 @@ class MainDialog(ComponentDialog):
         words = tuple(inputs.text.lower().split())
         if not words:
             return None
+        submitted = await submitted_request(inner_dc)
+        if submitted is not None:
+            return await self._after_submission(inner_dc, words, submitted.get("target", ""))
         if len(words) == 1 and words[0] in _CANCEL_WORDS:
             await inner_dc.context.send_activity(MessageFactory.text(texts.cancelled()))
             return await inner_dc.cancel_all_dialogs()
@@ -86,6 +92,18 @@ class MainDialog(ComponentDialog):
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(_ROUTE)
         return None
+
+    async def _after_submission(
+        self, inner_dc: DialogContext, words: tuple[str, ...], target: str
+    ) -> DialogTurnResult:
+        """A message to a request already submitted: never run it again, never say nothing changed."""
+        cancelling = len(words) == 1 and words[0] in _CANCEL_WORDS
+        text = texts.cancel_too_late(target) if cancelling else texts.already_submitted(target)
+        await inner_dc.context.send_activity(MessageFactory.text(text))
+        result = await inner_dc.cancel_all_dialogs()
+        if not cancelling and (words[0] == "help" or self._names_an_action(turn_inputs(inner_dc.context).text)):
+            return await inner_dc.begin_dialog(_ROUTE)  # something new: handle it as usual
+        return result
 
     def _names_an_action(self, text: str) -> bool:
         try:

@@ -15,6 +15,8 @@ from actions.quoting import quoted, shown
 __all__ = [
     "MAX_TRIES",
     "action_not_understood",
+    "already_submitted",
+    "cancel_too_late",
     "cancelled",
     "card_not_active",
     "card_not_yours",
@@ -31,6 +33,10 @@ __all__ = [
     "no_op",
     "nothing_to_cancel",
     "nothing_to_choose",
+    "outcome_failed",
+    "outcome_started",
+    "outcome_unconfirmed",
+    "refused_before_start",
     "replaced_waiting_request",
     "retry",
     "running",
@@ -164,3 +170,51 @@ def unknown_card_action(reason: str = "") -> str:
     if reason:
         return f"I can't use this card. {reason} Nothing was changed."
     return "I can't use this card: it isn't one of mine, or it is damaged. Nothing was changed."
+
+
+# ---------------------------------------------------------------- after a request was started
+# Once a request's platform call was started, no message may say that nothing happened: each says
+# what is known (done, failed, still running, could not be confirmed) and names what to check.
+
+
+def refused_before_start(reason: str) -> str:
+    """A request refused before anything was sent to Azure."""
+    return f"{reason} Nothing was changed."
+
+
+def outcome_failed(reason: str, target: str) -> str:
+    """Azure refused or failed the change after it was sent (``reason`` says what Azure said)."""
+    return f"{reason} It may have partly happened: check {target} before trying again."
+
+
+def outcome_started(target: str) -> str:
+    """Azure accepted the change and was still working on it when the turn stopped waiting."""
+    return (
+        f"The change to {target} was started and Azure is still working on it, so I can't confirm the "
+        f"result yet. Check {target} in a few minutes before trying again."
+    )
+
+
+def outcome_unconfirmed(target: str, reference: str | None) -> str:
+    """The change was sent, but Azure did not say what became of it."""
+    ref = f" (reference {reference})" if reference else ""
+    return (
+        f"The change to {target} was sent to Azure, but it could not be confirmed{ref}: it may be running, "
+        f"done, or not have started. Check {target} before trying again."
+    )
+
+
+def cancel_too_late(target: str) -> str:
+    """`cancel` after the request's platform call was started."""
+    return (
+        f"Your change to {target} was already started, so I can't stop it from here. "
+        f"Check {target} to see where it stands."
+    )
+
+
+def already_submitted(target: str) -> str:
+    """A message to a request whose platform call was already started (it cannot be confirmed again)."""
+    return (
+        f"Your request for {target} was already sent to Azure, so it can't be confirmed again. "
+        f"Check {target} to see where it stands."
+    )

@@ -10,6 +10,7 @@ as a message otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,15 @@ class TurnInputs:
     requester: Requester  # who sent this activity (from the activity)
     actions: ActionContext  # this turn's view: shared SDK clients, fresh discovery cache
     in_channel: bool  # a channel or group chat
+    save_state: Callable[[], Awaitable[None]] | None = None  # write the sender's dialog state now (mid-turn)
+
+    async def checkpoint(self) -> None:
+        """Write the sender's dialog state as it is now, before the turn ends (no-op without ``save_state``).
+
+        Raises what the storage raises (e.g. :class:`storage.StorageUnavailableError`).
+        """
+        if self.save_state is not None:
+            await self.save_state()
 
 
 def turn_inputs(turn_context: TurnContext) -> TurnInputs:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from actions.spec import ArgValue, Preview, Scope
 
-__all__ = ["Outcome", "OutcomeState", "Request", "RequestHandler", "Requester"]
+__all__ = ["OUTCOME_CONTINUATION_TOKEN", "Outcome", "OutcomeState", "Request", "RequestHandler", "Requester"]
 
 
 @dataclass(frozen=True)
@@ -53,17 +53,32 @@ class Request:
 
 
 class OutcomeState(StrEnum):
-    """Where a request ended up when ``submit`` returned."""
+    """Where a request stood when ``submit`` returned — only what is known, never more.
 
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"  # the platform failed; the message carries a reference
-    TIMED_OUT = "timed_out"  # still not done after the action's time limit
-    REFUSED = "refused"  # not run: the message says why and what to do
+    ``REFUSED`` is the only state in which nothing was sent to Azure; every other one comes after
+    the platform call was started, so its message never says "nothing was changed".
+    """
+
+    SUCCEEDED = "succeeded"  # done, confirmed by Azure
+    FAILED = "failed"  # sent, then refused or failed in Azure: it may have partly happened (check the resource)
+    STARTED = "started"  # accepted by Azure and still running when the wait ended: check the resource
+    UNCONFIRMED = "unconfirmed"  # sent, but Azure did not say what became of it: check the resource
+    REFUSED = "refused"  # not run, nothing was changed: the message says why and what to do
+
+
+OUTCOME_CONTINUATION_TOKEN = "continuation_token"
+"""``Outcome.details`` key of the operation's continuation token (for a later resume; never shown)."""
+
+_INTERNAL_DETAILS = frozenset({OUTCOME_CONTINUATION_TOKEN})
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a request: a state and a message written for the requester."""
+    """What became of a request: a state and a message written for the requester.
+
+    ``details`` are short facts (``reference``), plus internal ones such as the continuation token
+    (:data:`OUTCOME_CONTINUATION_TOKEN`) that :attr:`shown_details` leaves out.
+    """
 
     state: OutcomeState
     message: str
@@ -73,10 +88,23 @@ class Outcome:
     def succeeded(self) -> bool:
         return self.state is OutcomeState.SUCCEEDED
 
+    @property
+    def started(self) -> bool:
+        """Whether the platform call was started (anything but a refusal): something may have changed."""
+        return self.state is not OutcomeState.REFUSED
+
+    @property
+    def shown_details(self) -> dict[str, str]:
+        """The details a user may see (no continuation token)."""
+        return {key: value for key, value in self.details.items() if key not in _INTERNAL_DETAILS}
+
 
 class RequestHandler(Protocol):
     """The seam between conversations and execution: one confirmed request in, its outcome out."""
 
     async def submit(self, request: Request) -> Outcome:
-        """Take the request; return its outcome. User errors come back as ``REFUSED``, never raised."""
+        """Take the request; return its outcome. User errors come back as ``REFUSED``, never raised.
+
+        Returns within the handler's time budget: what is not done by then is ``STARTED``.
+        """
         ...

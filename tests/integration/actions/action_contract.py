@@ -17,7 +17,7 @@ import pytest
 from actions.context import ActionContext
 from actions.params import parse_command, resolve_all
 from actions.registry import Registry
-from actions.runner import poll_until_done, run_to_completion
+from actions.runner import poll_until_done, run_to_completion, run_within
 from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState
 from tests.support.arm_sandbox import SandboxHandle
 
@@ -165,17 +165,34 @@ class ActionContract:
         assert attempts == [500] * (ctx.options.retry_total + 1)
         assert await self.case.read_state(ctx, sandbox) == self.case.before
 
-    async def test_status_check_failures_fail_with_a_reference(
+    async def test_status_check_failures_leave_the_outcome_unknown_with_a_reference(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
     ) -> None:
+        # The operation was accepted; only the question "how is it going?" failed. That is not a
+        # failure of the operation (it goes on in Azure): the answer is UNKNOWN, never FAILED.
         action, args = await self.resolved(ctx, registry)
         sandbox.set_operation_delay(5)
         started = await action.start(ctx, args)
         assert started.continuation_token
         sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
         progress = await action.poll(ctx, args, started.continuation_token)
-        assert progress.state is ProgressState.FAILED
-        assert "Reference" in progress.message
+        assert progress.state is ProgressState.UNKNOWN
+        assert f"(reference {progress.details['reference']})" in progress.message
+        assert f"Check {self.case.target} before trying again." in progress.message
+        assert "fault injected" not in progress.message.lower()
+        assert [op["status"] for op in sandbox.operations()] == ["InProgress"]  # still going on in Azure
+
+    async def test_a_status_check_failure_ends_the_wait_unknown_and_resumable(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        action, args = await self.resolved(ctx, registry)
+        sandbox.set_operation_delay(5)
+        sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
+        progress = await run_within(ctx, action, args, budget=30)
+        assert progress.state is ProgressState.UNKNOWN
+        assert progress.continuation_token  # the later worker can still ask again
+        sandbox.clear_faults()
+        assert (await action.poll(ctx, args, progress.continuation_token)).state is ProgressState.RUNNING
 
     async def test_an_operation_that_fails_in_azure_ends_failed(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry

@@ -7,13 +7,12 @@ per turn, so tests can hold a prompt turn to one read and one write.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from botbuilder.core import Storage, TurnContext
-from botbuilder.core.adapters import TestAdapter
 
 from actions.context import ActionContext
 from actions.registry import Registry, default_registry
@@ -26,9 +25,9 @@ from storage import TableBotStorage, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import card_validator
 from tests.support.connector import TEST_TENANT_ID
-from tests.unit.dialogs.conftest import FAST_CLIENTS, Chat, MemoryReferences
+from tests.unit.dialogs.conftest import FAST_CLIENTS, Chat, ConnectorStandIn, MemoryReferences
 
-__all__ = ["CountingStorage", "card_validator"]
+__all__ = ["CountingStorage", "bot_logic", "card_validator"]
 
 FAST_TABLES = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)
 
@@ -81,19 +80,37 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def chat(storage: CountingStorage, registry: Registry, actions: ActionContext) -> Chat:
-    """A channel thread with the real bot whose state lives in Table Storage."""
+def request_budget() -> float:
+    """Seconds the request handler waits for Azure: generous (tests of the budget inject a tiny one)."""
+    return 60.0
+
+
+@pytest.fixture
+def bot(
+    storage: CountingStorage, registry: Registry, actions: ActionContext, request_budget: float
+) -> SwitchboardBot:
+    """The real bot whose state lives in Table Storage."""
     states = BotStates.create(storage, private_conversation=True)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=actions,
-        handler=DirectRequestHandler(registry, actions),
+        handler=DirectRequestHandler(registry, actions, budget=request_budget),
     )
-    bot = SwitchboardBot(
+    return SwitchboardBot(
         states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
     )
+
+
+def bot_logic(bot: SwitchboardBot) -> Callable[[TurnContext], Awaitable[None]]:
+    """What an adapter runs per turn: the bot's ``on_turn``."""
 
     async def logic(turn_context: TurnContext) -> None:
         await bot.on_turn(turn_context)
 
-    return Chat(TestAdapter(logic), "channel", "19:general@thread.tacv2;messageid=1700000000123")
+    return logic
+
+
+@pytest.fixture
+def chat(bot: SwitchboardBot) -> Chat:
+    """A channel thread with the real bot whose state lives in Table Storage."""
+    return Chat(ConnectorStandIn(bot_logic(bot)), "channel", "19:general@thread.tacv2;messageid=1700000000123")

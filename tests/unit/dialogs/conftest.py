@@ -2,7 +2,7 @@
 
 Each test talks to a real :class:`~bot.teams_bot.SwitchboardBot` wired with real
 :class:`~dialogs.Conversations`, the built-in action catalog and a
-:class:`~dialogs.DirectRequestHandler`, whose actions call the ARM sandbox through the Azure
+:class:`~app.direct.DirectRequestHandler`, whose actions call the ARM sandbox through the Azure
 SDKs. State is botbuilder's ``MemoryStorage`` (the Table Storage path has its own
 integration tests); botbuilder's ``TestAdapter`` stands in for the Bot Connector. Every card
 the bot sends or answers an invoke with is validated by the Adaptive Cards JS library when
@@ -12,7 +12,7 @@ the test ends.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from botbuilder.core import MemoryStorage, Storage, TurnContext
 from botbuilder.core.adapters import TestAdapter, TestFlow
-from botbuilder.schema import Activity, InvokeResponse
+from botbuilder.schema import Activity, InvokeResponse, ResourceResponse
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
@@ -35,7 +35,7 @@ from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID, teams_activity
 from tools.card_validation import CardValidator
 
-__all__ = ["ALEX", "MEGAN", "Chat", "Person", "card_validator"]
+__all__ = ["ALEX", "MEGAN", "Chat", "ConnectorStandIn", "Person", "card_validator"]
 
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=1, retry_backoff_factor=0.01, retry_backoff_max=0.05)
 
@@ -66,6 +66,26 @@ class MemoryReferences:
 
     async def delete(self, conversation_id: str) -> None:
         self.saved.pop(conversation_id, None)
+
+
+class ConnectorStandIn(TestAdapter):
+    """botbuilder's TestAdapter (the Bot Connector's stand-in) whose "send" can run a hook once, when
+    the bot sends a matching activity: for what happens at an exact point of a turn in real life —
+    the user's next message while the turn still runs, the connector failing, storage going away."""
+
+    def __init__(self, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
+        super().__init__(logic)
+        self.hook: tuple[Callable[[Activity], bool], Callable[[], Awaitable[None]]] | None = None
+
+    def when_sending(self, matches: Callable[[Activity], bool], then: Callable[[], Awaitable[None]]) -> None:
+        """Run ``then`` (once) just before the bot's first activity that ``matches`` is delivered."""
+        self.hook = (matches, then)
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        if self.hook is not None and any(self.hook[0](activity) for activity in activities):
+            then, self.hook = self.hook[1], None
+            await then()
+        return await super().send_activities(context, activities)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -196,13 +216,20 @@ def storage() -> Storage:
 
 
 @pytest.fixture
-def bot(storage: Storage, registry: Registry, actions: ActionContext) -> SwitchboardBot:
+def request_budget() -> float:
+    """Seconds the request handler waits for Azure: generous here, so a test expecting "Done" never
+    races a loaded machine's clock; tests of the budget override this fixture with a tiny one."""
+    return 60.0
+
+
+@pytest.fixture
+def bot(storage: Storage, registry: Registry, actions: ActionContext, request_budget: float) -> SwitchboardBot:
     """The real bot, wired with the real dialogs and request handler."""
     states = BotStates.create(storage, private_conversation=True)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=actions,
-        handler=DirectRequestHandler(registry, actions),
+        handler=DirectRequestHandler(registry, actions, budget=request_budget),
     )
     return SwitchboardBot(
         states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
@@ -210,11 +237,11 @@ def bot(storage: Storage, registry: Registry, actions: ActionContext) -> Switchb
 
 
 @pytest.fixture
-def adapter(bot: SwitchboardBot) -> TestAdapter:
+def adapter(bot: SwitchboardBot) -> ConnectorStandIn:
     async def logic(turn_context: TurnContext) -> None:
         await bot.on_turn(turn_context)
 
-    return TestAdapter(logic)
+    return ConnectorStandIn(logic)
 
 
 @pytest.fixture
