@@ -14,7 +14,9 @@ from botbuilder.schema import Activity
 
 __all__ = ["ParsedMessage", "bot_mentions", "parse_message", "tokenize"]
 
-_AT_TAG = re.compile(r"<at(?:\s[^>]*)?>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+# A mention's markup holds no other tag: neither part may cross a "<", which keeps each match attempt
+# short, so the whole scan stays linear in the text (".*?" up to "</at>" made it quadratic).
+_AT_TAG = re.compile(r"<at(?:\s[^<>]*)?>([^<]*)</at>", re.IGNORECASE)
 _TRAILING_PUNCTUATION = "?!.,;:"
 
 
