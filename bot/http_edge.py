@@ -226,11 +226,18 @@ def _required_fields(data: dict[str, Any]) -> list[tuple[str, bool]]:
 
 
 def invoke_response_to_edge(invoke_response: InvokeResponse | None) -> EdgeResponse:
-    """Map the adapter's result: nothing -> 200 empty; an InvokeResponse -> its status and JSON body."""
+    """Map the adapter's result: nothing -> 200 empty; an InvokeResponse -> its status and JSON body.
+
+    An error status without a body (the SDK answers 501 to an invoke the bot does not handle)
+    gets the edge's short JSON error body, like every other error answer.
+    """
     if invoke_response is None:
         return EdgeResponse.empty(200)
     status = int(invoke_response.status or 200)
     if invoke_response.body is None:
+        if status >= 400:
+            phrase = _phrase(status)
+            return EdgeResponse.error(status, phrase.replace(" ", ""), f"{phrase}: Switchboard does not handle this.")
         return EdgeResponse.empty(status)
     return EdgeResponse.json(status, invoke_body_to_json(invoke_response.body, status))
 
@@ -263,11 +270,15 @@ def invoke_body_to_json(body: Any, status: int = 200) -> Any:
 
 def _error_value(error: BaseException, status: int) -> dict[str, str]:
     code = error.args[0] if error.args and isinstance(error.args[0], str) else ""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = _phrase(status)
     return {"code": code if _ERROR_CODE.match(code) else phrase.replace(" ", ""), "message": phrase}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _media_type(content_type: str | None) -> str:
