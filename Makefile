@@ -12,7 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test install chromium bench docs lint clean
+.PHONY: run test install chromium bench bench-bad-input docs lint clean
 
 run: install
 	$(PY) -m tools.run_local $(ARGS)
@@ -51,6 +51,10 @@ chromium:
 
 bench: install
 	$(PY) -m tests.bench.bench_turns $(ARGS)
+
+# CPU time per request for a corpus of bad input (deep JSON, huge text, ...) beside a good `help`.
+bench-bad-input: install
+	$(PY) -m tests.bench.bench_bad_input $(ARGS)
 
 docs: install
 	$(PY) -m tools.gen_docs

@@ -80,6 +80,10 @@ def test_an_empty_environment_names_every_required_setting_at_once() -> None:
         ({"SWITCHBOARD_SUBSCRIPTIONS": "prod"}, "SWITCHBOARD_SUBSCRIPTIONS: 'prod' is not a subscription id"),
         ({"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "soon"}, "expected a number of seconds, got 'soon'"),
         ({"SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "120"}, "expected 0.1 to 30 seconds"),
+        ({"SwitchboardStorage__timeoutSeconds": "soon"}, "SwitchboardStorage__timeoutSeconds: expected a number"),
+        ({"SwitchboardStorage__timeoutSeconds": "0"}, "SwitchboardStorage__timeoutSeconds: expected 0.5 to 60"),
+        ({"SwitchboardStorage__readTimeoutSeconds": "nan"}, "SwitchboardStorage__readTimeoutSeconds: expected 0.1"),
+        ({"SwitchboardStorage__connectTimeoutSeconds": "-1"}, "SwitchboardStorage__connectTimeoutSeconds: expected"),
     ],
 )
 def test_a_malformed_setting_is_named_with_what_it_expects(overrides: dict[str, str], expected: str) -> None:
@@ -146,6 +150,9 @@ def test_every_setting_read_is_declared_for_the_docs() -> None:
         "SwitchboardStorage",
         "SwitchboardStorage__accountName",
         "SwitchboardStorage__clientId",
+        "SwitchboardStorage__timeoutSeconds",
+        "SwitchboardStorage__connectTimeoutSeconds",
+        "SwitchboardStorage__readTimeoutSeconds",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "SWITCHBOARD_ALLOWED_TENANTS",
         "SWITCHBOARD_LOG_LEVEL",
@@ -155,3 +162,17 @@ def test_every_setting_read_is_declared_for_the_docs() -> None:
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS",
     ):
         assert name in declared
+
+
+def test_storage_timeouts_are_read_in_seconds_and_reach_the_table_clients() -> None:
+    from storage import TableClientOptions
+
+    storage = Settings.from_env(
+        local(
+            SwitchboardStorage__timeoutSeconds="3.5",
+            SwitchboardStorage__connectTimeoutSeconds="1",
+            SwitchboardStorage__readTimeoutSeconds="2.5",
+        )
+    ).storage
+    options = TableClientOptions.from_settings(storage)
+    assert (options.operation_timeout, options.connection_timeout, options.read_timeout) == (3.5, 1.0, 2.5)
