@@ -64,7 +64,8 @@ def test_a_long_first_word_is_unknown_without_suggestions() -> None:
 
 def test_a_near_miss_followed_by_long_arguments_still_gets_did_you_mean() -> None:
     long_name = "w" * 1500
-    assert suggested_commands(f"restrat app {long_name}") == (f"restart app {long_name}",)
+    # The corrected command is repeated to the user cut to 160 characters (an ellipsis marks the cut).
+    assert suggested_commands(f"restrat app {long_name}") == ("restart app " + "w" * 147 + "…",)
 
 
 def test_a_command_longer_than_the_bound_is_refused_with_what_to_do() -> None:
