@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["ARM_WRITE_METHODS", "PROD", "EstateClient", "ResourceGroup"]
+__all__ = ["ARM_WRITE_METHODS", "DEV", "PROD", "EstateClient", "ResourceGroup"]
 
 ARM_WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})
 """Methods that change something in ARM (a GET or HEAD only reads)."""
@@ -35,6 +35,8 @@ class ResourceGroup:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
 
 
+DEV = ResourceGroup("11111111-1111-1111-1111-111111111111", "rg-dev")
+"""platform-dev / rg-dev: aks-dev (np1 has 2 nodes), build-agent-1..3 (running, running, deallocated)."""
 PROD = ResourceGroup("22222222-2222-2222-2222-222222222222", "rg-prod")
 """platform-prod / rg-prod: aks-prod (np1 has 3 nodes), jump-prod (running), web-prod."""
 

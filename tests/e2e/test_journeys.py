@@ -24,16 +24,13 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Locator, expect
 
-from tests.e2e.estate import PROD, EstateClient, ResourceGroup
+from tests.e2e.estate import DEV, PROD, EstateClient
 from tests.e2e.expectations import ERROR_REPLY
 from tests.e2e.pages import PlaygroundPage
 from tools.playground import PlaygroundClient
 from tools.stack import ArmSandbox
 
 pytestmark = pytest.mark.e2e
-
-DEV = ResourceGroup("11111111-1111-1111-1111-111111111111", "rg-dev")
-"""platform-dev / rg-dev: aks-dev (np1 has 2 nodes), build-agent-2 (running)."""
 
 TURN = 45.0
 """Seconds one turn may take through the page, the Playground, the dev host and the sandbox on a
