@@ -49,6 +49,10 @@ def sandbox_server() -> Iterator[SandboxHandle]:
 
 @pytest.fixture
 def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
-    """The sandbox with its seeded estate, no faults, no operations and an empty request log."""
+    """The sandbox with its seeded estate, no faults, no operations and an empty request log.
+
+    The reset starts a new generation: requests an earlier test left in flight (held by an injected
+    delay) are released and never enter this test's request log.
+    """
     sandbox_server.reset()
     return sandbox_server

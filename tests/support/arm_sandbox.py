@@ -73,7 +73,11 @@ class SandboxHandle:
         self._admin("DELETE", "faults")
 
     def reset(self) -> None:
-        """Reseed the estate; clear faults, operations and the request log; restore settings."""
+        """Reseed the estate; clear faults, operations and the request log; restore settings.
+
+        Requests still in flight from before (e.g. held by an injected delay) are released and
+        never appear in the new request log.
+        """
         self._admin("POST", "reset")
 
     def requests(self) -> list[dict[str, Any]]:
@@ -87,6 +91,14 @@ class SandboxHandle:
     def operations(self) -> list[dict[str, Any]]:
         """Every long-running operation the sandbox knows."""
         return list(self._admin("GET", "operations")["operations"])
+
+    def finish_operations(self) -> int:
+        """End every running operation now, as if its delay had passed; returns how many ended.
+
+        With a long :meth:`set_operation_delay`, "in progress" holds however slow the machine is,
+        and the test decides when operations end. Never-ending operations keep running.
+        """
+        return int(self._admin("POST", "operations/finish")["finished"])
 
     def set_operation_delay(self, seconds: float) -> None:
         """How long new long-running operations stay InProgress."""

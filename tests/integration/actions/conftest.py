@@ -1,4 +1,5 @@
-"""Fixtures for the action tests: one ARM sandbox per module, reset before each test.
+"""Fixtures for the action tests: the session's ARM sandbox, reset before each test (so each test sees
+only its own requests: one still held from an earlier test is released and never logged again).
 
 Actions run through the real aio management SDKs (via :class:`ActionContext` in sandbox
 mode), with tiny operation delays, polling intervals and retry backoff so tests stay fast.
