@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from action_contract import ActionCase, ActionContract
 
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.runner import run_to_completion
 from actions.spec import ActionError, Change, ProgressState
+from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 SITES = "providers/Microsoft.Web/sites"

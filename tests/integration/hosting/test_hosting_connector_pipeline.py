@@ -12,12 +12,12 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import AppCredentials, MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
-from conftest import HostedApp
 from msrest.exceptions import ClientRequestError
 
 from bot.connector_pipeline import ConnectorSession, RetrySettings, use_aiohttp
 from storage import http_env_settings_present
 from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp
 from tools.processes import free_port
 
 FAST_RETRY = RetrySettings(retries=3, backoff_factor=0.01)

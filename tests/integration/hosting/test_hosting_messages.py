@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
-from conftest import HostedApp, json_body
 
 from bot.composition import build_switchboard
 from bot.edge_types import EdgeRequest
 from bot.http_edge import MAX_BODY_BYTES, MessagesEndpoint
 from bot.settings import Settings
 from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp, json_body
 
 JSON = {"Content-Type": "application/json"}
 

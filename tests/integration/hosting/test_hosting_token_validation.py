@@ -14,9 +14,9 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import HostedApp
 
 from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp
 from tests.support.keyserver import KeyServer, new_rsa_key
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"

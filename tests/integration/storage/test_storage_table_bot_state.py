@@ -14,13 +14,6 @@ from botbuilder.core import ConversationState, MessageFactory, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import DialogInstance, DialogSet, DialogState, DialogTurnStatus, PromptOptions, TextPrompt
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Mention
-from storage_helpers import (
-    ACCOUNT_KEY,
-    FAST,
-    RecordingTransport,
-    SimpleStoreItem,
-    unreachable_connection_string,
-)
 
 from storage import (
     ConcurrencyConflictError,
@@ -33,6 +26,13 @@ from storage import (
 from storage.bot_state import ROW_KEY
 from storage.chunks import MAX_ENTITY_BYTES, MAX_STRING_UTF16_UNITS
 from storage.keys import table_key, utf16_units
+from tests.support.table_storage import (
+    ACCOUNT_KEY,
+    FAST,
+    RecordingTransport,
+    SimpleStoreItem,
+    unreachable_connection_string,
+)
 
 
 @pytest.fixture

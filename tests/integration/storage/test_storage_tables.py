@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from storage_helpers import FAST, RecordingTransport, unreachable_connection_string
 
 from bot.settings import StorageSettings
 from storage import StorageError, StorageUnavailableError, TableClientOptions, TableProvider
+from tests.support.table_storage import FAST, RecordingTransport, unreachable_connection_string
 
 ROOT = Path(__file__).resolve().parents[3]
 CLIENT_ID = "a1b2c3d4-0000-0000-0000-000000000000"

@@ -8,9 +8,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from storage_helpers import FAST
 
 from storage import TableBotStorage, TableProvider, http_env_settings_present
+from tests.support.table_storage import FAST
 
 
 class CountingExecutor(ThreadPoolExecutor):

@@ -1,4 +1,4 @@
-"""Shared helpers of the storage tests (importable as ``storage_helpers`` from this folder)."""
+"""What the storage tests share: fast client options, store items, a recording transport, unreachable endpoints."""
 
 from __future__ import annotations
 
