@@ -33,6 +33,17 @@ def storage_connection_string() -> Iterator[str]:
 
 
 @pytest.fixture
+def without_http_env_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No proxy variables, no ``NETRC`` and a home folder without ``.netrc`` for this test, whatever the
+    machine has: aiohttp's ``trust_env`` then has nothing to read (checks of the no-proxy path run
+    everywhere instead of being skipped where a proxy is configured)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name == "NETRC":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
 def unique_name() -> str:
     """A short unique suffix for table/queue names, so tests never share state."""
     return uuid.uuid4().hex[:10]

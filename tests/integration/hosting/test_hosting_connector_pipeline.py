@@ -119,9 +119,11 @@ def test_backoff_grows_like_the_requests_sender() -> None:
     assert [retry.backoff(attempt) for attempt in (1, 2, 3)] == [0.0, 1.6, 3.2]
 
 
-@pytest.mark.skipif(http_env_settings_present(), reason="proxy settings in this environment: trust_env is on")
-async def test_a_help_turn_hands_no_work_to_worker_threads(hosted: HostedApp, connector: ConnectorStandIn) -> None:
+async def test_a_help_turn_hands_no_work_to_worker_threads(
+    without_http_env_settings: None, hosted: HostedApp, connector: ConnectorStandIn
+) -> None:
     """The reply is sent on the event loop (no requests in a thread) and the state read needs no thread either."""
+    assert not http_env_settings_present()
     await hosted.post_activity(teams_activity(text="help", service_url=connector.service_url))  # composes the app
     await connector.wait_for_async(1)
     executor = CountingExecutor()
