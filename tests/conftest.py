@@ -44,6 +44,15 @@ def without_http_env_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory:
 
 
 @pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections for the whole test (held bound, so never reused)."""
+    from tools.processes import refused_port as hold
+
+    with hold() as port:
+        yield port
+
+
+@pytest.fixture
 def unique_name() -> str:
     """A short unique suffix for table/queue names, so tests never share state."""
     return uuid.uuid4().hex[:10]

@@ -18,7 +18,6 @@ from bot.connector_pipeline import ConnectorSession, RetrySettings, use_aiohttp
 from storage import http_env_settings_present
 from tests.support.connector import ConnectorStandIn, teams_activity
 from tests.support.hosted_app import HostedApp
-from tools.processes import free_port
 
 FAST_RETRY = RetrySettings(retries=3, backoff_factor=0.01)
 
@@ -108,8 +107,8 @@ async def test_a_reply_is_never_sent_twice(connector: ConnectorStandIn, session:
     assert [call.kind for call in connector.calls] == ["reply"]
 
 
-async def test_an_unreachable_connector_is_a_client_request_error(session: ConnectorSession) -> None:
-    client = client_for(f"http://127.0.0.1:{free_port()}/", session)
+async def test_an_unreachable_connector_is_a_client_request_error(session: ConnectorSession, refused_port: int) -> None:
+    client = client_for(f"http://127.0.0.1:{refused_port}/", session)
     with pytest.raises(ClientRequestError):
         await client.conversations.reply_to_activity("a:conversation", "activity-1", reply())
 

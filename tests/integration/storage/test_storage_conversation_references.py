@@ -206,8 +206,8 @@ async def test_oversized_reference_is_refused(store: ConversationReferenceStore)
     assert await store.get(PERSONAL) is None
 
 
-async def test_unreachable_storage_raises_unavailable() -> None:
-    connection_string = unreachable_connection_string()
+async def test_unreachable_storage_raises_unavailable(refused_port: int) -> None:
+    connection_string = unreachable_connection_string(refused_port)
     provider = TableProvider(connection_string=connection_string, options=FAST)
     try:
         store = ConversationReferenceStore(provider)

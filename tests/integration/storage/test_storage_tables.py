@@ -76,8 +76,8 @@ async def test_table_clients_share_one_transport(storage_connection_string: str,
     assert transport.closed
 
 
-async def test_failed_creation_is_not_remembered() -> None:
-    connection_string = unreachable_connection_string()
+async def test_failed_creation_is_not_remembered(refused_port: int) -> None:
+    connection_string = unreachable_connection_string(refused_port)
     provider = CountingProvider(connection_string=connection_string, options=FAST)
     try:
         for _ in range(2):
