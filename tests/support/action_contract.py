@@ -19,7 +19,7 @@ from actions.params import parse_command, resolve_all
 from actions.registry import Registry
 from actions.runner import poll_until_done, run_to_completion
 from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState
-from tests.support.arm_sandbox import SandboxHandle
+from tests.support.arm_sandbox import LONG_OPERATION, SandboxHandle
 
 ReadState = Callable[[ActionContext, SandboxHandle], Awaitable[Any]]
 
@@ -42,10 +42,6 @@ class ActionCase:
     not_found_text: str  # part of the message preview gives for it
     invalid: tuple[tuple[Mapping[str, ArgValue], str], ...]  # (raw args, parameter the error names)
     preview_target: str = ""  # the preview's target when it differs from ``target``
-
-
-LONG_OPERATION = 600.0
-"""An operation delay no test waits out: operations stay in progress until a test ends them."""
 
 
 def status_checks(sandbox: SandboxHandle) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from sandbox.client import client_kwargs
 
 __all__ = [
     "DEV_SUBSCRIPTION_ID",
+    "LONG_OPERATION",
     "PROD_SUBSCRIPTION_ID",
     "SandboxHandle",
     "running_sandbox",
@@ -37,6 +38,10 @@ DEV_SUBSCRIPTION_ID = "11111111-1111-1111-1111-111111111111"
 """platform-dev in the seeded estate: resource group rg-dev."""
 PROD_SUBSCRIPTION_ID = "22222222-2222-2222-2222-222222222222"
 """platform-prod in the seeded estate: resource groups rg-prod and rg-platform-core."""
+
+LONG_OPERATION = 600.0
+"""An operation delay no test waits out: with it, "in progress" holds however slow the machine is,
+and the test ends operations itself with :meth:`SandboxHandle.finish_operations`."""
 
 _STARTUP_TIMEOUT = 10.0
 

@@ -12,7 +12,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute.aio import ComputeManagementClient
 from azure.mgmt.containerservice.aio import ContainerServiceClient
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"
 
@@ -164,7 +164,7 @@ async def test_a_request_held_across_a_reset_is_released_and_never_logged_after_
 async def test_finish_ends_running_operations_now_but_not_never_ending_ones(
     sandbox: SandboxHandle, compute_dev: ComputeManagementClient
 ) -> None:
-    sandbox.set_operation_delay(600)
+    sandbox.set_operation_delay(LONG_OPERATION)
     await compute_dev.virtual_machines.begin_start("rg-dev", "build-agent-3")
     sandbox.never_complete(True)
     await compute_dev.virtual_machines.begin_deallocate("rg-dev", "build-agent-1")

@@ -6,7 +6,7 @@ import pytest
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.web.aio import WebSiteManagementClient
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 
 async def test_lists_web_and_function_apps(sandbox: SandboxHandle, web_dev: WebSiteManagementClient) -> None:
@@ -50,7 +50,7 @@ async def test_a_synchronous_restart_is_done_when_it_answers(
 async def test_a_restart_answers_200_and_is_in_progress_until_its_operation_ends(
     sandbox: SandboxHandle, web_dev: WebSiteManagementClient
 ) -> None:
-    sandbox.set_operation_delay(600)
+    sandbox.set_operation_delay(LONG_OPERATION)
     before = await web_dev.web_apps.get("rg-dev", "web-dev")
 
     response = await web_dev.web_apps.restart("rg-dev", "web-dev", cls=lambda r, _b, _h: r.http_response)
