@@ -172,12 +172,15 @@ def _text(node: ast.expr) -> str | None:
 
 def settings_read_by(source: str) -> set[str]:
     """Names a module reads from its environment: ``env.get("X")``, ``os.environ["X"]``,
-    ``os.getenv("X")``, ``"X" in os.environ``, and ``get("X")`` (the reader inside ``Settings.from_env``)."""
+    ``os.getenv("X")``, ``"X" in os.environ``, ``get("X")`` (the reader inside ``Settings.from_env``),
+    and ``reader(env, "X", ...)`` (a helper handed the environment and the name)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         name = None
         if isinstance(node, ast.Call) and node.args and _reads_environment(node.func):
             name = _text(node.args[0])
+        elif isinstance(node, ast.Call) and len(node.args) > 1 and _is_environment(node.args[0]):
+            name = _text(node.args[1])  # a reader handed the environment and a name: _seconds(env, "X", ...)
         elif isinstance(node, ast.Subscript) and _is_environment(node.value):
             name = _text(node.slice)
         elif (
@@ -205,8 +208,10 @@ import os
 def from_env(env):
     def get(name): return env.get(name, "")
     return get("A"), env.get("B"), env["C"], os.environ.get("D"), os.getenv("E"), "F" in os.environ, self._env.get("G")
+def seconds(env):
+    return _seconds(env, "H", 5.0)
 """
-    assert settings_read_by(source) == {"A", "B", "C", "D", "E", "F", "G"}
+    assert settings_read_by(source) == {"A", "B", "C", "D", "E", "F", "G", "H"}
 
 
 def test_every_setting_the_code_reads_is_declared_for_the_docs_and_every_declared_one_is_read() -> None:
