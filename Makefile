@@ -2,6 +2,7 @@
 # Both install what they need on a machine with Python 3.11, Node.js/npm and apt: a virtual environment,
 # the npm packages of package-lock.json, and (for the browser tests) Debian's Chromium.
 # Extra arguments: make run ARGS='--no-playground'   make test ARGS='-k storage -x'
+# Stress mode (4 CPU-bound processes load the machine during the run): make test ARGS='--stress'
 
 # Python 3.11: python3.11 if on PATH, else python3 when that is 3.11. Override: make PYTHON=/path/to/python3.11
 IS_311 := -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
@@ -12,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test install chromium bench docs lint clean
+.PHONY: run test install chromium bench bench-bad-input docs lint clean
 
 run: install
 	$(PY) -m tools.run_local $(ARGS)
@@ -51,6 +52,10 @@ chromium:
 
 bench: install
 	$(PY) -m tests.bench.bench_turns $(ARGS)
+
+# CPU time per request for a corpus of bad input (deep JSON, huge text, ...) beside a good `help`.
+bench-bad-input: install
+	$(PY) -m tests.bench.bench_bad_input $(ARGS)
 
 docs: install
 	$(PY) -m tools.gen_docs

@@ -57,7 +57,7 @@ def _to_http_response(response: EdgeResponse) -> func.HttpResponse:
     )
 
 
-_runtime = SwitchboardRuntime()
+_runtime = SwitchboardRuntime(freeze_after_compose=True)
 app = create_app(_runtime)
 
 

@@ -38,7 +38,9 @@ T = TypeVar("T")
 
 ChoiceSource = Callable[[list[Choice]], Awaitable[None]]
 """One discovery request: appends what it finds to the list as it goes (so a slow source still
-contributes what it listed before the time budget ran out)."""
+contributes what it listed before the time budget ran out). A source only talks to Azure: build
+its SDK client (which imports the SDK) before handing it to :meth:`ActionContext.gather_choices`,
+so a cold import never eats the budget."""
 
 INCOMPLETE_NOTE = "the list may be incomplete"
 
@@ -130,6 +132,9 @@ class ActionContext:
 
     async def gather_choices(self, sources: Sequence[ChoiceSource], *, what: str) -> ChoiceList:
         """Run discovery sources concurrently within the discovery time budget.
+
+        The budget (``discovery_timeout_seconds``) starts here: whatever a source needs besides
+        its requests (SDK clients, hence SDK imports) must be ready before this is called.
 
         Returns every choice found, de-duplicated by value and sorted by title. When a source
         is still running at the deadline (it is cancelled) or failed, the list is marked

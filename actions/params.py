@@ -30,6 +30,7 @@ from actions.resource_ids import parse_resource_id
 from actions.spec import Action, ActionError, Args, ArgValue, ChoiceList, Parameter, ParameterError, ParamKind
 
 __all__ = [
+    "MAX_COMMAND_CHARS",
     "ParsedCommand",
     "UnknownActionError",
     "choices",
@@ -48,6 +49,8 @@ _LISTED_CHOICES = 10  # name every choice in an error when there are at most thi
 _SUGGESTION_CUTOFF = 0.75  # difflib similarity above which a name or alias is offered as "did you mean"
 _SUGGESTION_LENGTH = 160  # characters of a corrected command repeated to the user
 _MAX_NUMBER_LENGTH = 40  # longer "numbers" are left to Parameter.coerce to refuse
+MAX_COMMAND_CHARS = 2000
+"""Longest command text parsed, in characters: ten times the longest real command (resource ids included)."""
 
 
 class UnknownActionError(ActionError):
@@ -83,15 +86,27 @@ def parameter(action: Action, name: str) -> Parameter:
 
 
 def _near_misses(registry: Registry, tokens: list[str]) -> list[tuple[str, int]]:
-    """Names/aliases resembling the first tokens, as ``(key, tokens it replaces)``, best first."""
+    """Names/aliases resembling the first tokens, as ``(key, tokens it replaces)``, best first.
+
+    Each of the first :data:`_MAX_COMMAND_WORDS` prefixes is compared with each key only when
+    difflib's cheap upper bounds (from the lengths, then from the letters) can reach the cutoff,
+    so a long word costs no more than a short one: its length alone rules it out.
+    """
+    candidates = [normalize(" ".join(tokens[:n])) for n in range(1, min(len(tokens), _MAX_COMMAND_WORDS) + 1)]
     scored: list[tuple[float, str, int]] = []
     for key in registry.lookup_keys():
-        ratio, size = max(
-            (difflib.SequenceMatcher(None, normalize(" ".join(tokens[:n])), key).ratio(), n)
-            for n in range(1, min(len(tokens), _MAX_COMMAND_WORDS) + 1)
-        )
-        if ratio >= _SUGGESTION_CUTOFF:
-            scored.append((ratio, key, size))
+        best: tuple[float, int] | None = None
+        for size, candidate in enumerate(candidates, start=1):
+            if 2 * min(len(candidate), len(key)) < _SUGGESTION_CUTOFF * (len(candidate) + len(key)):
+                continue  # real_quick_ratio(): even a perfect overlap stays under the cutoff
+            matcher = difflib.SequenceMatcher(None, candidate, key)
+            if matcher.quick_ratio() < _SUGGESTION_CUTOFF:
+                continue
+            ratio = matcher.ratio()
+            if best is None or (ratio, size) > best:
+                best = (ratio, size)
+        if best is not None and best[0] >= _SUGGESTION_CUTOFF:
+            scored.append((best[0], key, best[1]))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [(key, size) for _, key, size in scored]
 
@@ -114,7 +129,16 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_command(registry: Registry, text: str) -> ParsedCommand:
-    """Split a command into its action and raw arguments (see the module docstring)."""
+    """Split a command into its action and raw arguments (see the module docstring).
+
+    Raises :class:`ActionError` for an empty command, one longer than :data:`MAX_COMMAND_CHARS`
+    characters, or an unclosed quote; :class:`UnknownActionError` when it names no action.
+    """
+    if len(text) > MAX_COMMAND_CHARS:
+        raise ActionError(
+            f"That is too long for a command ({len(text)} characters; at most {MAX_COMMAND_CHARS}). "
+            "Commands are short, e.g. `scale node pool aks-prod np1 to 5`; type `help` to see them."
+        )
     tokens = _tokens(text)
     if not tokens or not any(tokens):
         raise ActionError("Say which action to run, e.g. `scale node pool aks-prod np1 to 5`, or ask for `help`.")

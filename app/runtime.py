@@ -11,6 +11,7 @@ first request.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import uuid
@@ -36,12 +37,20 @@ class SwitchboardRuntime:
     """Lazily composes and then serves one :class:`~app.composition.Switchboard`.
 
     :param env: the settings source; default ``os.environ`` (read at first request).
+    :param freeze_after_compose: move every object alive after composing (the imported SDKs, the
+        composed graph) out of the garbage collector's reach (``gc.freeze()``). A full collection
+        then scans only what turns allocate: ~1 ms instead of ~50 ms of CPU on the event loop,
+        which one request in a few hundred would otherwise pay. For the process's one runtime
+        (``function_app``); tests, which compose many, leave it off.
     :param build_options: passed to :func:`app.composition.build_switchboard` (tests use
         ``credentials_factory`` and ``table_options``).
     """
 
-    def __init__(self, env: Mapping[str, str] | None = None, **build_options: Any) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, freeze_after_compose: bool = False, **build_options: Any
+    ) -> None:
         self._env = env
+        self._freeze_after_compose = freeze_after_compose
         self._build_options = build_options
         self._switchboard: Switchboard | None = None
         self._settings_error: SettingsError | None = None
@@ -83,7 +92,10 @@ class SwitchboardRuntime:
             return None
         from app.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
 
-        return build_switchboard(settings, **self._build_options)
+        switchboard = build_switchboard(settings, **self._build_options)
+        if self._freeze_after_compose:
+            gc.freeze()
+        return switchboard
 
     async def messages(self, request: EdgeRequest) -> EdgeResponse:
         """``/api/messages``: the HTTP edge of the composed bot, or 503 when not configured."""

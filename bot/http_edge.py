@@ -9,12 +9,20 @@ method other than POST                                  405
 content type other than ``application/json``            415
 body over :data:`MAX_BODY_BYTES` (declared or actual)    413
 empty body, malformed JSON, not an activity             400
+JSON nested deeper than :data:`MAX_JSON_DEPTH`, more    400
+than :data:`MAX_JSON_VALUES` values, or a string
+longer than :data:`MAX_TEXT_CHARS` characters
 authentication fails (any reason)                       401
 the bot's turn fails unexpectedly                       500 (JSON body with a correlation id)
 =====================================================  ======
 
 Authentication runs *before* the bot: a request that fails it never reaches the bot.
 No response ever carries a stack trace or exception text.
+
+The bounds keep the work of one request small (a few milliseconds of CPU to parse, whatever the
+body): Teams sends at most about 28 KB per message, so no activity from Teams comes near them.
+Parsing stays bounded because the structure is checked (iteratively, stopping at the first
+excess) before msrest builds any model from it, and msrest's cost grows with the number of values.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from enum import Enum
 from http import HTTPStatus
 from typing import Any
@@ -39,11 +47,28 @@ from bot.edge_types import EdgeRequest, EdgeResponse
 from bot.model_serializer import ModelDeserializer
 from telemetry import current_correlation_id
 
-__all__ = ["MAX_BODY_BYTES", "MessagesEndpoint", "invoke_body_to_json"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_JSON_VALUES",
+    "MAX_TEXT_CHARS",
+    "BadActivity",
+    "MessagesEndpoint",
+    "invoke_body_to_json",
+    "parse_activity",
+]
 
 _log = logging.getLogger("switchboard.edge")
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 256 * 1024
+"""Largest request body, in bytes: about 9x Teams' message size limit (about 28 KB)."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of JSON objects and arrays (the activity itself is level 1); Teams' are under 10."""
+MAX_JSON_VALUES = 2048
+"""Most JSON values (objects, arrays, strings, numbers, ...) in one activity; a Teams message has about 100."""
+MAX_TEXT_CHARS = 28 * 1024
+"""Longest string in an activity, the message text included, in characters (Teams: about 28 KB per message)."""
+_TOO_LONG = f"A value in the activity is longer than {MAX_TEXT_CHARS} characters, more than Teams allows."
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 
 BotLogic = Callable[[TurnContext], Awaitable[None]]
@@ -55,8 +80,8 @@ BotLogic = Callable[[TurnContext], Awaitable[None]]
 _ACTIVITY_DESERIALIZER = ModelDeserializer(Activity._infer_class_models())
 
 
-class _BadRequest(Exception):
-    """The request is not a well-formed activity; the message is safe to return."""
+class BadActivity(ValueError):
+    """The request is not a well-formed activity, or exceeds a bound; the message is short and safe to return."""
 
 
 class MessagesEndpoint:
@@ -97,7 +122,7 @@ class MessagesEndpoint:
             return _too_large()
         try:
             activity = parse_activity(request.body)
-        except _BadRequest as bad:
+        except BadActivity as bad:
             return EdgeResponse.error(400, "BadRequest", str(bad))
 
         auth_header = (request.header("authorization") or "") if self._authentication_enabled else ""
@@ -120,25 +145,68 @@ def _too_large() -> EdgeResponse:
 
 
 def parse_activity(body: bytes) -> Activity:
-    """Parse and check an activity; raise :class:`_BadRequest` with a short, safe reason."""
+    """Parse and check an activity (bounds first, then the required fields, then msrest's model).
+
+    Raises :class:`BadActivity` with a short, safe reason.
+    """
     if not body or not body.strip():
-        raise _BadRequest("The body is empty.")
+        raise BadActivity("The body is empty.")
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise _BadRequest("The body is not valid JSON.") from None
+        raise BadActivity("The body is not valid JSON.") from None
+    except RecursionError:  # the standard parser recurses once per level
+        raise BadActivity(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.") from None
     if not isinstance(data, dict):
-        raise _BadRequest("The body is not an activity (expected a JSON object).")
+        raise BadActivity("The body is not an activity (expected a JSON object).")
+    text = data.get("text")
+    if isinstance(text, str) and len(text) > MAX_TEXT_CHARS:
+        raise BadActivity(
+            f"The message text is longer than {MAX_TEXT_CHARS} characters, more than Teams allows in one message."
+        )
+    _check_bounds(data)
     problems = [name for name, ok in _required_fields(data) if not ok]
     if problems:
-        raise _BadRequest(f"The activity lacks: {', '.join(problems)}.")
+        raise BadActivity(f"The activity lacks: {', '.join(problems)}.")
     try:
         activity = _ACTIVITY_DESERIALIZER("Activity", data)
     except Exception:
-        raise _BadRequest("The body is not a valid activity.") from None
+        raise BadActivity("The body is not a valid activity.") from None
     if not activity.type:
-        raise _BadRequest("The activity lacks: type.")
+        raise BadActivity("The activity lacks: type.")
     return activity
+
+
+def _check_bounds(data: dict[str, Any]) -> None:
+    """Refuse JSON deeper than MAX_JSON_DEPTH, with more than MAX_JSON_VALUES values, or an overlong string.
+
+    Level by level and without recursion; the value count is checked before a level's children are
+    looked at, so the work is bounded by the limits, not by the body. Keys count as strings.
+    """
+    count = 1
+    level: list[dict[str, Any] | list[Any]] = [data]
+    depth = 1
+    while level:
+        below: list[dict[str, Any] | list[Any]] = []
+        for container in level:
+            count += len(container)
+            if count > MAX_JSON_VALUES:
+                raise BadActivity(f"The activity holds more than {MAX_JSON_VALUES} JSON values.")
+            if isinstance(container, dict):
+                if any(len(key) > MAX_TEXT_CHARS for key in container):
+                    raise BadActivity(_TOO_LONG)
+                children: Iterable[Any] = container.values()
+            else:
+                children = container
+            for child in children:
+                if isinstance(child, dict | list):
+                    below.append(child)
+                elif isinstance(child, str) and len(child) > MAX_TEXT_CHARS:
+                    raise BadActivity(_TOO_LONG)
+        if below and depth >= MAX_JSON_DEPTH:
+            raise BadActivity(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
+        depth += 1
+        level = below
 
 
 def _required_fields(data: dict[str, Any]) -> list[tuple[str, bool]]:
@@ -158,11 +226,18 @@ def _required_fields(data: dict[str, Any]) -> list[tuple[str, bool]]:
 
 
 def invoke_response_to_edge(invoke_response: InvokeResponse | None) -> EdgeResponse:
-    """Map the adapter's result: nothing -> 200 empty; an InvokeResponse -> its status and JSON body."""
+    """Map the adapter's result: nothing -> 200 empty; an InvokeResponse -> its status and JSON body.
+
+    An error status without a body (the SDK answers 501 to an invoke the bot does not handle)
+    gets the edge's short JSON error body, like every other error answer.
+    """
     if invoke_response is None:
         return EdgeResponse.empty(200)
     status = int(invoke_response.status or 200)
     if invoke_response.body is None:
+        if status >= 400:
+            phrase = _phrase(status)
+            return EdgeResponse.error(status, phrase.replace(" ", ""), f"{phrase}: Switchboard does not handle this.")
         return EdgeResponse.empty(status)
     return EdgeResponse.json(status, invoke_body_to_json(invoke_response.body, status))
 
@@ -195,11 +270,15 @@ def invoke_body_to_json(body: Any, status: int = 200) -> Any:
 
 def _error_value(error: BaseException, status: int) -> dict[str, str]:
     code = error.args[0] if error.args and isinstance(error.args[0], str) else ""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
+    phrase = _phrase(status)
     return {"code": code if _ERROR_CODE.match(code) else phrase.replace(" ", ""), "message": phrase}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def _media_type(content_type: str | None) -> str:

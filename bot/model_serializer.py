@@ -36,6 +36,9 @@ from msrest.serialization import (
 __all__ = ["ModelDeserializer", "ModelSerializer", "validate_model"]
 
 _KEYS: dict[str, list[str]] = {}
+# Types of decoded JSON scalars msrest's ``deserialize_object`` returns unchanged (``str(s)`` is ``s``,
+# ``eval("int")(n)`` is ``n``, ``bool(b)`` is ``b``).
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 _BASIC_TYPES = frozenset(Serializer.basic_types.values())
 # msrest converts basic values with ``eval(data_type)(data)``, which compiles the type's name on every
 # call; the names ("str", "int", "bool", "float") are the builtins, looked up here instead.
@@ -197,6 +200,11 @@ class ModelDeserializer(Deserializer):  # type: ignore[misc]
       ``None`` without running the key extractors: msrest's default ones (``rest_key_extractor``,
       ``xml_key_extractor``) find ``None`` there, and ``deserialize_data(None)`` is ``None``.
 
+    - Free-form fields (msrest type ``object``: ``channelData``, ``value``, an entity's or an
+      attachment's content) are copied as the plain JSON they are. msrest walks them value by value
+      and converts each number with ``eval(type_name)(value)`` (several µs per value), which for the
+      same JSON values gives the same dicts, lists and scalars.
+
     Other inputs (XML, model instances, other key extractors, non-model targets) take msrest's path.
     """
 
@@ -223,6 +231,26 @@ class ModelDeserializer(Deserializer):  # type: ignore[misc]
             raise_with_traceback(DeserializationError, "Unable to deserialize to object: " + class_name, err)
         additional_properties = self._build_additional_properties(attributes, data)
         return self._instantiate_model(response, d_attrs, additional_properties)
+
+    def deserialize_object(self, attr: Any, **kwargs: Any) -> Any:
+        """msrest's ``deserialize_object`` for JSON values (dict, list, str, int, float, bool, None): a copy.
+
+        Anything else (XML elements, other types anywhere inside) takes msrest's own path. Recursive
+        like msrest's: the HTTP edge bounds the nesting before any deserialization.
+        """
+        kind = type(attr)
+        if kind is dict:
+            if not kwargs:
+                return {key: self._plain_value(value) for key, value in attr.items()}
+        elif kind is list:
+            if not kwargs:
+                return [self._plain_value(value) for value in attr]
+        elif kind in _JSON_SCALARS:
+            return attr
+        return super().deserialize_object(attr, **kwargs)
+
+    def _plain_value(self, value: Any) -> Any:
+        return value if type(value) in _JSON_SCALARS else self.deserialize_object(value)
 
     def _extract(self, attr: str, attr_desc: dict[str, Any], data: Any) -> Any:
         """msrest's key extraction for one attribute (first extractor's value wins, as in msrest)."""

@@ -39,6 +39,34 @@ STORAGE_SETTINGS: tuple[SettingSpec, ...] = (
         required='no',
         example='a1b2c3d4-0000-0000-0000-000000000000',
     ),
+    SettingSpec(
+        name='SwitchboardStorage__timeoutSeconds',
+        description=(
+            'Time budget of one storage call, retries included, in seconds (0.5 to 60). A storage account '
+            "that does not answer makes the user wait this long for the \"can't reach my storage\" message; "
+            'Teams gives a turn 10 to 15 seconds.'
+        ),
+        required='no (5)',
+        example='5',
+    ),
+    SettingSpec(
+        name='SwitchboardStorage__connectTimeoutSeconds',
+        description=(
+            'Time to set up one connection to storage, in seconds (0.1 to 60; never more than what is '
+            "left of the call's budget)."
+        ),
+        required='no (2)',
+        example='2',
+    ),
+    SettingSpec(
+        name='SwitchboardStorage__readTimeoutSeconds',
+        description=(
+            "Time one storage request waits for the service's answer, in seconds (0.1 to 60; never "
+            "more than what is left of the call's budget)."
+        ),
+        required='no (4)',
+        example='4',
+    ),
 )
 
 
@@ -53,6 +81,9 @@ class StorageSettings:
     connection_string: str | None = field(default=None, repr=False)
     account_name: str | None = None
     client_id: str | None = None  # user-assigned managed identity client id, if any
+    connect_timeout_seconds: float = 2.0  # one attempt's connection set-up
+    read_timeout_seconds: float = 4.0  # one attempt's wait for the answer
+    timeout_seconds: float = 5.0  # one storage call, every attempt and pause included
 
     @property
     def table_endpoint(self) -> str | None:
@@ -90,7 +121,39 @@ class StorageSettings:
             problems.append("SwitchboardStorage__accountName: expected 3-24 lowercase letters and digits")
         if client_id and not GUID.match(client_id):
             problems.append("SwitchboardStorage__clientId: expected a GUID (a managed identity's client id)")
-        return cls(connection_string=connection_string, account_name=account_name, client_id=client_id)
+        defaults = cls()
+        return cls(
+            connection_string=connection_string,
+            account_name=account_name,
+            client_id=client_id,
+            connect_timeout_seconds=_seconds(
+                env, "SwitchboardStorage__connectTimeoutSeconds", defaults.connect_timeout_seconds, 0.1, 60, problems
+            ),
+            read_timeout_seconds=_seconds(
+                env, "SwitchboardStorage__readTimeoutSeconds", defaults.read_timeout_seconds, 0.1, 60, problems
+            ),
+            timeout_seconds=_seconds(
+                env, "SwitchboardStorage__timeoutSeconds", defaults.timeout_seconds, 0.5, 60, problems
+            ),
+        )
+
+
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, problems: list[str]
+) -> float:
+    """The setting ``name`` as a number of seconds in [low, high]; ``default`` when empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name}: expected a number of seconds, got {raw!r}")
+        return default
+    if not low <= value <= high:  # also refuses nan
+        problems.append(f"{name}: expected {low:g} to {high:g} seconds, got {raw}")
+        return default
+    return value
 
 
 def _looks_like_connection_string(value: str) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from storage.errors import StorageError, translated
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
+    from azure.core.pipeline import PipelineRequest
     from azure.core.pipeline.transport import AsyncHttpTransport
     from azure.data.tables.aio import TableClient, TableServiceClient
 
@@ -36,30 +38,66 @@ if TYPE_CHECKING:
 __all__ = ["TableClientOptions", "TableProvider", "http_env_settings_present"]
 
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_DEADLINE_KEY = "switchboard_deadline"  # monotonic deadline of one storage call, in its pipeline context
 
 
 @dataclass(frozen=True)
 class TableClientOptions:
-    """Retry and timeout settings of the table clients.
+    """Retry and timeout settings of the table clients (seconds).
 
-    Defaults suit a bot turn: two quick retries, then a clear ``StorageUnavailableError`` within
-    seconds (refused connections) or about ten seconds (a black-holed endpoint), rather than
-    azure-core's default of 10 retries and 300-second timeouts. Tests use
-    ``TableClientOptions(retry_total=0, connection_timeout=2)`` to fail fast.
+    Defaults suit a bot turn, which Teams waits for 10 to 15 seconds: two quick retries, then a
+    clear ``StorageUnavailableError`` within ``operation_timeout`` — whether the account refuses
+    connections, black-holes them, or accepts them and never answers — rather than azure-core's
+    default of 10 retries and 300-second timeouts. ``connection_timeout`` and ``read_timeout``
+    bound one attempt and are cut to what is left of ``operation_timeout``, which bounds every
+    attempt and pause of one call together (at most one retry pause, ``retry_backoff_max``,
+    may follow once it is spent). Tests use ``TableClientOptions(retry_total=0, connection_timeout=2)``
+    to fail fast.
     """
 
     retry_total: int = 2
     retry_backoff_factor: float = 0.4
     retry_backoff_max: float = 2.0
-    connection_timeout: float = 3.0
-    read_timeout: float = 10.0
+    connection_timeout: float = 2.0
+    read_timeout: float = 4.0
+    operation_timeout: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: StorageSettings) -> TableClientOptions:
+        """The storage settings' timeouts, with the default retries."""
+        return cls(
+            connection_timeout=settings.connect_timeout_seconds,
+            read_timeout=settings.read_timeout_seconds,
+            operation_timeout=settings.timeout_seconds,
+        )
 
     def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of the table service client (its retry policy and per-attempt hook)."""
         return {
             "retry_total": self.retry_total,
             "retry_backoff_factor": self.retry_backoff_factor,
             "retry_backoff_max": self.retry_backoff_max,
+            "timeout": self.operation_timeout,  # the retry policy's budget: no new attempt once spent
+            "raw_request_hook": self._before_attempt,  # runs before each attempt, after the retry policy
         }
+
+    def _before_attempt(self, request: PipelineRequest[Any]) -> None:
+        """Cut this attempt's timeouts to what is left of the call's budget.
+
+        azure-core's retry policy cuts only the connection timeout: an attempt that starts with one
+        second left would otherwise still wait the whole read timeout. The deadline is kept in the
+        pipeline context, which every attempt of one call shares.
+        """
+        from azure.core.exceptions import ServiceResponseTimeoutError
+
+        now = time.monotonic()
+        deadline = request.context.setdefault(_DEADLINE_KEY, now + self.operation_timeout)
+        left = deadline - now
+        if left <= 0:
+            raise ServiceResponseTimeoutError("the storage call's time budget is spent")
+        options = request.context.options
+        options["connection_timeout"] = min(self.connection_timeout, left)
+        options["read_timeout"] = min(self.read_timeout, left)
 
 
 class TableProvider:
@@ -105,7 +143,11 @@ class TableProvider:
         options: TableClientOptions | None = None,
         credential_factory: Callable[[str | None], AsyncTokenCredential] | None = None,
     ) -> TableProvider:
-        """A provider for Switchboard's storage account: connection string, or managed identity."""
+        """A provider for Switchboard's storage account: connection string, or managed identity.
+
+        ``options`` default to the settings' timeouts (:meth:`TableClientOptions.from_settings`).
+        """
+        options = options or TableClientOptions.from_settings(settings)
         if settings.connection_string:
             return cls(connection_string=settings.connection_string, options=options)
         if not settings.table_endpoint:

@@ -583,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_imports:
         figures["imports"] = measure_imports(args.import_repetitions)
         log(f"imports: {figures['imports']}")
-    with Supervisor() as supervisor, ConnectorStandIn() as connector:
+    with Supervisor() as supervisor, ConnectorStandIn(style="bot_service") as connector:
         storage = azurite_tool.start(supervisor=supervisor)
         try:
             proxy = supervisor.start(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from actions.registry import default_registry
 
-__all__ = ["HELP_HEADLINE", "assert_lists_commands", "help_command_names"]
+__all__ = ["ERROR_REPLY", "HELP_HEADLINE", "assert_lists_commands", "help_command_names"]
 
 HELP_HEADLINE = "Here is what I can do"
+ERROR_REPLY = "Something went wrong"
+"""How the bot's answer to a turn that failed inside it begins (``bot/replies.py``): a journey never shows it."""
 
 
 def help_command_names() -> list[str]:

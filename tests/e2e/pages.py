@@ -7,9 +7,12 @@ holding the post and its replies; the personal chat shows bot messages as ``.fai
 
 from __future__ import annotations
 
+import re
+from re import Pattern
 from urllib.parse import urlsplit
 
-from playwright.async_api import Locator, Page, Route
+from playwright.async_api import Locator, Page, Route, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from tools import playground
 
@@ -20,6 +23,9 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 _EDITOR = '[role="textbox"][contenteditable="true"]'
 _BOT_OUTPUT = ".fai-OutputCard"
 _POST_CARD = '[role="group"].fui-Card'
+_ADAPTIVE_CARD = ".ac-adaptiveCard"
+_MENTION_ATTEMPTS = 3
+_MENTION_LIST_TIMEOUT = 10.0  # seconds for the mention list to open after "@", on a loaded machine
 
 
 class PlaygroundPage:
@@ -61,8 +67,7 @@ class PlaygroundPage:
         await editor.click()
         shown = text
         if mention_bot:
-            await self.page.keyboard.type("@")
-            await self.page.get_by_role("menuitem", name=playground.BOT_NAME).click()
+            await self._mention_bot(editor)
             await self.page.keyboard.type(f" {text}")
             shown = f"{playground.BOT_NAME} {text}"
         else:
@@ -72,9 +77,77 @@ class PlaygroundPage:
         await post.wait_for(state="visible")
         return post
 
+    async def _mention_bot(self, editor: Locator) -> None:
+        """Type ``@`` in the (empty, focused) ``editor`` and pick the bot from the mention list.
+
+        A message arriving meanwhile (the bot's greeting after the page loads) scrolls the page,
+        which can close the list before it is seen: then empty the editor and type ``@`` again.
+        """
+        item = self.page.get_by_role("menuitem", name=playground.BOT_NAME)
+        for attempt in range(1, _MENTION_ATTEMPTS + 1):
+            await self.page.keyboard.type("@")
+            try:
+                await item.wait_for(state="visible", timeout=_MENTION_LIST_TIMEOUT * 1000)
+            except PlaywrightTimeoutError:
+                if attempt == _MENTION_ATTEMPTS:
+                    raise
+                await editor.click()
+                await self.page.keyboard.press("ControlOrMeta+A")
+                await self.page.keyboard.press("Delete")
+                continue
+            await item.click()
+            return
+
     def bot_messages(self) -> Locator:
         """The bot's messages in the open personal or group chat."""
         return self.page.locator(_BOT_OUTPUT)
+
+    async def reply_in_thread(self, post: Locator, text: str, *, mention_bot: bool = True) -> None:
+        """Reply in a channel post's thread (after an @mention of the bot: in channels it only hears those)."""
+        editor = post.get_by_role("textbox")
+        await editor.click()
+        if mention_bot:
+            await self._mention_bot(editor)
+            text = f" {text}"
+        await self.page.keyboard.type(text)
+        await post.get_by_role("button", name="Send Message").click()
+
+    def invoke_messages(self) -> Locator:
+        """What the page shows when the bot answers a card's button with a message instead of a card
+        (each with its own Dismiss button), oldest first."""
+        return self.page.get_by_role("button", name="Dismiss Invoke Message").locator("xpath=..")
+
+    def cards(self, inside: Locator | None = None) -> Locator:
+        """The Adaptive Cards (the bot's forms, previews and results) on the page or ``inside`` a post, oldest first."""
+        return (inside or self.page).locator(_ADAPTIVE_CARD)
+
+    async def wait_for_card(
+        self,
+        has_text: str | Pattern[str],
+        *,
+        inside: Locator | None = None,
+        within: float = 15.0,
+        unless: str | Pattern[str] | None = None,
+    ) -> Locator:
+        """Wait up to ``within`` seconds for a card showing ``has_text``; return the newest such card.
+
+        The card is returned by its position, not its text: a button's invoke answer replaces the
+        card's content in place, and the locator keeps pointing at it. With ``unless``, raise
+        AssertionError as soon as the page (or ``inside``) shows that text instead, e.g. an error reply.
+        """
+        cards = self.cards(inside)
+        wanted = cards.filter(has_text=has_text).last
+        stop = (inside or self.page).get_by_text(unless) if unless is not None else None
+        either = wanted if stop is None else wanted.or_(stop).first
+        await expect(either).to_be_visible(timeout=within * 1000)
+        if stop is not None and await stop.count():
+            shown = await stop.all_inner_texts()
+            raise AssertionError(f"waiting for a card showing {has_text!r}, the page shows {shown}")
+        texts = await cards.all_text_contents()
+        matches = [index for index, shown in enumerate(texts) if _shows(shown, has_text)]
+        if not matches:
+            raise AssertionError(f"no card shows {has_text!r} any more: {texts}")
+        return cards.nth(matches[-1])
 
     async def screenshot(self, path: str) -> None:
         await self.page.screenshot(path=path, full_page=True)
@@ -86,3 +159,11 @@ class PlaygroundPage:
         else:
             self.blocked.append(route.request.url)
             await route.abort("blockedbyclient")
+
+
+def _shows(shown: str, has_text: str | Pattern[str]) -> bool:
+    """Whether text shown on the page matches ``has_text`` as playwright's ``has_text`` filter does
+    (a string: case-insensitive, whitespace collapsed; a pattern: searched as is)."""
+    if isinstance(has_text, str):
+        return " ".join(has_text.split()).casefold() in " ".join(shown.split()).casefold()
+    return re.search(has_text, shown) is not None

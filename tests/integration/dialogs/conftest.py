@@ -59,7 +59,11 @@ class CountingStorage(Storage):
 
 @pytest.fixture
 async def actions(sandbox: SandboxHandle) -> AsyncIterator[ActionContext]:
-    arm = ArmSettings(sandbox_url=sandbox.url, subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID))
+    arm = ArmSettings(
+        sandbox_url=sandbox.url,
+        subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID),
+        discovery_timeout_seconds=30.0,  # the widest allowed: a busy machine never cuts a list short
+    )
     async with ActionContext(arm, options=FAST_CLIENTS) as context:
         yield context
 

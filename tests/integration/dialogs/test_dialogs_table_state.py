@@ -87,6 +87,7 @@ async def composed(
         "SWITCHBOARD_ALLOWED_TENANTS": TEST_TENANT_ID,
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
+        "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
     })
     switchboard = build_switchboard(settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS)
     try:

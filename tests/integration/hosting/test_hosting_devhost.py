@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +25,19 @@ READY = re.compile(r"Switchboard dev host listening on (http://127\.0\.0\.1:\d+/
 class DevHostProcess:
     process: subprocess.Popen[str]
     messages_url: str
+    reader: threading.Thread
     output: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
         return self.messages_url.rsplit("/api/", 1)[0]
+
+    def all_output(self) -> str:
+        """Everything the process printed, once it has exited and its output is read to the end."""
+        assert self.process.poll() is not None, "the dev host still runs"
+        self.reader.join(timeout=30)
+        assert not self.reader.is_alive(), "the dev host's output did not end"
+        return "".join(self.output)
 
 
 def start_devhost(env: dict[str, str], *args: str, timeout: float = 30.0) -> DevHostProcess:
@@ -57,11 +64,12 @@ def start_devhost(env: dict[str, str], *args: str, timeout: float = 30.0) -> Dev
                 ready.set()
         ready.set()
 
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     if not ready.wait(timeout) or not found:
         process.kill()
         raise AssertionError("the dev host did not become ready:\n" + "".join(output))
-    return DevHostProcess(process=process, messages_url=found[0], output=output)
+    return DevHostProcess(process=process, messages_url=found[0], reader=reader, output=output)
 
 
 @pytest.fixture
@@ -118,8 +126,8 @@ def test_sigterm_stops_it_cleanly(devhost: DevHostProcess) -> None:
     assert requests.get(f"{devhost.base_url}/api/health", timeout=10).status_code == 200
     devhost.process.send_signal(signal.SIGTERM)
     assert devhost.process.wait(15) == 0
-    time.sleep(0.1)
-    text = "".join(devhost.output)
+    text = devhost.all_output()
+    assert "stopping" in text  # read to its end: its last log line, written while stopping, is there
     assert "Traceback" not in text
     assert "Unclosed" not in text
 

@@ -52,7 +52,12 @@ def test_something_that_is_not_json_data_is_refused() -> None:
 
 def test_invoke_response_mapping() -> None:
     assert invoke_response_to_edge(None) == EdgeResponse.empty(200)
-    assert invoke_response_to_edge(InvokeResponse(status=501)).status == 501
+    not_handled = invoke_response_to_edge(InvokeResponse(status=501))
+    assert not_handled.status == 501
+    assert not_handled.json_body() == {
+        "error": {"code": "NotImplemented", "message": "Not Implemented: Switchboard does not handle this."}
+    }
+    assert invoke_response_to_edge(InvokeResponse(status=202)) == EdgeResponse.empty(202)
     response = invoke_response_to_edge(InvokeResponse(status=200, body={"a": 1}))
     assert response.json_body() == {"a": 1}
     assert response.content_type == "application/json; charset=utf-8"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import Callable
 
 import pytest
@@ -391,16 +390,10 @@ async def test_a_failed_turn_tells_a_correlation_id_logs_it_and_clears_conversat
     assert texts(sent)[0].startswith("Here is what I can do:")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_unreachable_storage_is_reported_with_a_correlation_id(
-    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture
+    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture, refused_port: int
 ) -> None:
-    port = _closed_port()
+    port = refused_port
     unreachable = (
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
         "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTCtr/KBHBeksoGMGw==;"
@@ -415,9 +408,9 @@ async def test_unreachable_storage_is_reported_with_a_correlation_id(
 
 
 async def test_unreachable_storage_on_install_greets_nobody_and_says_so(
-    make_harness: Callable[..., BotHarness],
+    make_harness: Callable[..., BotHarness], refused_port: int
 ) -> None:
-    port = _closed_port()
+    port = refused_port
     unreachable = f"AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
     harness = make_harness(connection_string=unreachable)
     sent = await harness.send(harness.activity("installationUpdate", action="add"))
