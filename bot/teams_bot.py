@@ -10,7 +10,7 @@ One turn, in order:
 4. on :class:`~storage.StorageUnavailableError`: tell the user storage is unreachable (with the
    correlation id) — nothing was written; on any other error: log it, tell the user a short
    message with the correlation id (never the exception), clear conversation state. When the
-   turn had started a change before it failed (:mod:`bot.turn_effects`), the message says what
+   turn had started a change before it failed (:mod:`dialogs.turn_effects`), the message says what
    was started and what to check instead of "I didn't do anything".
 
 Messages are answered in personal chats, and in channels and group chats only when the bot is
@@ -34,10 +34,10 @@ from botbuilder.schema.teams import TeamInfo
 from bot import replies
 from bot.mentions import parse_message
 from bot.state import BotStates
-from bot.telemetry import debug_text, turn_scope
-from bot.turn_effects import started_effects
 from cards.protocol import CARD_DATA_KEY
+from dialogs.turn_effects import started_effects
 from storage import StorageUnavailableError
+from telemetry import debug_text, turn_scope
 
 __all__ = ["ConversationReferences", "SwitchboardBot", "tenant_of"]
 
@@ -99,7 +99,7 @@ def _loggable(value: str | None) -> str:
 
 
 class SwitchboardBot(TeamsActivityHandler):
-    """The Switchboard Teams bot. Build it in :func:`bot.composition.build_switchboard`.
+    """The Switchboard Teams bot. Build it in :func:`app.composition.build_switchboard`.
 
     :param states: the state scopes (conversation, user) over the bot's storage.
     :param references: the conversation-reference store for proactive messages.

@@ -28,9 +28,9 @@ from dialogs import texts
 from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
-from dialogs.request import RequestHandler
 from dialogs.state_property import LoadedStateProperty
 from dialogs.turn import TurnInputs, invoke_card, requester_of, set_turn_inputs
+from requesting.request import RequestHandler
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
 

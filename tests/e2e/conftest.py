@@ -119,7 +119,7 @@ def arm_sandbox() -> Iterator[ArmSandbox]:
 
 @pytest.fixture(scope="session")
 def dev_host(storage_connection_string: str, arm_sandbox: ArmSandbox) -> Iterator[DevHost]:
-    """The dev host (``python -m bot.devhost``) on a free loopback port, healthy before it is yielded."""
+    """The dev host (``python -m tools.devhost``) on a free loopback port, healthy before it is yielded."""
     environment = bot_environment(
         storage_connection_string=storage_connection_string,
         sandbox_url=arm_sandbox.url,

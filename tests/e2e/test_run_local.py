@@ -127,7 +127,7 @@ def test_a_component_that_dies_stops_the_others_and_fails(supervisor: Supervisor
     spec = run_local_spec(tmp_path, "--quiet", ready="Ctrl-C stops everything")
     process = supervisor.start(spec)
     ports = listening_ports(process.output())
-    (devhost_pid,) = children_of(process.pid, "-m bot.devhost")
+    (devhost_pid,) = children_of(process.pid, "-m tools.devhost")
 
     os.kill(devhost_pid, signal.SIGKILL)
     code = wait_exit(process, within=30)

@@ -11,7 +11,7 @@ from typing import Any
 import azure.functions as func
 from azure.functions.decorators.function_app import Function
 
-from bot.runtime import SwitchboardRuntime
+from app.runtime import SwitchboardRuntime
 
 __all__ = ["HostedApp", "json_body"]
 

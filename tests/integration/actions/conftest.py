@@ -15,7 +15,7 @@ import pytest
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 FAST = ClientOptions(polling_interval=0.02, retry_total=3, retry_backoff_factor=0.01, retry_backoff_max=0.05)

@@ -12,7 +12,7 @@ from pathlib import Path
 from actions.context import ActionContext
 from actions.params import choices
 from actions.registry import Registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -103,7 +103,7 @@ sys.meta_path.insert(0, SlowWebSdkImport())
 
 from actions.app_restart import discover_apps
 from actions.context import ActionContext
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
 
 async def main():
     assert "azure.mgmt.web.aio" not in sys.modules

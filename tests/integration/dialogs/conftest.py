@@ -16,10 +16,11 @@ from botbuilder.core import Storage, TurnContext
 
 from actions.context import ActionContext
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
+from app.direct import DirectRequestHandler
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
-from dialogs import Conversations, DirectRequestHandler
+from dialogs import Conversations
 from storage import TableBotStorage, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import card_validator

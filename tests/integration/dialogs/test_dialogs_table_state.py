@@ -9,9 +9,9 @@ from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 
 from actions.context import ActionContext
-from bot.composition import Switchboard, build_switchboard
-from bot.settings import Settings
-from bot.telemetry._configure import _uninstall
+from app.composition import Switchboard, build_switchboard
+from app.settings import Settings
+from telemetry._configure import _uninstall
 from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import function_app
-from bot.runtime import SwitchboardRuntime
-from bot.telemetry._configure import _uninstall
+from app.runtime import SwitchboardRuntime
 from storage import TableClientOptions
+from telemetry._configure import _uninstall
 from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn
 from tests.support.hosted_app import HostedApp
 

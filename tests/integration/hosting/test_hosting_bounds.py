@@ -12,8 +12,8 @@ import json
 
 import pytest
 
+from app.runtime import SwitchboardRuntime
 from bot.http_edge import MAX_JSON_DEPTH, MAX_TEXT_CHARS
-from bot.runtime import SwitchboardRuntime
 from tests.support.connector import TEST_BOT_ID, ConnectorStandIn, teams_activity
 from tests.support.hosted_app import HostedApp, json_body
 

@@ -1,4 +1,4 @@
-"""The dev host as a process: ``python -m bot.devhost`` serving function_app on a free port."""
+"""The dev host as a process: ``python -m tools.devhost`` serving function_app on a free port."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class DevHostProcess:
 
 def start_devhost(env: dict[str, str], *args: str, timeout: float = 30.0) -> DevHostProcess:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.devhost", "--port", "0", *args],
+        [sys.executable, "-m", "tools.devhost", "--port", "0", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
         stdout=subprocess.PIPE,
@@ -134,7 +134,7 @@ def test_sigterm_stops_it_cleanly(devhost: DevHostProcess) -> None:
 
 def test_it_refuses_a_public_interface_without_authentication(storage_connection_string: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot.devhost", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "tools.devhost", "--host", "0.0.0.0", "--port", "0"],
         cwd=ROOT,
         env={**os.environ, "MicrosoftAppId": "", "SwitchboardStorage": storage_connection_string,
              "SWITCHBOARD_ALLOWED_TENANTS": "00000000-0000-0000-0000-0000000000001"},
@@ -151,7 +151,7 @@ def test_a_settings_error_stops_start_up_with_a_message_naming_the_setting(stora
     # The dev host has a start-up phase (function_app.startup): invalid settings stop it there.
     # (The Functions host has none: function_app answers 503 until fixed — see test_hosting_function_app.)
     result = subprocess.run(
-        [sys.executable, "-m", "bot.devhost", "--port", "0"],
+        [sys.executable, "-m", "tools.devhost", "--port", "0"],
         cwd=ROOT,
         env={**os.environ, "MicrosoftAppId": "", "SwitchboardStorage": storage_connection_string,
              "SWITCHBOARD_ALLOWED_TENANTS": "", "SWITCHBOARD_LOG_LEVEL": "LOUD"},

@@ -22,7 +22,7 @@ import requests
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue.aio import QueueClient
 
-from bot.devhost import DevHost
+from tools.devhost import DevHost
 
 
 @dataclass

@@ -10,11 +10,11 @@ import pytest
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from app.composition import build_switchboard
+from app.settings import Settings
 from bot import replies
-from bot.composition import build_switchboard
 from bot.edge_types import EdgeRequest
 from bot.http_edge import MAX_BODY_BYTES, MessagesEndpoint
-from bot.settings import Settings
 from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn, teams_activity
 from tests.support.hosted_app import HostedApp, json_body
 

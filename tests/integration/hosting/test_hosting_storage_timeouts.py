@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from bot.settings import Settings
+from app.settings import Settings
 from tests.support.connector import ConnectorStandIn, teams_activity
 from tests.support.hosted_app import HostedApp
 

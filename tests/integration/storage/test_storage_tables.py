@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.settings import StorageSettings
 from storage import StorageError, StorageUnavailableError, TableClientOptions, TableProvider
+from storage.settings import StorageSettings
 from tests.support.table_storage import FAST, RecordingTransport, unreachable_connection_string
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from actions.context import ActionContext, ClientOptions
+from actions.settings import ArmSettings
 from actions.spec import ActionError, Choice
-from bot.settings import ArmSettings
 
 DEV = "11111111-1111-1111-1111-111111111111"
 PROD = "22222222-2222-2222-2222-222222222222"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SETTINGS, AppType, ArmSettings, Settings, SettingsError
+from app.settings import SETTINGS, AppType, ArmSettings, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[3]
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -144,7 +144,9 @@ def test_bot_authentication_endpoint_overrides_pass_through() -> None:
     assert "UNRELATED" not in config
 
 
-SHIPPED = ("function_app.py", "bot", "actions", "dialogs", "cards", "storage")
+SHIPPED = (
+    "function_app.py", "app", "appsettings", "bot", "dialogs", "cards", "requesting", "actions", "storage", "telemetry",
+)
 """What is deployed (sandbox/ and tools/ never are)."""
 _ENVIRONMENTS = {"env", "environ", "_env", "environment"}
 NOT_SWITCHBOARD_SETTINGS = {
@@ -223,7 +225,7 @@ def test_every_setting_the_code_reads_is_declared_for_the_docs_and_every_declare
 
     undeclared = {name: modules for name, modules in read.items() if name not in declared}
     assert undeclared.keys() == NOT_SWITCHBOARD_SETTINGS.keys(), (
-        f"read but not declared in bot.settings.SETTINGS (so missing from docs/settings.md): {undeclared}"
+        f"read but not declared in app.settings.SETTINGS (so missing from docs/settings.md): {undeclared}"
     )
     assert sorted(declared - read.keys()) == [], "declared but never read"
     assert len(declared) == 17  # the reference in docs/settings.md lists 17 settings
