@@ -35,21 +35,29 @@ class PlaygroundPage:
         self.page = page
         self.base_url = base_url.rstrip("/")
         self.blocked: list[str] = []
+        self._channel: tuple[str, str] | None = None  # (channel, team) last opened
 
     async def open(self, *, within: float = 20.0) -> None:
         """Load the page (the Playground then sends installationUpdate and conversationUpdate)."""
         await self.page.route("**/*", self._only_loopback)
         await self.page.goto(self.base_url, wait_until="domcontentloaded", timeout=within * 1000)
         await self.page.locator(_EDITOR).first.wait_for(state="visible", timeout=within * 1000)
+        # Both install events answered: a greeting they caused has been sent by then. The page shows
+        # a new personal-chat message by switching to that chat, which would pull a test out of a
+        # channel it had just opened.
+        for event in ("installationUpdate 200", "conversationUpdate 200"):
+            await self.page.get_by_text(event).first.wait_for(state="visible", timeout=within * 1000)
 
     async def open_personal_chat(self) -> None:
         await self.page.get_by_role("treeitem", name="Personal Chat").click()
         await self.page.locator(_EDITOR).first.wait_for(state="visible")
+        self._channel = None
 
     async def open_channel(self, channel: str = "General", team: str = "My Team") -> None:
         """Switch to a Teams channel: the page then shows a 'Start a new post' box above the posts."""
         await self.page.get_by_role("treeitem", name=f"{team} - {channel}").click()
         await self.page.get_by_role("button", name="Post").wait_for(state="visible")
+        self._channel = (channel, team)
 
     async def send_in_chat(self, text: str) -> None:
         """Type ``text`` in a chat's message box and press its Send button."""
@@ -91,6 +99,8 @@ class PlaygroundPage:
             except PlaywrightTimeoutError:
                 if attempt == _MENTION_ATTEMPTS:
                     raise
+                if self._channel is not None and not await self.page.get_by_role("button", name="Post").is_visible():
+                    await self.open_channel(*self._channel)  # a personal-chat message switched the page away
                 await editor.click()
                 await self.page.keyboard.press("ControlOrMeta+A")
                 await self.page.keyboard.press("Delete")
