@@ -176,8 +176,8 @@ def _unknown_action(registry: Registry, tokens: list[str]) -> UnknownActionError
     """An unknown command, with the corrected commands it may have meant (one per action).
 
     Every suggestion is a real command: a lookup name replacing the words it was compared with,
-    then the rest as typed (a misspelled ``name=`` corrected to the action's parameter), and it
-    parses to that action; one that would not is left out. Only suggestions nearly as close as
+    then the rest as typed (a misspelled ``name=`` corrected to the action's parameter) when that
+    parses to the action, else the name alone (which opens the action's form). Only suggestions nearly as close as
     the best one are kept, at most three.
     """
     corrected: list[str] = []
@@ -194,7 +194,7 @@ def _unknown_action(registry: Registry, tokens: list[str]) -> UnknownActionError
         # Shown to the user as typed back: made safe to repeat in a message (see actions.quoting).
         command = shown(" ".join([registry.spelled(key), *(shlex.quote(t) for t in rest)]), _SUGGESTION_LENGTH)
         if not _parses_to(registry, command, action):
-            continue
+            command = registry.spelled(key)  # the rest does not fit this action: the name alone (its form)
         if best is None:
             best = ratio
             attempt = " ".join(tokens[:size])

@@ -71,8 +71,9 @@ def unknown_help_topic(word: str) -> str:
     return f"There is no command called `{word}`. Type `help` for the list."
 
 
-def did_you_mean_help(names: Sequence[str]) -> str:
-    return "Did you mean " + " / ".join(f"`help {name}`" for name in names) + "?"
+def did_you_mean_help(commands: Sequence[str]) -> str:
+    """``commands`` are whole help commands, e.g. ``help scale node pool``."""
+    return "Did you mean " + " / ".join(f"`{command}`" for command in commands) + "?"
 
 
 def fill_in_the_form() -> str:
