@@ -19,6 +19,7 @@ from actions import params
 from actions.registry import Registry
 from actions.spec import Action, ActionError, ArgValue, ParameterError
 from cards import MAX_SUGGESTIONS, Tone, suggestion_card
+from dialogs import texts
 from dialogs.turn import card_activity, present_card, present_notice
 
 __all__ = ["as_message", "say_with_buttons", "suggested_commands"]
@@ -73,7 +74,8 @@ async def say_with_buttons(
 
 
 def as_message(text: str, commands: Sequence[str]) -> Activity:
-    """A message activity with ``text`` and, when there are commands, their buttons."""
+    """A message with ``text`` and, when there are commands, a card of their buttons below it. The
+    text stays the message's own, so a prompt can append its numbered choices to it."""
     if commands:
-        return card_activity(suggestion_card(text, commands))
+        return card_activity(suggestion_card(texts.or_run(), commands), text)
     return MessageFactory.text(text)
