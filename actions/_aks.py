@@ -63,7 +63,10 @@ def pool_id(args: Args) -> str:
 
 
 async def discover_clusters(ctx: ActionContext, args: Args) -> ChoiceList:
-    """AKS clusters in scope (each choice's ``state``: ``running`` or ``stopped``)."""
+    """AKS clusters in scope.
+
+    Each choice's ``state`` is the cluster's power state, ``running`` or ``stopped``.
+    """
 
     def to_choice(cluster: Any) -> Choice:
         power = cluster_power(cluster)

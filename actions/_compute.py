@@ -56,7 +56,10 @@ async def discover_scale_sets(ctx: ActionContext, args: Args) -> ChoiceList:
 
 
 async def discover_vms(ctx: ActionContext, args: Args) -> ChoiceList:
-    """Virtual machines in scope, with their power state (each choice's ``state``: ``running``, ``deallocated``…)."""
+    """Virtual machines in scope, with their power state.
+
+    Each choice's ``state`` is the power state: ``running``, ``deallocated``, ``stopped``…
+    """
 
     def to_choice(vm: Any) -> Choice:
         state = power_state(vm.instance_view)
