@@ -8,15 +8,18 @@ from actions.arm import read, text_of
 from actions.context import ActionContext
 from actions.discovery import location_text, resource_choices
 from actions.resource_ids import ResourceId
-from actions.spec import ActionError, Args, Choice, ChoiceList, Parameter, ParameterError, ParamKind
+from actions.spec import ActionError, Args, Choice, ChoiceList, Parameter, ParameterError, ParamKind, Precondition
 
 if TYPE_CHECKING:  # pragma: no cover
     from azure.mgmt.containerservice.models import AgentPool, ManagedCluster
 
 __all__ = [
     "AGENT_POOLS",
+    "AUTOSCALED",
     "CLUSTER_PARAMETER",
+    "CLUSTER_RUNNING",
     "CLUSTER_TYPE",
+    "MANUAL",
     "MAX_POOL_NODES",
     "cluster_power",
     "discover_clusters",
@@ -33,6 +36,10 @@ __all__ = [
 CLUSTER_TYPE = "Microsoft.ContainerService/managedClusters"
 AGENT_POOLS = "agentPools"
 MAX_POOL_NODES = 1000  # AKS: at most 1000 nodes per node pool
+AUTOSCALED = "autoscaled"  # a node pool's state when the cluster autoscaler sets its node count
+MANUAL = "manual"  # a node pool's state when its node count is set by hand
+CLUSTER_RUNNING = Precondition("cluster", ("running",), {"stopped": "stopped — start it first"})
+"""Node pools change only on a running cluster."""
 
 
 def cluster_power(cluster: Any) -> str:
@@ -56,10 +63,14 @@ def pool_id(args: Args) -> str:
 
 
 async def discover_clusters(ctx: ActionContext, args: Args) -> ChoiceList:
-    """AKS clusters in scope."""
+    """AKS clusters in scope.
+
+    Each choice's ``state`` is the cluster's power state, ``running`` or ``stopped``.
+    """
 
     def to_choice(cluster: Any) -> Choice:
-        return Choice(cluster.id, cluster.name, f"{location_text(cluster.id)} · {cluster_power(cluster)}")
+        power = cluster_power(cluster)
+        return Choice(cluster.id, cluster.name, f"{location_text(cluster.id)} · {power}", state=power.lower())
 
     return await resource_choices(
         ctx,
@@ -73,14 +84,16 @@ async def discover_clusters(ctx: ActionContext, args: Args) -> ChoiceList:
 async def discover_pools(ctx: ActionContext, args: Args) -> ChoiceList:
     """Node pools of the chosen cluster.
 
-    ``args["cluster"]`` is the cluster's resource id.
+    ``args["cluster"]`` is the cluster's resource id; each choice's ``state`` is
+    :data:`AUTOSCALED` or :data:`MANUAL`.
     """
     rid = _cluster_id(ctx, args)
     client = ctx.container_service(rid.subscription)
 
     async def source(found: list[Choice]) -> None:
         async for pool in client.agent_pools.list(rid.resource_group, rid.name):
-            found.append(Choice(pool.name, pool.name, pool_summary(pool)))
+            state = AUTOSCALED if pool.enable_auto_scaling else MANUAL
+            found.append(Choice(pool.name, pool.name, pool_summary(pool), state=state))
 
     return await ctx.gather_choices([source], what=f"node pools of {rid.name}")
 

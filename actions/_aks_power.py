@@ -7,7 +7,7 @@ from typing import Any
 from actions._aks import CLUSTER_PARAMETER, cluster_power, get_cluster
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
-from actions.spec import Args, Change, Preview, Progress, ProgressState, Scope
+from actions.spec import Args, Change, Phrasing, Precondition, Preview, Progress, ProgressState, Scope
 
 __all__ = ["ClusterPowerAction"]
 
@@ -16,8 +16,12 @@ class ClusterPowerAction:
     """Moves a cluster's power state to ``desired`` with ``managed_clusters.begin_<verb>``.
 
     Subclasses declare the catalog fields plus ``desired`` (``Running``/``Stopped``), ``verb``
-    (``start``/``stop``), ``gerund`` and ``notes``.
+    (``start``/``stop``), ``gerund`` and ``notes``; and how people say it (``phrasing``) and the
+    power state the cluster must be in (``preconditions``).
     """
+
+    phrasing: Phrasing
+    preconditions: tuple[Precondition, ...] = ()
 
     name: str
     aliases: tuple[str, ...]

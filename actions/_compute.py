@@ -56,10 +56,14 @@ async def discover_scale_sets(ctx: ActionContext, args: Args) -> ChoiceList:
 
 
 async def discover_vms(ctx: ActionContext, args: Args) -> ChoiceList:
-    """Virtual machines in scope, with their power state."""
+    """Virtual machines in scope, with their power state.
+
+    Each choice's ``state`` is the power state: ``running``, ``deallocated``, ``stopped``…
+    """
 
     def to_choice(vm: Any) -> Choice:
-        return Choice(vm.id, vm.name, f"{location_text(vm.id)} · {power_state(vm.instance_view)}")
+        state = power_state(vm.instance_view)
+        return Choice(vm.id, vm.name, f"{location_text(vm.id)} · {state}", state=state)
 
     return await resource_choices(
         ctx,

@@ -7,7 +7,19 @@ from typing import Any
 from actions._compute import VM_TYPE, discover_vms, vm_id, vm_power_state
 from actions.arm import begin, resume
 from actions.context import ActionContext
-from actions.spec import ActionError, Args, Change, Parameter, ParamKind, Preview, Progress, ProgressState, Scope
+from actions.spec import (
+    ActionError,
+    Args,
+    Change,
+    Parameter,
+    ParamKind,
+    Phrasing,
+    Precondition,
+    Preview,
+    Progress,
+    ProgressState,
+    Scope,
+)
 
 __all__ = ["VmPowerAction"]
 
@@ -19,8 +31,12 @@ class VmPowerAction:
 
     Subclasses declare the catalog fields plus ``verb`` (``start``/``deallocate``/``restart``),
     ``desired`` (the power state afterwards), ``gerund``, ``done`` (past participle),
-    ``requires_running`` (restart) and ``notes``.
+    ``requires_running`` (restart) and ``notes``; and how people say it (``phrasing``) and the
+    power states the VM must be in (``preconditions``).
     """
+
+    phrasing: Phrasing
+    preconditions: tuple[Precondition, ...] = ()
 
     name: str
     aliases: tuple[str, ...]

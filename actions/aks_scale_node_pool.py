@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions._aks import (
+    AUTOSCALED,
     CLUSTER_PARAMETER,
+    CLUSTER_RUNNING,
+    MANUAL,
     MAX_POOL_NODES,
     ensure_cluster_running,
     get_cluster,
@@ -17,8 +20,21 @@ from actions._aks import (
 )
 from actions.arm import begin, ensure_idle, resume, text_of
 from actions.context import ActionContext
+from actions.phrases import SCALE
 from actions.resource_ids import ResourceId
-from actions.spec import Args, Change, Parameter, ParameterError, ParamKind, Preview, Progress, ProgressState, Scope
+from actions.spec import (
+    Args,
+    Change,
+    Parameter,
+    ParameterError,
+    ParamKind,
+    Phrasing,
+    Precondition,
+    Preview,
+    Progress,
+    ProgressState,
+    Scope,
+)
 
 __all__ = ["ACTION", "AksScaleNodePool"]
 
@@ -61,6 +77,11 @@ class AksScaleNodePool:
         ),
     )
     timeout_seconds = 1800.0
+    phrasing = Phrasing("scale node pool", SCALE)
+    preconditions = (
+        CLUSTER_RUNNING,
+        Precondition("pool", (MANUAL,), {AUTOSCALED: "autoscaled — change its min/max instead"}),
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the node pool."""
@@ -73,12 +94,10 @@ class AksScaleNodePool:
         count = int(args["count"])
         if pool.enable_auto_scaling:
             raise ParameterError(
-                "count",
+                "pool",
                 f"The cluster autoscaler is on for {target} (min {pool.min_count}, max {pool.max_count}): "
                 "it sets the node count itself. Change its min/max instead.",
-                suggestions=(
-                    f"aks-set-autoscale cluster={rid.name} pool={pool.name} min={pool.min_count} max={pool.max_count}",
-                ),
+                suggestions=_autoscale_instead(rid.name, pool, count),
             )
         if text_of(pool.mode).lower() == "system" and count < 1:
             raise ParameterError("count", f"{target} is a System pool: it needs at least 1 node.")
@@ -127,6 +146,21 @@ class AksScaleNodePool:
             "running": f"Scaling {target} to {count} nodes…",
             "succeeded": f"{target} now has {count} nodes.",
         }
+
+
+def _autoscale_instead(cluster: str, pool: Any, count: int) -> tuple[str, ...]:
+    """The autoscale range that lets the pool reach ``count`` nodes, as a command — only when it
+    differs from the current range: keep the min and raise the max to ``count``, or keep the max and
+    lower the min to it. None when ``count`` is already within the range (the autoscaler decides)."""
+    low, high = int(pool.min_count or 0), int(pool.max_count or 0)
+    floor = 1 if text_of(pool.mode).lower() == "system" else 0
+    if count > high:
+        low, high = low, count
+    elif floor <= count < low:
+        low = count
+    else:
+        return ()
+    return (f"aks-set-autoscale cluster={cluster} pool={pool.name} min={low} max={high}",)
 
 
 ACTION = AksScaleNodePool()

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions._aks import (
+    AUTOSCALED,
     CLUSTER_PARAMETER,
+    CLUSTER_RUNNING,
+    MANUAL,
     MAX_POOL_NODES,
     ensure_cluster_running,
     get_cluster,
@@ -18,7 +21,19 @@ from actions._aks import (
 from actions.arm import begin, ensure_idle, resume, text_of
 from actions.context import ActionContext
 from actions.resource_ids import ResourceId
-from actions.spec import Args, Change, Parameter, ParameterError, ParamKind, Preview, Progress, ProgressState, Scope
+from actions.spec import (
+    Args,
+    Change,
+    Parameter,
+    ParameterError,
+    ParamKind,
+    Phrasing,
+    Precondition,
+    Preview,
+    Progress,
+    ProgressState,
+    Scope,
+)
 
 __all__ = ["ACTION", "AksSetAutoscale"]
 
@@ -70,6 +85,11 @@ class AksSetAutoscale:
         ),
     )
     timeout_seconds = 1800.0
+    phrasing = Phrasing("set autoscale", {"set": ("change",)})
+    preconditions = (
+        CLUSTER_RUNNING,
+        Precondition("pool", (AUTOSCALED,), {MANUAL: "not autoscaled — scale it instead"}),
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the node pool."""
@@ -87,7 +107,7 @@ class AksSetAutoscale:
                 "pool",
                 f"The cluster autoscaler is off for {target}: its node count ({pool.count}) is set by hand. "
                 "Scale it instead.",
-                suggestions=(f"aks-scale-node-pool cluster={rid.name} pool={pool.name} count={pool.count}",),
+                suggestions=_scale_instead(rid.name, pool, minimum, maximum),
             )
         if text_of(pool.mode).lower() == "system" and minimum < 1:
             raise ParameterError("min", f"{target} is a System pool: its minimum must be at least 1.")
@@ -140,6 +160,16 @@ class AksSetAutoscale:
             "running": f"Changing the autoscale range of {target} to min {minimum} max {maximum}…",
             "succeeded": f"{target} now autoscales between {minimum} and {maximum} nodes.",
         }
+
+
+def _scale_instead(cluster: str, pool: Any, minimum: int, maximum: int) -> tuple[str, ...]:
+    """Scaling the manual pool into the requested range, as a command — only when its node count is
+    outside it (then to the nearer bound); none when the count is already within the range."""
+    count = int(pool.count or 0)
+    if minimum <= count <= maximum:
+        return ()
+    target = minimum if count < minimum else maximum
+    return (f"aks-scale-node-pool cluster={cluster} pool={pool.name} count={target}",)
 
 
 ACTION = AksSetAutoscale()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from actions._aks_power import ClusterPowerAction
+from actions.phrases import START
+from actions.spec import Phrasing, Precondition
 
 __all__ = ["ACTION", "AksStartCluster"]
 
@@ -22,6 +24,8 @@ class AksStartCluster(ClusterPowerAction):
     verb = "start"
     gerund = "Starting"
     notes = ("Starting takes several minutes; workloads come back as the nodes join.",)
+    phrasing = Phrasing("start cluster", START)
+    preconditions = (Precondition("cluster", ("stopped",), {"running": "already running"}),)
 
 
 ACTION = AksStartCluster()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from actions._aks_power import ClusterPowerAction
+from actions.phrases import STOP
+from actions.spec import Phrasing, Precondition
 
 __all__ = ["ACTION", "AksStopCluster"]
 
@@ -23,6 +25,8 @@ class AksStopCluster(ClusterPowerAction):
     verb = "stop"
     gerund = "Stopping"
     notes = ("Every workload on the cluster stops until it is started again.",)
+    phrasing = Phrasing("stop cluster", STOP)
+    preconditions = (Precondition("cluster", ("running",), {"stopped": "already stopped"}),)
 
 
 ACTION = AksStopCluster()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from actions.arm import begin, read, resume, text_of
 from actions.context import ActionContext
 from actions.discovery import location_text, resource_choices
+from actions.phrases import RESTART
 from actions.resource_ids import ResourceId
 from actions.spec import (
     ActionError,
@@ -26,6 +27,8 @@ from actions.spec import (
     Parameter,
     ParameterError,
     ParamKind,
+    Phrasing,
+    Precondition,
     Preview,
     Progress,
     Scope,
@@ -49,7 +52,9 @@ async def discover_apps(ctx: ActionContext, args: Args) -> ChoiceList:
     """Web apps and function apps in scope."""
 
     def to_choice(site: Any) -> Choice:
-        return Choice(site.id, site.name, f"{app_kind(site)} · {location_text(site.id)} · {text_of(site.state) or '?'}")
+        state = text_of(site.state)
+        return Choice(site.id, site.name, f"{app_kind(site)} · {location_text(site.id)} · {state or '?'}",
+                      state=state.lower())
 
     return await resource_choices(
         ctx,
@@ -112,6 +117,8 @@ class AppRestart:
         ),
     )
     timeout_seconds = 300.0
+    phrasing = Phrasing("restart app", RESTART)
+    preconditions = (Precondition("app", ("running",), {"stopped": "stopped — a restart would not start it"}),)
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the app."""

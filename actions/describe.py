@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.spec import Action, Parameter, ParamKind
+from actions.spec import Action, Parameter, ParamKind, phrasing_of, preconditions_of
 
-__all__ = ["ParameterRow", "bounds_text", "choices_source", "describe", "parameter_rows", "scope_text"]
+__all__ = [
+    "ParameterRow",
+    "bounds_text",
+    "choices_source",
+    "describe",
+    "parameter_rows",
+    "precondition_lines",
+    "scope_text",
+    "synonym_text",
+]
 
 _RESOURCE_NOUNS = {
     "microsoft.containerservice/managedclusters": "AKS cluster",
@@ -91,12 +100,33 @@ def scope_text(action: Action) -> str:
     return f"{scope.action} on {scope.resource_id}"
 
 
+def synonym_text(action: Action) -> str:
+    """``reboot`` or ``bounce`` for ``restart`` — the declared verb synonyms, or ""."""
+    return "; ".join(phrasing_of(action).verb_synonyms())
+
+
+def precondition_lines(action: Action) -> list[str]:
+    """One line per precondition: ``vm: stopped or deallocated (otherwise not offered: running → already running)``."""
+    lines = []
+    for condition in preconditions_of(action):
+        states = " or ".join(condition.states)
+        reasons = ", ".join(f"{state} → {reason}" for state, reason in condition.reasons.items())
+        refused = f" (others are not offered: {reasons})" if reasons else " (others are not offered)"
+        lines.append(f"{condition.parameter}: {states}{refused}")
+    return lines
+
+
 def describe(action: Action) -> str:
     """A plain-text description for the CLI's ``describe``."""
-    lines = [f"{action.name}: {action.summary}"]
+    phrase = phrasing_of(action).phrase
+    lines = [f"{phrase} ({action.name}): {action.summary}"]
     if action.aliases:
         lines.append(f"  also: {', '.join(action.aliases)}")
-    lines += ["", action.help, "", f"Usage: {action.name} {action.usage}", f"   or: {action.name} name=value ...", ""]
+    if synonym_text(action):
+        lines.append(f"  synonyms: {synonym_text(action).replace('`', '')}")
+    lines += ["", action.help, "", f"Usage: {phrase} {action.usage}", f"   or: {action.name} name=value ...", ""]
+    if preconditions_of(action):
+        lines += ["Choices offered only when:", *(f"  {line}" for line in precondition_lines(action)), ""]
     lines.append("Parameters:")
     for row in parameter_rows(action):
         facts = ", ".join(x for x in (row.kind, "required" if row.required == "yes" else row.required, row.bounds) if x)

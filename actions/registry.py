@@ -11,7 +11,7 @@ import importlib
 import re
 from collections.abc import Iterable, Iterator
 
-from actions.spec import Action
+from actions.spec import Action, phrasing_of
 
 __all__ = ["ACTION_MODULES", "Registry", "RegistryError", "default_registry", "normalize"]
 
@@ -41,13 +41,18 @@ def normalize(name: str) -> str:
 
 
 class Registry:
-    """Actions by name and alias. Names and aliases must be unique across the catalog."""
+    """Actions by name, alias, natural phrase and synonym. All must be unique across the catalog.
+
+    An action's lookup names are its :class:`~actions.spec.Phrasing` phrase, its name, its
+    aliases, and each of those with its leading verb replaced by a declared synonym
+    (:meth:`~actions.spec.Phrasing.names`).
+    """
 
     def __init__(self, actions: Iterable[Action]) -> None:
         self._actions: tuple[Action, ...] = tuple(actions)
         self._by_key: dict[str, Action] = {}
         for action in self._actions:
-            for word in (action.name, *action.aliases):
+            for word in phrasing_of(action).names((action.name, *action.aliases)):
                 key = normalize(word)
                 if not key:
                     raise RegistryError(f"action {action.name!r} declares an empty name or alias")
@@ -77,8 +82,18 @@ class Registry:
         return self._by_key.get(normalize(name_or_alias))
 
     def lookup_keys(self) -> tuple[str, ...]:
-        """Every normalized name and alias, e.g. for prefix matching and did-you-mean."""
+        """Every normalized name, alias, phrase and synonym, e.g. for prefix matching and did-you-mean."""
         return tuple(self._by_key)
+
+    def spelled(self, key: str) -> str:
+        """How the lookup name ``key`` (normalized) is written in its declaration, e.g. ``vm-start``."""
+        action = self._by_key.get(normalize(key))
+        if action is None:
+            return key
+        for word in phrasing_of(action).names((action.name, *action.aliases)):
+            if normalize(word) == normalize(key):
+                return word
+        return key
 
     def __iter__(self) -> Iterator[Action]:
         """Actions in catalog order (the order they were given)."""

@@ -30,10 +30,16 @@ __all__ = [
     "ParamKind",
     "Parameter",
     "ParameterError",
+    "Phrasing",
+    "Precondition",
     "Preview",
     "Progress",
     "ProgressState",
     "Scope",
+    "Unavailable",
+    "phrasing_of",
+    "preconditions_of",
+    "unavailable_note",
 ]
 
 ArgValue = str | int
@@ -76,6 +82,7 @@ class Choice:
     value: str
     title: str
     description: str = ""
+    state: str = ""  # what a :class:`Precondition` is checked against, e.g. "deallocated"; "" when not known
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class ChoiceList:
     choices: tuple[Choice, ...]
     complete: bool = True
     note: str = ""
+    unavailable: tuple[Unavailable, ...] = ()  # discovered, but refused by a precondition (not offered)
 
 
 # Discovery: given the context and the arguments known so far, list the valid choices.
@@ -232,3 +240,124 @@ class Action(Protocol):
     async def start(self, ctx: ActionContext, args: Args) -> Progress: ...
 
     async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress: ...
+
+
+# ---------------------------------------------------------------- how people say it, what its target must be
+# Two optional declarations of an action, read through :func:`phrasing_of` and
+# :func:`preconditions_of` (a declaration without them gets the defaults):
+#
+# - ``phrasing``: a :class:`Phrasing` — the natural command help teaches first and the verb
+#   synonyms people use (``reboot app web-prod`` is ``restart app web-prod``);
+# - ``preconditions``: :class:`Precondition` s — the states a chosen target must be in (a VM to
+#   start must be stopped or deallocated); discovery reports each choice's ``state``, choices in
+#   other states are not offered, and such a value is refused with the declared reason.
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """How people ask for an action in their own words.
+
+    ``phrase`` is the command help teaches first, e.g. ``"scale node pool"`` (the action's
+    hyphenated ``name`` stays a secondary name). ``synonyms`` is the declared synonym table: a
+    leading verb of the phrase or of an alias → verbs meaning the same for this action
+    (``{"restart": ("reboot", "bounce")}`` adds ``reboot app`` and ``bounce app`` to ``restart app``).
+    Verbs are matched as whole leading words, never as substrings.
+    """
+
+    phrase: str
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def names(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        """The phrase, then ``declared`` (name and aliases), then each of them with its leading verb
+        replaced by each synonym; in that order, without repeats (compared as typed, lower case)."""
+        found: list[str] = []
+        for word in (self.phrase, *declared):
+            if word.lower() not in (f.lower() for f in found):
+                found.append(word)
+        for word in list(found):
+            words = word.split()
+            for verb, alternatives in self.synonyms.items():
+                verb_words = verb.split()
+                if [w.lower() for w in words[: len(verb_words)]] != [v.lower() for v in verb_words]:
+                    continue
+                for alternative in alternatives:
+                    spelled = " ".join([alternative, *words[len(verb_words):]])
+                    if spelled.lower() not in (f.lower() for f in found):
+                        found.append(spelled)
+        return tuple(found)
+
+    def verb_synonyms(self) -> tuple[str, ...]:
+        """``"reboot" or "bounce" for "restart"`` style lines, one per declared verb, for help."""
+        return tuple(
+            " or ".join(f"`{alternative}`" for alternative in alternatives) + f" for `{verb}`"
+            for verb, alternatives in self.synonyms.items()
+            if alternatives
+        )
+
+
+_UNKNOWN_STATES = frozenset({"", "unknown"})
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The states the target named by ``parameter`` must be in for the action to work.
+
+    ``states`` are lower case (``("stopped", "deallocated")``). A choice whose state is known and
+    not among them is not offered; a value naming it is refused with ``reasons[state]`` (a short
+    phrase completing "it is …", e.g. ``"already deallocated"``), or the state itself. A choice
+    whose state discovery could not tell (``""``, ``"unknown"``) is offered: the action's own
+    checks against live state decide.
+    """
+
+    parameter: str
+    states: tuple[str, ...]
+    reasons: Mapping[str, str] = field(default_factory=dict)
+
+    def refusal(self, state: str) -> str | None:
+        """Why a target in ``state`` cannot be chosen (``"already deallocated"``), or None when it can."""
+        state = state.strip().lower()
+        if state in _UNKNOWN_STATES or state in self.states:
+            return None
+        return self.reasons.get(state, state)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A discovered choice that a precondition refuses, and why (``"already deallocated"``)."""
+
+    choice: Choice
+    reason: str
+
+
+def phrasing_of(action: Action) -> Phrasing:
+    """The action's declared ``phrasing``; without one, its name is its phrase (and it has no synonyms)."""
+    declared = getattr(action, "phrasing", None)
+    if isinstance(declared, Phrasing):
+        return declared
+    return Phrasing(action.name)
+
+
+def preconditions_of(action: Action) -> tuple[Precondition, ...]:
+    """The action's declared ``preconditions`` (none when it declares none)."""
+    declared = getattr(action, "preconditions", ())
+    return tuple(p for p in declared if isinstance(p, Precondition))
+
+
+_NAMED_UNAVAILABLE = 5  # name each choice not offered when there are at most this many
+
+
+def unavailable_note(listed: ChoiceList) -> str:
+    """What was not offered and why, for a form or a question; "" when everything was offered.
+
+    ``Not offered: build-agent-3 (already deallocated).`` — or, for longer lists, the counts by
+    reason: ``7 not offered: already deallocated (5), stopped (2).``
+    """
+    if not listed.unavailable:
+        return ""
+    if len(listed.unavailable) <= _NAMED_UNAVAILABLE:
+        return "Not offered: " + ", ".join(f"{u.choice.title} ({u.reason})" for u in listed.unavailable) + "."
+    counts: dict[str, int] = {}
+    for item in listed.unavailable:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    reasons = ", ".join(f"{reason} ({count})" for reason, count in counts.items())
+    return f"{len(listed.unavailable)} not offered: {reasons}."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from actions._vm_power import VmPowerAction
+from actions.phrases import STOP
+from actions.spec import Phrasing, Precondition
 
 __all__ = ["ACTION", "VmDeallocate"]
 
@@ -24,6 +26,8 @@ class VmDeallocate(VmPowerAction):
     gerund = "Deallocating"
     done = "deallocated"
     notes = ("Everything running on the VM stops; its disks are kept.",)
+    phrasing = Phrasing("stop vm", STOP)
+    preconditions = (Precondition("vm", ("running", "stopped"), {"deallocated": "already deallocated"}),)
 
 
 ACTION = VmDeallocate()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from actions._vm_power import VmPowerAction
+from actions.phrases import RESTART
+from actions.spec import Phrasing, Precondition
 
 __all__ = ["ACTION", "VmRestart"]
 
@@ -11,7 +13,7 @@ class VmRestart(VmPowerAction):
     """Restart a running VM (``virtual_machines.begin_restart``)."""
 
     name = "vm-restart"
-    aliases = ("restart vm", "reboot vm", "restart virtual machine")
+    aliases = ("restart vm", "restart virtual machine")
     summary = "Restart a running virtual machine."
     help = (
         "Restarts the operating system of a running virtual machine; it keeps its compute allocation and IP "
@@ -24,6 +26,11 @@ class VmRestart(VmPowerAction):
     done = "restarted"
     requires_running = True
     notes = ("Work in progress on the VM is interrupted while it restarts.",)
+    phrasing = Phrasing("restart vm", RESTART)
+    preconditions = (
+        Precondition("vm", ("running",), {"deallocated": "deallocated — start it instead",
+                                          "stopped": "stopped — start it instead"}),
+    )
 
 
 ACTION = VmRestart()

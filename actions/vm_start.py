@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from actions._vm_power import VmPowerAction
+from actions.phrases import START
+from actions.spec import Phrasing, Precondition
 
 __all__ = ["ACTION", "VmStart"]
 
@@ -23,6 +25,8 @@ class VmStart(VmPowerAction):
     gerund = "Starting"
     done = "running"
     notes = ("Compute billing resumes while the VM runs.",)
+    phrasing = Phrasing("start vm", START)
+    preconditions = (Precondition("vm", ("stopped", "deallocated"), {"running": "already running"}),)
 
 
 ACTION = VmStart()

@@ -7,8 +7,20 @@ from dataclasses import dataclass
 from actions._compute import MAX_SCALE_SET_CAPACITY, SCALE_SET_TYPE, discover_scale_sets, get_scale_set
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
+from actions.phrases import SCALE
 from actions.resource_ids import ResourceId
-from actions.spec import Args, Change, Parameter, ParameterError, ParamKind, Preview, Progress, ProgressState, Scope
+from actions.spec import (
+    Args,
+    Change,
+    Parameter,
+    ParameterError,
+    ParamKind,
+    Phrasing,
+    Preview,
+    Progress,
+    ProgressState,
+    Scope,
+)
 
 __all__ = ["ACTION", "VmssSetCapacity"]
 
@@ -55,6 +67,7 @@ class VmssSetCapacity:
         ),
     )
     timeout_seconds = 1800.0
+    phrasing = Phrasing("scale vmss", SCALE)
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the scale set."""

@@ -6,6 +6,7 @@ Public surface:
 - :func:`form_card` / :func:`form_stage` / :class:`FormField` — the form of any action;
 - :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` — a request's cards;
 - :func:`notice_card` — refusals and errors;
+- :func:`suggestion_card` / :func:`chosen_card` — buttons that run a command (did-you-mean, follow-ups);
 - :func:`attachment`, :data:`CARD_CONTENT_TYPE`, :data:`CARD_VERSION`, :class:`Tone`.
 """
 
@@ -15,20 +16,25 @@ from cards.notices import notice_card
 from cards.protocol import (
     CardRef,
     CardSubmission,
+    CommandPress,
     MalformedSubmission,
     SubmissionChannel,
     Verb,
     new_form_id,
+    read_command,
     read_submission,
 )
 from cards.requests import decision_card, outcome_card, preview_card
+from cards.suggestions import MAX_SUGGESTIONS, chosen_card, suggestion_card
 
 __all__ = [
     "CARD_CONTENT_TYPE",
     "CARD_VERSION",
     "MAX_FORM_CHOICES",
+    "MAX_SUGGESTIONS",
     "CardRef",
     "CardSubmission",
+    "CommandPress",
     "FormField",
     "Json",
     "MalformedSubmission",
@@ -36,6 +42,7 @@ __all__ = [
     "Tone",
     "Verb",
     "attachment",
+    "chosen_card",
     "decision_card",
     "form_card",
     "form_stage",
@@ -43,5 +50,7 @@ __all__ = [
     "notice_card",
     "outcome_card",
     "preview_card",
+    "read_command",
     "read_submission",
+    "suggestion_card",
 ]

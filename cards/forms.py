@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from actions.spec import Action, ArgValue, Choice, ChoiceList, Parameter, ParamKind
+from actions.spec import Action, ArgValue, Choice, ChoiceList, Parameter, ParamKind, unavailable_note
 from cards.elements import Json, Tone, adaptive_card, container, execute_action, fact_set, text_block
 from cards.protocol import CARD_DATA_KEY, CardRef, Verb
 
@@ -58,12 +58,14 @@ def form_card(
     known: Sequence[tuple[str, str]] = (),
     errors: Sequence[str] = (),
     final: bool = True,
+    field_errors: Mapping[str, str] | None = None,
 ) -> Json:
     """The form for ``fields`` of ``action``, owned by ``ref.owner_name``.
 
     ``known`` are (label, display value) pairs already settled (shown, not editable);
-    ``errors`` are the server's reasons a previous submission was refused; ``final`` says
-    whether submitting leads to the preview ("Review") or to another form ("Next").
+    ``errors`` are the server's reasons a previous submission was refused, ``field_errors`` those
+    about one field (shown under it, by parameter name); ``final`` says whether submitting leads
+    to the preview ("Review") or to another form ("Next").
     """
     if ref.verb is not Verb.SUBMIT or ref.action != action.name:
         raise ValueError("a form's reference must be a submit of the same action")
@@ -75,6 +77,9 @@ def form_card(
     ]
     for form_field in fields:
         body.extend(_field_elements(form_field))
+        refusal = (field_errors or {}).get(form_field.parameter.name)
+        if refusal:
+            body.append(container([text_block(refusal)], tone=Tone.ATTENTION))
     actions = [
         execute_action("Review" if final else "Next", ref.verb_text, ref.data(), style="positive"),
         execute_action("Cancel", ref.with_verb(Verb.CANCEL).verb_text, ref.with_verb(Verb.CANCEL).data(),
@@ -154,9 +159,11 @@ def _choice_elements(parameter: Parameter, form_field: FormField) -> list[Json |
     offered = form_field.choices if form_field.choices is not None else ChoiceList(parameter.choices)
     if not offered.choices:
         reason = f" ({offered.note})" if offered.note else ""
+        hidden = unavailable_note(offered)
         return [
             text_block(parameter.prompt, weight="Bolder"),
             text_block(f"Nothing is available to choose here right now{reason}.", tone=Tone.ATTENTION),
+            text_block(hidden, size="Small", subtle=True, spacing="None") if hidden else None,
         ]
     shown = _within_budget(offered.choices[:MAX_FORM_CHOICES])
     element = _base_input(parameter, "Input.ChoiceSet", f"Choose one of the listed options for {parameter.name}.")
@@ -176,6 +183,9 @@ def _choice_elements(parameter: Parameter, form_field: FormField) -> list[Json |
             f"Showing the first {len(shown)} of {len(offered.choices)}. To pick another, name it in your command.",
             size="Small", subtle=True, spacing="None",
         ))
+    hidden = unavailable_note(offered)
+    if hidden:  # Input.ChoiceSet cannot show a choice disabled: left out, and said why
+        notes.append(text_block(hidden, size="Small", subtle=True, spacing="None"))
     if not offered.complete:
         notes.append(text_block(f"Note: {offered.note or 'the list may be incomplete'}.", size="Small",
                                 tone=Tone.WARNING, spacing="None"))

@@ -36,13 +36,18 @@ from actions.quoting import quoted
 __all__ = [
     "CARD_DATA_KEY",
     "INVOKE_NAME",
+    "MAX_RUN_COMMAND",
+    "RUN_VERB",
     "CardRef",
     "CardSubmission",
+    "CommandPress",
     "MalformedSubmission",
     "SubmissionChannel",
     "Verb",
     "new_form_id",
+    "read_command",
     "read_submission",
+    "run_data",
 ]
 
 CARD_DATA_KEY = "switchboard"
@@ -118,6 +123,60 @@ class CardSubmission:
     ref: CardRef
     inputs: Mapping[str, str] = field(default_factory=dict)
     channel: SubmissionChannel = SubmissionChannel.EXECUTE
+
+
+# ---------------------------------------------------------------- buttons that run a command
+# A suggestion button (:mod:`cards.suggestions`) carries a whole command instead of a form:
+#     {"switchboard": {"v": 1, "verb": "run", "command": "restart app web-prod"}}
+# The command is only ever treated as text the presser typed; it belongs to no form and no owner.
+
+RUN_VERB = "run"
+MAX_RUN_COMMAND = 500
+"""Longest command a button may carry, in characters (suggestions are at most 160)."""
+
+
+@dataclass(frozen=True)
+class CommandPress:
+    """A suggestion button pressed: the command text it carries (untrusted: parse it like typed text)."""
+
+    command: str
+    channel: SubmissionChannel = SubmissionChannel.EXECUTE
+
+
+def run_data(command: str) -> dict[str, Any]:
+    """The ``data`` of a button that runs ``command``."""
+    return {CARD_DATA_KEY: {"v": _PROTOCOL_VERSION, "verb": RUN_VERB, "command": command}}
+
+
+def read_command(activity: Any) -> CommandPress | None:
+    """The command a pressed suggestion button carries, or None when the activity is no such press.
+
+    Raises :class:`MalformedSubmission` for a run button whose command is missing, not text,
+    empty or longer than :data:`MAX_RUN_COMMAND` characters.
+    """
+    activity_type = getattr(activity, "type", None)
+    value = getattr(activity, "value", None)
+    data: Any = None
+    channel = SubmissionChannel.SUBMIT
+    if activity_type == "invoke" and getattr(activity, "name", None) == INVOKE_NAME and isinstance(value, Mapping):
+        action = value.get("action")
+        if isinstance(action, Mapping) and action.get("verb") == RUN_VERB:
+            data, channel = action.get("data"), SubmissionChannel.EXECUTE
+    elif activity_type == "message" and isinstance(value, Mapping):
+        data = value
+    meta = data.get(CARD_DATA_KEY) if isinstance(data, Mapping) else None
+    if not isinstance(meta, Mapping) or meta.get("verb") != RUN_VERB:
+        if channel is SubmissionChannel.EXECUTE:
+            raise MalformedSubmission("This button carries no command.")
+        return None
+    if meta.get("v") != _PROTOCOL_VERSION:
+        raise MalformedSubmission("This card was not made by this version of Switchboard. Start again from chat.")
+    command = meta.get("command")
+    if not isinstance(command, str) or not command.strip():
+        raise MalformedSubmission("This button carries no command.")
+    if len(command) > MAX_RUN_COMMAND:
+        raise MalformedSubmission("This button's command is too long.")
+    return CommandPress(command.strip(), channel)
 
 
 def read_submission(activity: Any) -> CardSubmission | None:

@@ -39,12 +39,14 @@ from botbuilder.dialogs.prompts import PromptOptions
 
 from actions import params
 from actions.registry import Registry
-from actions.spec import Action, ActionError, ParameterError, ParamKind
+from actions.spec import Action, ActionError, ParameterError, ParamKind, unavailable_note
 from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
+from dialogs.form_return import back_to_form
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
+from dialogs.suggestions import say_with_buttons, suggested_commands
 from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
 from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
@@ -105,6 +107,8 @@ class ActionDialog(ComponentDialog):
         options = step.options
         inputs = turn_inputs(step.context)
         action = self._action(options["action"])
+        if isinstance(options.get("resume"), dict):  # back to the form after a refused value (see _preview)
+            return await step.begin_dialog(_COLLECT, options["resume"])
         raw = options["raw"]
         form_mode = not raw and bool(params.missing(action, {}))
         state = {
@@ -131,8 +135,11 @@ class ActionDialog(ComponentDialog):
         try:
             preview = await action.preview(ctx, state["args"])
         except ActionError as exc:
-            await present_notice(step.context, "Can't do this", exc.message + texts.try_instead(exc.suggestions),
-                                 tone=Tone.WARNING)
+            resume = back_to_form(action, state, exc)
+            if resume is not None:  # a value on the form is refused: the form again, the others kept
+                return await step.replace_dialog(_RUN, {**step.options, "resume": resume})
+            commands = suggested_commands(self._registry, exc, action, state["labels"])
+            await say_with_buttons(step.context, exc.message, commands, title="Can't do this", tone=Tone.WARNING)
             return await step.end_dialog(None)
         facts = arg_facts(action, state["labels"])
         step.values["collected"] = state
@@ -233,7 +240,7 @@ class ActionDialog(ComponentDialog):
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
             listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
             if not listed.choices:
-                text = texts.nothing_to_choose(parameter.name, listed.note)
+                text = texts.nothing_to_choose(parameter.name, listed.note or unavailable_note(listed))
                 await step.context.send_activity(MessageFactory.text(text))
                 return await step.end_dialog(None)
         prompt_id, options = prompt_for(
@@ -256,7 +263,7 @@ class ActionDialog(ComponentDialog):
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:
-                text = texts.nothing_to_choose(form_field.parameter.name, listed.note)
+                text = texts.nothing_to_choose(form_field.parameter.name, listed.note or unavailable_note(listed))
                 await present_notice(step.context, "Can't continue", text, tone=Tone.WARNING)
                 return await step.end_dialog(None)
         final = not form_stage(action.parameters, {**state["args"], **dict.fromkeys(names, "")})
@@ -264,6 +271,7 @@ class ActionDialog(ComponentDialog):
             "action": action.name, "form": state["form"], "owner_id": state["owner_id"],
             "owner_name": state["owner_name"], "stage": names, "known": dict(state["args"]),
             "labels": dict(state["labels"]), "final": final,
+            "values": state.pop("prefill", {}), "field_errors": state.pop("field_errors", {}),
         })
 
     async def _take(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -297,10 +305,12 @@ class ActionDialog(ComponentDialog):
             if name not in pending or any(dep not in state["args"] for dep in parameter.depends_on):
                 continue
             raw = pending.pop(name)
-            try:
-                value = await params.resolve(ctx, action, name, raw, state["args"])
+            try:  # typed: the target's state is the preview's to check, with what to do instead
+                value = await params.resolve(ctx, action, name, raw, state["args"], check_state=False)
             except ParameterError as exc:
-                await context.send_activity(MessageFactory.text(exc.message))
+                given = {**state["labels"], **pending, name: raw}
+                commands = suggested_commands(self._registry, exc, action, given)
+                await say_with_buttons(context, exc.message, commands)
                 continue
             state["args"][name] = value
             state["labels"][name] = await label_for(ctx, action, name, value, state["args"])

@@ -124,7 +124,10 @@ class FormDialog(Dialog):
         if not isinstance(options, dict):
             raise TypeError("FormDialog needs its options as a dict")
         state = dialog_context.active_dialog.state
-        state.update({"options": options, "attempts": 0, "errors": [], "values": {}})
+        state.update({
+            "options": options, "attempts": 0, "errors": [], "values": dict(options.get("values") or {}),
+            "field_errors": dict(options.get("field_errors") or {}),
+        })
         await self._show(dialog_context.context, state)
         return Dialog.end_of_turn
 
@@ -143,16 +146,19 @@ class FormDialog(Dialog):
         action = self._registry.get(options["action"])
         if action is None:
             return await dialog_context.end_dialog(Answer(sentinel=Sentinel.GAVE_UP))
-        args, labels, errors = await self._validate(dialog_context.context, action, options, submission.inputs)
-        if not errors:
+        args, labels, errors, field_errors = await self._validate(
+            dialog_context.context, action, options, submission.inputs
+        )
+        if not errors and not field_errors:
             return await dialog_context.end_dialog(Answer(stage={"args": args, "labels": labels}))
         state["attempts"] += 1
         if state["attempts"] >= texts.MAX_TRIES:
             await present_card(dialog_context.context, notice_card(
-                "Stopped", " ".join([*errors, texts.gave_up("form")]), tone=Tone.ATTENTION,
+                "Stopped", " ".join([*errors, *field_errors.values(), texts.gave_up("form")]), tone=Tone.ATTENTION,
             ))
             return await dialog_context.end_dialog(Answer(sentinel=Sentinel.GAVE_UP))
         state["errors"] = errors
+        state["field_errors"] = field_errors
         state["values"] = {name: value for name, value in submission.inputs.items() if name in options["stage"]}
         await self._show(dialog_context.context, state)
         return Dialog.end_of_turn
@@ -176,16 +182,19 @@ class FormDialog(Dialog):
         card = form_card(
             action, _ref(options, Verb.SUBMIT), fields,
             known=arg_facts(action, options["labels"]), errors=state["errors"], final=options["final"],
+            field_errors=state.get("field_errors") or {},
         )
         await present_card(context, card)
 
     async def _validate(
         self, context: TurnContext, action: Action, options: Mapping[str, Any], inputs: Mapping[str, str]
-    ) -> tuple[dict[str, ArgValue], dict[str, str], list[str]]:
-        """Resolve each offered field like a typed answer; collect every reason a field is refused."""
+    ) -> tuple[dict[str, ArgValue], dict[str, str], list[str], dict[str, str]]:
+        """Resolve each offered field like a typed answer; collect every reason a field is refused
+        (by field; ``errors`` for what concerns the form as a whole)."""
         ctx = turn_inputs(context).actions
         stage: list[str] = options["stage"]
         errors: list[str] = []
+        field_errors: dict[str, str] = {}
         extra = sorted(name for name in inputs if name not in stage)
         if extra:
             shown = ", ".join(quoted(name, 40) for name in extra[:5])
@@ -199,19 +208,19 @@ class FormDialog(Dialog):
                 if parameter.default is not None:
                     raw = parameter.default
                 elif parameter.required:
-                    errors.append(f"{parameter.prompt} This field is missing: fill it in.")
+                    field_errors[name] = f"{parameter.prompt} This field is missing: fill it in."
                     continue
                 else:
                     continue
             try:
                 value = await params.resolve(ctx, action, name, raw, resolved)
             except ParameterError as exc:
-                errors.append(exc.message)
+                field_errors[name] = exc.message
                 continue
             resolved[name] = value
             labels[name] = await label_for(ctx, action, name, value, resolved)
         stage_args = {name: resolved[name] for name in stage if name in resolved}
-        return stage_args, labels, errors
+        return stage_args, labels, errors, field_errors
 
 
 class RequestConfirmPrompt(ConfirmPrompt):

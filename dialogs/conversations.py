@@ -23,7 +23,16 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from actions.context import ActionContext
 from actions.registry import Registry
 from actions.spec import ActionError
-from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, Verb, read_submission
+from cards import (
+    CARD_CONTENT_TYPE,
+    CardSubmission,
+    CommandPress,
+    MalformedSubmission,
+    Verb,
+    chosen_card,
+    read_command,
+    read_submission,
+)
 from dialogs import texts
 from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
@@ -69,8 +78,13 @@ class Conversations:
         self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
     ) -> None:
         """A message: ``text`` is the message with the bot's @mention removed. An ``Action.Submit``
-        fallback (a message whose ``value`` is Switchboard card data) is a card submission."""
+        fallback (a message whose ``value`` is Switchboard card data) is a card submission; a
+        suggestion button's fallback runs its command as if typed."""
         try:
+            press = read_command(turn_context.activity)
+            if press is not None:
+                await self._say(turn_context, await self._run_command(turn_context, press, in_channel, tenant_id))
+                return
             submission = read_submission(turn_context.activity)
         except MalformedSubmission as exc:
             _log.info("malformed card submission refused")
@@ -87,6 +101,9 @@ class Conversations:
     ) -> InvokeResponse:
         """An ``adaptiveCard/action`` invoke; returns the invoke response (a card, a message or an error)."""
         try:
+            press = read_command(turn_context.activity)
+            if press is not None:
+                return await self._run_pressed(turn_context, press, in_channel, tenant_id)
             submission = read_submission(turn_context.activity)
         except MalformedSubmission as exc:
             _log.info("malformed card action refused")
@@ -100,6 +117,26 @@ class Conversations:
         message = refusal or "Done."
         return InvokeResponse(status=200, body={"statusCode": 200, "type": _MESSAGE_TYPE, "value": message})
 
+    async def _run_pressed(
+        self, turn_context: TurnContext, press: CommandPress, in_channel: bool, tenant_id: str | None
+    ) -> InvokeResponse:
+        """A suggestion button (``Action.Execute``): its command runs as if typed (the replies are
+        messages); the pressed card becomes "<who> chose: <command>", without buttons."""
+        await self._say(turn_context, await self._run_command(turn_context, press, in_channel, tenant_id))
+        card = chosen_card(requester_of(turn_context.activity, tenant_id).name, press.command)
+        return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
+
+    async def _run_command(
+        self, turn_context: TurnContext, press: CommandPress, in_channel: bool, tenant_id: str | None
+    ) -> str | None:
+        turn_context.activity.text = press.command  # prompts recognize the activity's text
+        return await self._run(turn_context, press.command, None, in_channel, tenant_id, pressed=True)
+
+    @staticmethod
+    async def _say(turn_context: TurnContext, text: str | None) -> None:
+        if text:
+            await turn_context.send_activity(MessageFactory.text(text))
+
     # ------------------------------------------------------------------ the turn
     async def _run(
         self,
@@ -108,6 +145,8 @@ class Conversations:
         submission: CardSubmission | None,
         in_channel: bool,
         tenant_id: str | None,
+        *,
+        pressed: bool = False,
     ) -> str | None:
         """Run the sender's dialogs for this turn; return a refusal to tell them, if any."""
         requester = requester_of(turn_context.activity, tenant_id)
@@ -116,7 +155,8 @@ class Conversations:
         async def save_state() -> None:
             await self._state.save_changes(turn_context)
 
-        set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel, save_state))
+        inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed)
+        set_turn_inputs(turn_context, inputs)
         dialog_context = await self._dialogs.create_context(turn_context)
         try:
             if submission is not None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actions.registry import Registry, normalize
-from actions.spec import Action, ParamKind
-from dialogs.help_text import find_entry, render_entry_help, render_help
+from actions.spec import Action, ParamKind, phrasing_of
+from dialogs.help_text import find_entry, render_entry_help, render_help, spoken
 
 __all__ = ["COMMANDS", "ChatCommand", "HelpBook"]
+
+_MAX_OVERVIEWS = 16
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class ChatCommand:
 
 
 COMMANDS: tuple[ChatCommand, ...] = (
-    ChatCommand("help", "list what I can do; `help` and a command name (e.g. `help vm-start`) explains it", "[command]",
+    ChatCommand("help", "list what I can do; `help` and a command (e.g. `help start vm`) explains it", "[command]",
                 ("help", "help help", "help scale node pool")),
     ChatCommand("cancel", "stop what we are doing; nothing is changed", examples=("cancel",)),
     ChatCommand("status", "the state of your recent requests (coming soon)", available=False),
@@ -45,21 +47,30 @@ class HelpBook:
         self._registry = registry
         self._commands = commands
         # The registry and the commands never change, so neither does the overview: rendered once
-        # per form (personal chat, channel) rather than on every `help` turn.
-        self._overviews: dict[bool, str] = {}
+        # per form (personal chat, channel under the bot's name) rather than on every `help` turn.
+        self._overviews: dict[tuple[bool, str], str] = {}
 
     def command(self, word: str) -> ChatCommand | None:
         """The chat command named ``word`` (case-insensitive), if any."""
         return next((c for c in self._commands if c.name == word.lower()), None)
 
-    def overview(self, *, in_channel: bool) -> str:
-        """Everything the bot can do, one line each."""
-        overview = self._overviews.get(in_channel)
+    def overview(self, *, in_channel: bool, bot_name: str = "") -> str:
+        """Everything the bot can do, one line each, natural phrases first. In a channel it says how
+        to address the bot by ``bot_name`` (``activity.recipient.name``)."""
+        key = (in_channel, bot_name if in_channel else "")
+        overview = self._overviews.get(key)
         if overview is None:
-            overview = self._overviews[in_channel] = render_help(
-                self._commands, list(self._registry), in_channel=in_channel
+            if len(self._overviews) > _MAX_OVERVIEWS:  # bot names come from activities: keep the cache small
+                self._overviews.clear()
+            overview = self._overviews[key] = render_help(
+                self._commands, list(self._registry), in_channel=in_channel, bot_name=key[1]
             )
         return overview
+
+    def phrase(self, action_name: str) -> str:
+        """The natural phrase of the action called ``action_name`` (the name itself when unknown)."""
+        action = self._registry.get(action_name)
+        return spoken(action) if action is not None else action_name
 
     def topic(self, words: tuple[str, ...]) -> str | None:
         """Help for the action (name or alias, several words) or command named by ``words``, or None."""
@@ -73,11 +84,17 @@ class HelpBook:
 
     @staticmethod
     def action_help(action: Action) -> str:
-        """An action's full help: summary, help text, usage, parameters, aliases and examples."""
-        lines = [f"**{action.name}** — {action.summary}", "", action.help, "",
-                 f"Usage: `{action.name} {action.usage}`"]
-        if action.aliases:
-            lines.append("Also: " + ", ".join(f"`{alias}`" for alias in action.aliases))
+        """An action's full help: its natural phrase and name, summary, help text, usage, other names,
+        the verb synonyms it understands, parameters and examples."""
+        phrasing = phrasing_of(action)
+        lines = [f"**{phrasing.phrase}** (`{action.name}`) — {action.summary}", "", action.help, "",
+                 f"Usage: `{phrasing.phrase} {action.usage}`"]
+        others = [word for word in (action.name, *action.aliases) if normalize(word) != normalize(phrasing.phrase)]
+        if others:
+            lines.append("Also: " + ", ".join(f"`{word}`" for word in others))
+        synonyms = phrasing.verb_synonyms()
+        if synonyms:
+            lines.append("You can also say " + "; ".join(synonyms) + ".")
         lines += ["", "Parameters:"]
         for parameter in action.parameters:
             detail = parameter.description or parameter.prompt

@@ -11,7 +11,9 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
-__all__ = ["HelpEntry", "find_entry", "render_entry_help", "render_help", "safe_word"]
+from actions.quoting import shown
+
+__all__ = ["HelpEntry", "find_entry", "render_entry_help", "render_help", "safe_word", "spoken"]
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -36,31 +38,50 @@ def _aliases(entry: HelpEntry) -> tuple[str, ...]:
     return tuple(getattr(entry, "aliases", ()) or ())
 
 
+def spoken(entry: HelpEntry) -> str:
+    """What people say to run ``entry``: an action's natural phrase (its ``phrasing``), else its name."""
+    phrase = getattr(getattr(entry, "phrasing", None), "phrase", None)
+    return phrase if isinstance(phrase, str) and phrase else entry.name
+
+
 def _invocation(entry: HelpEntry) -> str:
-    return f"{entry.name} {entry.usage}".strip()
+    return f"{spoken(entry)} {entry.usage}".strip()
+
+
+def _also_named(entry: HelpEntry) -> str:
+    return f" (also `{entry.name}`)" if spoken(entry) != entry.name else ""
 
 
 def render_help(
-    commands: Sequence[HelpEntry], actions: Sequence[HelpEntry] = (), *, in_channel: bool = False
+    commands: Sequence[HelpEntry],
+    actions: Sequence[HelpEntry] = (),
+    *,
+    in_channel: bool = False,
+    bot_name: str = "",
 ) -> str:
-    """The full help message (Teams markdown): one line per command and per action."""
+    """The full help message (Teams markdown): one line per command and per action, each action by
+    its natural phrase first and its name second. ``bot_name`` (the bot as the channel calls it)
+    words how to address it in a channel."""
     lines = ["Here is what I can do:", ""]
     for entry in commands:
         lines.append(f"- `{_invocation(entry)}` — {entry.summary}")
     if actions:
         lines += ["", "Operations (I show you a preview and ask before changing anything):", ""]
         for entry in actions:
-            lines.append(f"- `{_invocation(entry)}` — {entry.summary}")
+            lines.append(f"- `{_invocation(entry)}` — {entry.summary}{_also_named(entry)}")
     lines.append("")
     if in_channel:
-        lines.append("In a channel or group chat, @mention me first, e.g. `@Switchboard help`.")
-    lines.append("Type `help` and a command (e.g. `help vm-start`) for details and examples.")
+        name = shown(bot_name, 60) if bot_name else ""
+        how = f": type `@{name} help`" if name else ", then type `help`"
+        lines.append(f"In a channel or group chat, @mention me first{how}.")
+    example = f"help {spoken(actions[0])}" if actions else "help help"
+    lines.append(f"Type `help` and a command (e.g. `{example}`) for details and examples.")
     return "\n".join(lines)
 
 
 def render_entry_help(entry: HelpEntry) -> str:
     """Help for one command or action: usage, aliases and examples."""
-    lines = [f"**{entry.name}** — {entry.summary}", "", f"Usage: `{_invocation(entry)}`"]
+    lines = [f"**{spoken(entry)}** — {entry.summary}", "", f"Usage: `{_invocation(entry)}`"]
     aliases = _aliases(entry)
     if aliases:
         lines.append("Also: " + ", ".join(f"`{alias}`" for alias in aliases))

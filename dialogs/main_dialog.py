@@ -7,7 +7,11 @@ Routing works on parsed tokens (the @mention is already removed):
 - ``status``, ``history``, ``approvals`` — announced as coming soon, not faked;
 - ``<action> [arguments]`` — names and aliases from the registry
   (:func:`actions.params.parse_command`); starts the generic :class:`ActionDialog`;
-- anything else — "did you mean …" from near misses of action names, aliases and commands.
+- anything else — "did you mean …" from near misses of whole action phrases, names and aliases,
+  with a button per suggested command (:mod:`dialogs.suggestions`).
+
+A suggestion button pressed (``TurnInputs.pressed``) runs its command as if typed; when it names an
+action while another request is being collected, it replaces that request.
 
 While an action dialog runs, ``help`` shows that action's help and asks the pending question
 again; ``cancel`` (or ``stop``) ends everything, changing nothing. Once a request was submitted
@@ -18,7 +22,7 @@ what to check; any other message says it was already sent and is not run again.
 
 from __future__ import annotations
 
-from botbuilder.core import MessageFactory
+from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     DialogContext,
@@ -36,6 +40,7 @@ from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, s
 from dialogs.card_steps import waiting_card_step
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
+from dialogs.suggestions import say_with_buttons
 from dialogs.turn import turn_inputs
 from requesting.request import RequestHandler
 
@@ -82,12 +87,15 @@ class MainDialog(ComponentDialog):
             topic = self._help.topic(words[1:]) if len(words) > 1 else None
             if topic is None:
                 action = self._registry.get(_running_action(inner_dc))
-                topic = self._help.action_help(action) if action else self._help.overview(in_channel=inputs.in_channel)
+                topic = self._help.action_help(action) if action else self._help.overview(
+                    in_channel=inputs.in_channel, bot_name=_bot_name(inner_dc.context))
             await inner_dc.context.send_activity(MessageFactory.text(texts.help_while_asking(topic, None)))
             await inner_dc.reprompt_dialog()
             return DialogTurnResult(DialogTurnStatus.Waiting)
-        if await waiting_card_step(inner_dc) is not None and self._names_an_action(inputs.text):
-            # A form or a confirmation is waiting for a button, and the user asks for something new.
+        replaceable = inputs.pressed or await waiting_card_step(inner_dc) is not None
+        if replaceable and self._names_an_action(inputs.text):
+            # A form or a confirmation is waiting for a button, or a suggestion button names a whole
+            # command: the user asks for something new.
             await inner_dc.context.send_activity(MessageFactory.text(texts.replaced_waiting_request()))
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(_ROUTE)
@@ -122,7 +130,8 @@ class MainDialog(ComponentDialog):
         if not first:
             reply = texts.empty_message(inputs.in_channel)
         elif first == "help":
-            reply = self._help_reply(words[1:], inputs.in_channel)
+            await self._help_reply(step, words[1:], inputs.in_channel)
+            return await step.end_dialog(None)
         elif first in _CANCEL_WORDS and len(words) == 1:
             reply = texts.nothing_to_cancel()
         elif (command := self._help.command(first)) is not None and not command.available and len(words) == 1:
@@ -133,7 +142,7 @@ class MainDialog(ComponentDialog):
         try:
             parsed = params.parse_command(self._registry, text)
         except params.UnknownActionError as exc:
-            await step.context.send_activity(MessageFactory.text(self._unknown(exc, inputs.in_channel)))
+            await say_with_buttons(step.context, self._unknown(exc, inputs.in_channel), exc.suggestions)
             return await step.end_dialog(None)
         except ActionError as exc:
             await step.context.send_activity(MessageFactory.text(exc.message))
@@ -144,16 +153,23 @@ class MainDialog(ComponentDialog):
     async def _done(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog(step.result)
 
-    def _help_reply(self, topic_words: tuple[str, ...], in_channel: bool) -> str:
+    async def _help_reply(self, step: WaterfallStepContext, topic_words: tuple[str, ...], in_channel: bool) -> None:
+        """Answer ``help [topic]``: the overview, a topic, or did-you-mean with a button per topic."""
+        context = step.context
+        reply: str | None
         if not topic_words:
-            return self._help.overview(in_channel=in_channel)
-        topic = self._help.topic(tuple(word.lower() for word in topic_words))
-        if topic is not None:
-            return topic
-        suggestions = params.suggest_actions(self._registry, " ".join(topic_words)[:80])
-        if suggestions:
-            return texts.did_you_mean_help(suggestions)
-        return texts.unknown_help_topic(safe_word(topic_words[0]))
+            reply = self._help.overview(in_channel=in_channel, bot_name=_bot_name(context))
+        else:
+            reply = self._help.topic(tuple(word.lower() for word in topic_words))
+        if reply is not None:
+            await context.send_activity(MessageFactory.text(reply))
+            return
+        names = params.suggest_actions(self._registry, " ".join(topic_words)[:80])
+        if names:
+            commands = [f"help {self._help.phrase(name)}" for name in names]
+            await say_with_buttons(context, texts.did_you_mean_help(commands), commands)
+            return
+        await context.send_activity(MessageFactory.text(texts.unknown_help_topic(safe_word(topic_words[0]))))
 
     @staticmethod
     def _unknown(exc: params.UnknownActionError, in_channel: bool) -> str:
@@ -161,6 +177,11 @@ class MainDialog(ComponentDialog):
         if exc.suggestions:
             return texts.action_not_understood(exc.message)
         return texts.unknown_command(in_channel)
+
+
+def _bot_name(context: TurnContext) -> str:
+    """The bot's name as the channel calls it (``activity.recipient.name``), "" when not given."""
+    return str(getattr(context.activity.recipient, "name", None) or "")
 
 
 def _running_action(inner_dc: DialogContext) -> str:

@@ -29,9 +29,11 @@ from botbuilder.dialogs.prompts import (
 
 from actions import params
 from actions.registry import Registry
-from actions.spec import Action, ArgValue, ChoiceList, Parameter, ParameterError, ParamKind
+from actions.resource_ids import parse_resource_id
+from actions.spec import Action, ArgValue, ChoiceList, Parameter, ParameterError, ParamKind, unavailable_note
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
+from dialogs.suggestions import as_message, suggested_commands
 from dialogs.turn import turn_inputs
 from dialogs.values import label_for
 
@@ -75,6 +77,9 @@ def prompt_for(
         validations["entries"] = entries
         labels = [label for _, _, label in entries]
         note = f"\n\n({listed.note}.)" if not listed.complete and listed.note else ""
+        hidden = unavailable_note(listed)
+        if hidden:
+            note += f"\n\n{hidden}"
         total = len(listed.choices)
         shown = question
         if total > PAGE_SIZE:
@@ -102,6 +107,12 @@ def prompt_for(
         validations=validations,
     )
     return prompt_id, options
+
+
+def _typed(value: ArgValue) -> ArgValue:
+    """A resolved value as a user would type it: a resource by its name, anything else as it is."""
+    rid = parse_resource_id(str(value))
+    return rid.name if rid is not None and not rid.child_type else value
 
 
 def _bounds(parameter: Parameter) -> str:
@@ -173,12 +184,17 @@ class _ParameterValidator:
         try:
             value = await params.resolve(inputs.actions, action, parameter.name, raw, known)
         except ParameterError as exc:
-            return await self._refuse(prompt_context, parameter, exc.message)
+            given = {name: _typed(value) for name, value in known.items()}
+            commands = suggested_commands(self._registry, exc, action, given)
+            return await self._refuse(prompt_context, parameter, exc.message, commands)
         label = await label_for(inputs.actions, action, parameter.name, value, known)
         recognized.value = Answer(value=value, label=label)
         return True
 
-    async def _refuse(self, prompt_context: PromptValidatorContext, parameter: Parameter, reason: str) -> bool:
+    async def _refuse(
+        self, prompt_context: PromptValidatorContext, parameter: Parameter, reason: str, commands: list[str]
+    ) -> bool:
+        """Ask again with the reason (and a button per suggested command); stop after too many tries."""
         options = prompt_context.options
         attempt = options.number_of_attempts + 1
         if attempt >= texts.MAX_TRIES:
@@ -187,5 +203,5 @@ class _ParameterValidator:
             prompt_context.recognized.value = Answer(sentinel=Sentinel.GAVE_UP)
             return True
         question = options.validations.get("question", parameter.prompt)
-        options.retry_prompt = MessageFactory.text(texts.retry(reason, question, attempt))
+        options.retry_prompt = as_message(texts.retry(reason, question, attempt), commands)
         return False

@@ -33,6 +33,7 @@ __all__ = [
     "no_op",
     "nothing_to_cancel",
     "nothing_to_choose",
+    "or_run",
     "outcome_failed",
     "outcome_started",
     "outcome_unconfirmed",
@@ -40,7 +41,6 @@ __all__ = [
     "replaced_waiting_request",
     "retry",
     "running",
-    "try_instead",
     "unknown_card_action",
     "unknown_command",
     "unknown_help_topic",
@@ -71,8 +71,9 @@ def unknown_help_topic(word: str) -> str:
     return f"There is no command called `{word}`. Type `help` for the list."
 
 
-def did_you_mean_help(names: Sequence[str]) -> str:
-    return "Did you mean " + " / ".join(f"`help {name}`" for name in names) + "?"
+def did_you_mean_help(commands: Sequence[str]) -> str:
+    """``commands`` are whole help commands, e.g. ``help scale node pool``."""
+    return "Did you mean " + " / ".join(f"`{command}`" for command in commands) + "?"
 
 
 def fill_in_the_form() -> str:
@@ -136,10 +137,9 @@ def running(target: str) -> str:
     return f"Working on it: {target}…"
 
 
-def try_instead(suggestions: Sequence[str]) -> str:
-    if not suggestions:
-        return ""
-    return "\n\nYou could try: " + " or ".join(f"`{suggestion}`" for suggestion in suggestions[:3])
+def or_run() -> str:
+    """Above buttons that each run a whole command, under a question asked again."""
+    return "Or run one of these:"
 
 
 def card_not_yours(owner_name: str, action: str) -> str:

@@ -47,6 +47,7 @@ class TurnInputs:
     actions: ActionContext  # this turn's view: shared SDK clients, fresh discovery cache
     in_channel: bool  # a channel or group chat
     save_state: Callable[[], Awaitable[None]] | None = None  # write the sender's dialog state now (mid-turn)
+    pressed: bool = False  # ``text`` is the command of a suggestion button (cards.suggestions), not typed
 
     async def checkpoint(self) -> None:
         """Write the sender's dialog state as it is now, before the turn ends (no-op without ``save_state``).

@@ -27,7 +27,7 @@ async def label_for(ctx: ActionContext, action: Action, name: str, value: ArgVal
         except ActionError:
             listed = None
         if listed is not None:
-            for choice in listed.choices:
+            for choice in (*listed.choices, *(item.choice for item in listed.unavailable)):
                 if choice.value == str(value):
                     return choice.title
         rid = parse_resource_id(str(value))

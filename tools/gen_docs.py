@@ -11,8 +11,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from actions.describe import parameter_rows, scope_text
+from actions.describe import parameter_rows, precondition_lines, scope_text, synonym_text
 from actions.registry import Registry, default_registry
+from actions.spec import phrasing_of
 from app.settings import SETTINGS
 from appsettings import SettingSpec
 
@@ -43,20 +44,32 @@ def render_actions(registry: Registry) -> str:
         _GENERATED,
         "",
         "Every action Switchboard can run, as declared in `actions/` (see "
-        "[adding-an-action.md](adding-an-action.md)). In chat, type the name or an alias followed by the values "
-        "in the order of its usage line (filler words are optional), or `name=value` pairs. Operators can run the "
-        "same commands with `python -m actions preview|run ...`.",
+        "[adding-an-action.md](adding-an-action.md)). In chat, say its phrase (or its name, an alias, or the "
+        "phrase with a declared synonym of its verb) followed by the values in the order of its usage line "
+        "(filler words are optional), or `name=value` pairs. Operators can run the same commands with "
+        "`python -m actions preview|run ...`.",
         "",
     ]
     lines += _table(
-        ["action", "what it does", "also"],
-        ([f"[`{a.name}`](#{a.name})", a.summary, ", ".join(f"`{x}`" for x in a.aliases)] for a in registry),
+        ["say", "action", "what it does", "also"],
+        (
+            [f"`{phrasing_of(a).phrase}`", f"[`{a.name}`](#{a.name})", a.summary,
+             ", ".join(f"`{x}`" for x in a.aliases)]
+            for a in registry
+        ),
     )
     for action in registry:
+        phrase = phrasing_of(action).phrase
         lines += ["", f"## {action.name}", "", f"**{action.summary}**", "", action.help, ""]
         if action.aliases:
             lines += ["Also: " + ", ".join(f"`{alias}`" for alias in action.aliases), ""]
-        lines += [f"Usage: `{action.name} {action.usage}` or `{action.name} name=value ...`", ""]
+        if synonym_text(action):
+            lines += [f"Synonyms: {synonym_text(action)}.", ""]
+        lines += [f"Usage: `{phrase} {action.usage}` or `{action.name} name=value ...`", ""]
+        if precondition_lines(action):
+            lines += ["Choices offered only when (a choice in another state is listed as not offered, with why):", ""]
+            lines += [f"- {line}" for line in precondition_lines(action)]
+            lines += [""]
         lines += _table(
             ["parameter", "kind", "required", "bounds", "choices", "description"],
             (

@@ -28,7 +28,9 @@ async def test_clusters_in_scope_are_listed_by_name_with_their_ids(ctx: ActionCo
     assert action is not None
     listed = await choices(ctx, action, "cluster", {})
     assert listed.complete
-    assert [c.title for c in listed.choices] == ["aks-dev", "aks-prod", "aks-sandbox"]  # never aks-core
+    assert [c.title for c in listed.choices] == ["aks-dev", "aks-prod"]  # never aks-core
+    # A stopped cluster's node pools cannot be scaled: listed, not offered, with the reason.
+    assert [(u.choice.title, u.reason) for u in listed.unavailable] == [("aks-sandbox", "stopped — start it first")]
     prod = next(c for c in listed.choices if c.title == "aks-prod")
     assert prod.value == (
         f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod"
@@ -42,10 +44,13 @@ async def test_pools_of_the_chosen_cluster_are_listed(ctx: ActionContext, regist
     assert action is not None
     cluster = next(c for c in (await choices(ctx, action, "cluster", {})).choices if c.title == "aks-prod")
     pools = await choices(ctx, action, "pool", {"cluster": cluster.value})
-    assert [(c.value, c.description) for c in pools.choices] == [
-        ("np1", "User · 3 nodes"),
-        ("np2", "User · autoscale min 2 max 6 · 3 nodes"),
-        ("system", "System · 3 nodes"),
+    assert [(c.value, c.description, c.state) for c in pools.choices] == [
+        ("np1", "User · 3 nodes", "manual"),
+        ("system", "System · 3 nodes", "manual"),
+    ]
+    # The autoscaler owns np2's node count: listed, not offered for a manual scale, with the reason.
+    assert [(u.choice.value, u.choice.description, u.reason) for u in pools.unavailable] == [
+        ("np2", "User · autoscale min 2 max 6 · 3 nodes", "autoscaled — change its min/max instead"),
     ]
 
 
@@ -61,7 +66,9 @@ async def test_the_same_discovery_runs_once_per_turn(
     made = len(cluster_list_requests(sandbox))
     assert made == 4  # 2 subscriptions x 2 resource groups
     again = await choices(turn, other, "cluster", {})  # another action, same discovery, same inputs
-    assert again == first
+    # The same clusters, split by each action's own precondition: the stopped one to start, the others to stop.
+    assert [c.title for c in first.choices] == [u.choice.title for u in again.unavailable] == ["aks-sandbox"]
+    assert [u.choice.title for u in first.unavailable] == [c.title for c in again.choices] == ["aks-dev", "aks-prod"]
     assert len(cluster_list_requests(sandbox)) == made  # no request: served from the turn's cache
     await choices(ctx.for_turn(), action, "cluster", {})  # the next turn asks Azure again
     assert len(cluster_list_requests(sandbox)) == 2 * made
@@ -82,7 +89,8 @@ async def test_a_slow_subscription_yields_a_partial_list_within_the_budget(
     assert time.monotonic() - began >= 3.0  # the fast subscription's clusters were not cut short
     assert not listed.complete
     assert listed.note == "the list may be incomplete: Azure was slow to list clusters"
-    assert [c.title for c in listed.choices] == ["aks-dev", "aks-sandbox"]
+    assert [c.title for c in listed.choices] == ["aks-dev"]
+    assert [u.choice.title for u in listed.unavailable] == ["aks-sandbox"]  # stopped: not offered for a scale
     # It answered while Azure still held the slow request: the budget, not the slow answer, ended it.
     assert [f["hits"] for f in sandbox.faults() if f["id"] == slow] == [1]
     assert not [r for r in cluster_list_requests(sandbox) if prod_group.lower() in str(r["path"]).lower()]
@@ -144,7 +152,7 @@ async def test_a_failing_subscription_yields_a_partial_list(
     sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
 ) -> None:
     sandbox.inject_fault(method="GET", path_contains=f"/subscriptions/{DEV_SUBSCRIPTION_ID}/", status=403, times=None)
-    action = registry.get("vm-start")
+    action = registry.get("vm-deallocate")
     assert action is not None
     listed = await choices(ctx, action, "vm", {})
     assert not listed.complete
@@ -172,7 +180,7 @@ async def test_without_resource_groups_whole_subscriptions_are_listed_but_scope_
         discovery_timeout_seconds=arm_settings.discovery_timeout_seconds,
     )
     async with ActionContext(settings) as ctx:
-        action = registry.get("aks-start-cluster")
+        action = registry.get("aks-stop-cluster")
         assert action is not None
         listed = await choices(ctx, action, "cluster", {})
     assert [c.title for c in listed.choices] == ["aks-core", "aks-prod"]  # every group of platform-prod

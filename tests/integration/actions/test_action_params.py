@@ -53,12 +53,44 @@ async def test_an_ambiguous_name_lists_the_candidates(ctx: ActionContext, regist
 
 
 async def test_a_near_miss_gets_did_you_mean(ctx: ActionContext, registry: Registry) -> None:
-    action = registry.get("vm-start")
+    action = registry.get("vm-deallocate")
     assert action is not None
     with pytest.raises(ParameterError) as caught:
         await resolve(ctx, action, "vm", "jump-prd", {})
     assert "Did you mean jump-prod?" in caught.value.message
     assert caught.value.suggestions == ("jump-prod",)
+
+
+async def test_a_near_miss_of_a_choice_a_precondition_refuses_says_why_and_offers_the_others(
+    ctx: ActionContext, registry: Registry
+) -> None:
+    action = registry.get("vm-start")  # jump-prod runs: it cannot be started
+    assert action is not None
+    with pytest.raises(ParameterError) as caught:
+        await resolve(ctx, action, "vm", "jump-prd", {})
+    assert caught.value.message == (
+        "No vm called 'jump-prd' is in the scope Switchboard may operate on. "
+        "jump-prod is already running. Choose one of: build-agent-3."
+    )
+    assert caught.value.suggestions == ("build-agent-3",)
+
+
+async def test_a_choice_a_precondition_refuses_is_refused_with_the_reason(
+    ctx: ActionContext, registry: Registry
+) -> None:
+    action = registry.get("vm-deallocate")
+    assert action is not None
+    with pytest.raises(ParameterError) as caught:
+        await resolve(ctx, action, "vm", "build-agent-3", {})
+    assert caught.value.parameter == "vm"
+    assert caught.value.message == (
+        "build-agent-3 can't be chosen here: it is already deallocated. "
+        "Choose one of: build-agent-1, build-agent-2, jump-prod."
+    )
+    # A typed command leaves the state to the action's preview, which reads it live.
+    assert await resolve(ctx, action, "vm", "build-agent-3", {}, check_state=False) == (
+        f"/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg-dev/providers/Microsoft.Compute/virtualMachines/build-agent-3"
+    )
 
 
 async def test_a_dependent_parameter_needs_its_dependency_first(ctx: ActionContext, registry: Registry) -> None:

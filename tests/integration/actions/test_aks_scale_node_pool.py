@@ -53,16 +53,34 @@ class TestAksScaleNodePool(ActionContract):
     ) -> None:
         action = registry.get("aks-scale-node-pool")
         assert action is not None
-        args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np2", "count": "5"})
+        args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np2", "count": "8"})
         with pytest.raises(ParameterError) as caught:
             await action.preview(ctx, args)
-        assert caught.value.parameter == "count"
+        assert caught.value.parameter == "pool"
         assert "cluster autoscaler is on" in caught.value.message
         assert "min 2, max 6" in caught.value.message
-        assert caught.value.suggestions == ("aks-set-autoscale cluster=aks-prod pool=np2 min=2 max=6",)
+        # The offer changes something: the min is kept, the max raised to the count asked for.
+        assert caught.value.suggestions == ("aks-set-autoscale cluster=aks-prod pool=np2 min=2 max=8",)
         with pytest.raises(ParameterError):
             await action.start(ctx, args)
         assert not mutating_statuses(sandbox, "PUT", "/agentPools/np2")
+
+    @pytest.mark.parametrize(
+        ("count", "suggestions"),
+        [
+            ("1", ("aks-set-autoscale cluster=aks-prod pool=np2 min=1 max=6",)),  # the min lowered to the count
+            ("4", ()),  # within min 2 max 6 already: no range to offer, the autoscaler decides
+        ],
+    )
+    async def test_the_autoscale_offer_is_a_range_that_differs_or_none(
+        self, ctx: ActionContext, registry: Registry, count: str, suggestions: tuple[str, ...]
+    ) -> None:
+        action = registry.get("aks-scale-node-pool")
+        assert action is not None
+        args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np2", "count": count})
+        with pytest.raises(ParameterError) as caught:
+            await action.preview(ctx, args)
+        assert caught.value.suggestions == suggestions
 
     async def test_a_system_pool_keeps_at_least_one_node(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("aks-scale-node-pool")

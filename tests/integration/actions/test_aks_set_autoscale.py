@@ -49,11 +49,16 @@ class TestAksSetAutoscale(ActionContract):
     async def test_a_manual_pool_offers_scaling_instead(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("aks-set-autoscale")
         assert action is not None
-        args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np1", "min": "1", "max": "4"})
+        args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np1", "min": "4", "max": "6"})
         with pytest.raises(ParameterError, match="autoscaler is off") as caught:
             await action.preview(ctx, args)
         assert caught.value.parameter == "pool"
-        assert caught.value.suggestions == ("aks-scale-node-pool cluster=aks-prod pool=np1 count=3",)
+        # np1 has 3 nodes: the offer scales it into the range asked for (never to the count it has).
+        assert caught.value.suggestions == ("aks-scale-node-pool cluster=aks-prod pool=np1 count=4",)
+        inside = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np1", "min": "1", "max": "4"})
+        with pytest.raises(ParameterError, match="autoscaler is off") as within:
+            await action.preview(ctx, inside)
+        assert within.value.suggestions == ()  # 3 nodes is inside 1..4 already: nothing to offer
 
     async def test_min_above_max_is_refused(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("aks-set-autoscale")

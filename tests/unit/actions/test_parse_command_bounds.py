@@ -13,18 +13,20 @@ from actions.spec import ActionError
 REGISTRY = default_registry()
 
 
-def unbounded_near_misses(tokens: list[str]) -> list[tuple[str, int]]:
-    """Did-you-mean as it was computed before it was bounded: every prefix against every key."""
+def unbounded_near_misses(tokens: list[str]) -> list[tuple[float, str, int]]:
+    """Did-you-mean without the cheap bounds: every name against the start of the text with as many
+    words (the shortest such start), compared in full."""
     scored = []
     for key in REGISTRY.lookup_keys():
-        ratio, size = max(
-            (difflib.SequenceMatcher(None, normalize(" ".join(tokens[:n])), key).ratio(), n)
-            for n in range(1, min(len(tokens), 5) + 1)
-        )
+        sizes = [n for n in range(1, min(len(tokens), 5) + 1)
+                 if len(normalize(" ".join(tokens[:n])).split()) == len(key.split())]
+        if not sizes:
+            continue
+        ratio = difflib.SequenceMatcher(None, normalize(" ".join(tokens[: sizes[0]])), key).ratio()
         if ratio >= 0.75:
-            scored.append((ratio, key, size))
+            scored.append((ratio, key, sizes[0]))
     scored.sort(key=lambda item: (-item[0], item[1]))
-    return [(key, size) for _, key, size in scored]
+    return scored
 
 
 def suggested_commands(text: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import pytest
 
 from actions.params import parse_command
 from actions.registry import ACTION_MODULES, Registry, RegistryError, default_registry, normalize
-from actions.spec import Action, Parameter, ParamKind, Scope
+from actions.spec import Action, Parameter, ParamKind, Scope, phrasing_of
 from tests.support.action_contract import ActionContract
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,7 +39,7 @@ def test_the_catalog_lists_every_module_in_order() -> None:
 
 
 def test_names_and_aliases_are_unique_across_the_catalog() -> None:
-    keys = [normalize(word) for action in ACTIONS for word in (action.name, *action.aliases)]
+    keys = [normalize(word) for action in ACTIONS for word in phrasing_of(action).names((action.name, *action.aliases))]
     assert len(keys) == len(set(keys))
     assert len(REGISTRY.lookup_keys()) == len(keys)
 

@@ -171,8 +171,10 @@ async def test_a_near_miss_is_answered_without_echoing_entities_or_markup(
         text=f"<at>Switchboard</at>&nbsp;{text}" if mention else text, conversation_type=conversation_type,
         entities=[BOT_MENTION] if mention else [],
     )
-    [reply] = texts(await harness.send(activity))
-    assert reply.startswith("I don't know the action 'scael node pool'. Did you mean: scale node pool ")
+    [message] = [a for a in await harness.send(activity) if a.type == "message"]
+    [card] = [attachment.content for attachment in message.attachments]  # did-you-mean: a card with buttons
+    reply = card["body"][0]["text"]
+    assert reply.startswith("I don't know the action 'scael node pool'. Did you mean: scale node pool")
     assert "nbsp" not in reply
     assert not MARKUP & set(reply)
     assert "](" not in reply

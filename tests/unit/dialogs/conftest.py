@@ -166,6 +166,32 @@ def texts(sent: list[Activity]) -> list[str]:
     return [a.text for a in sent if a.type == "message" and a.text]
 
 
+def said(sent: list[Activity]) -> list[str]:
+    """What the bot said, in order: each message's text, and each card's text (its lines joined)."""
+    found: list[str] = []
+    for activity in sent:
+        if activity.type != "message":
+            continue
+        if activity.text:
+            found.append(activity.text)
+        for attachment in activity.attachments or []:
+            if attachment.content_type == CARD_CONTENT_TYPE:
+                found.append("\n".join(card_texts(attachment.content)))
+    return found
+
+
+def run_buttons(card: dict[str, Any]) -> dict[str, str]:
+    """The card's suggestion buttons: title → the command it runs (checked to be the same on the fallback)."""
+    found: dict[str, str] = {}
+    for action in card.get("actions", []):
+        meta = action.get("data", {}).get("switchboard", {})
+        if action.get("verb") == "run":
+            assert action["fallback"]["type"] == "Action.Submit"
+            assert action["fallback"]["data"] == action["data"]
+            found[action["title"]] = meta["command"]
+    return found
+
+
 def sent_cards(sent: list[Activity]) -> list[dict[str, Any]]:
     """Every Adaptive Card the bot sent in messages."""
     return [att.content for a in sent for att in a.attachments or [] if att.content_type == CARD_CONTENT_TYPE]

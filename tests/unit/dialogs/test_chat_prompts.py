@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, run_buttons, said, sent_cards, texts
 
 PROD = PROD_SUBSCRIPTION_ID
 
@@ -46,8 +46,11 @@ async def test_parameters_are_prompted_one_by_one_with_the_right_prompt(
 ) -> None:
     [question] = texts(await chat.say(ALEX, "scale node pool aks-prod"))
     assert question.startswith("Which node pool?")
-    for line in ("1. np1", "2. np2", "3. system"):  # discovered, numbered
+    for line in ("1. np1", "2. system"):  # discovered, numbered
         assert line in question
+    # The autoscaler owns np2's count: not offered for a manual scale, and the question says why.
+    assert "np2." not in question
+    assert "Not offered: np2 (autoscaled — change its min/max instead)." in question
     assert "use a form" in question
     assert "say `form` to fill in a card instead" in question
 
@@ -63,7 +66,7 @@ async def test_parameters_are_prompted_one_by_one_with_the_right_prompt(
 
 
 async def test_a_resource_can_be_typed_by_name_and_a_refused_inline_value_is_asked_again(chat: Chat) -> None:
-    sent = texts(await chat.say(ALEX, "scale node pool aks-prod np9 to 5"))
+    sent = said(await chat.say(ALEX, "scale node pool aks-prod np9 to 5"))
     assert sent[0].startswith("No pool called 'np9'")  # the reason, worded by actions.params
     assert sent[1].startswith("Which node pool?")
 
@@ -111,7 +114,7 @@ async def test_cancel_midway_ends_the_dialog(chat: Chat, sandbox: SandboxHandle)
 async def test_help_midway_explains_the_action_and_asks_again(chat: Chat, actions: ActionContext) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1")
     [help_text, question] = texts(await chat.say(ALEX, "help"))
-    assert help_text.startswith("**aks-scale-node-pool** — Set the node count of an AKS node pool.")
+    assert help_text.startswith("**scale node pool** (`aks-scale-node-pool`) — Set the node count of an AKS node pool.")
     assert help_text.endswith("Answer below, or say `cancel` to stop.")
     assert question.startswith("How many nodes should it have?")
 
@@ -137,9 +140,11 @@ async def test_an_unclear_confirmation_is_asked_again(chat: Chat, actions: Actio
 async def test_the_actions_own_checks_stop_before_the_preview_with_a_suggestion(
     chat: Chat, sandbox: SandboxHandle
 ) -> None:
-    [reply] = texts(await chat.say(ALEX, "scale node pool aks-prod np2 to 5"))
-    assert "The cluster autoscaler is on for aks-prod / node pool np2" in reply
-    assert "`aks-set-autoscale cluster=aks-prod pool=np2 min=2 max=6`" in reply
+    [card] = sent_cards(await chat.say(ALEX, "scale node pool aks-prod np2 to 8"))
+    assert "The cluster autoscaler is on for aks-prod / node pool np2 (min 2, max 6): it sets the node count itself. " \
+        "Change its min/max instead." in card_texts(card)
+    # The follow-up is a button carrying the whole command, in its natural form, and it changes something.
+    assert run_buttons(card) == {"set autoscale aks-prod np2 min 2 max 8": "set autoscale aks-prod np2 min 2 max 8"}
     assert changes(sandbox) == []
 
 

@@ -65,7 +65,7 @@ def test_find_entry_unknown() -> None:
 
 OVERVIEW_HEAD = """Here is what I can do:
 
-- `help [command]` — list what I can do; `help` and a command name (e.g. `help vm-start`) explains it
+- `help [command]` — list what I can do; `help` and a command (e.g. `help start vm`) explains it
 - `cancel` — stop what we are doing; nothing is changed
 - `status` — the state of your recent requests (coming soon)
 - `history` — what was run where, and by whom (coming soon)
@@ -74,10 +74,10 @@ OVERVIEW_HEAD = """Here is what I can do:
 Operations (I show you a preview and ask before changing anything):
 
 """
-OVERVIEW_TAIL = "\n\nType `help` and a command (e.g. `help vm-start`) for details and examples."
+OVERVIEW_TAIL = "\n\nType `help` and a command (e.g. `help scale node pool`) for details and examples."
 CHANNEL_TAIL = (
-    "\n\nIn a channel or group chat, @mention me first, e.g. `@Switchboard help`."
-    "\nType `help` and a command (e.g. `help vm-start`) for details and examples."
+    "\n\nIn a channel or group chat, @mention me first: type `@Switchboard help`."
+    "\nType `help` and a command (e.g. `help scale node pool`) for details and examples."
 )
 
 
@@ -91,13 +91,20 @@ def test_the_help_book_overview_lists_the_commands_then_one_line_per_action_in_c
     assert personal.startswith(OVERVIEW_HEAD)
     assert personal.endswith(OVERVIEW_TAIL)
     operations = personal.removeprefix(OVERVIEW_HEAD).removesuffix(OVERVIEW_TAIL).split("\n")
-    assert [line.split()[1].strip("`") for line in operations] == [action.name for action in registry]
+    # The natural phrase first, the hyphenated name second, in catalog order.
+    assert [line.rsplit("(also `", 1)[1].rstrip("`)") for line in operations] == [action.name for action in registry]
     assert operations[0] == (
-        "- `aks-scale-node-pool {cluster} {pool} to {count} nodes` — Set the node count of an AKS node pool."
+        "- `scale node pool {cluster} {pool} to {count} nodes` — Set the node count of an AKS node pool. "
+        "(also `aks-scale-node-pool`)"
     )
-    assert operations[-1] == "- `app-restart {app}` — Restart an App Service web app or a Function app."
-    channel = book.overview(in_channel=True)
+    assert operations[-1] == (
+        "- `restart app {app}` — Restart an App Service web app or a Function app. (also `app-restart`)"
+    )
+    channel = book.overview(in_channel=True, bot_name="Switchboard")
     assert channel == personal.removesuffix(OVERVIEW_TAIL) + CHANNEL_TAIL
+    # The bot's own name, as the channel calls it; nothing hard-coded.
+    assert "type `@Ops Helper help`" in book.overview(in_channel=True, bot_name="Ops Helper")
+    assert "@mention me first, then type `help`." in book.overview(in_channel=True)  # no name given
 
 
 def test_the_help_book_overview_is_rendered_once_per_form() -> None:

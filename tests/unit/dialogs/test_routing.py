@@ -8,14 +8,15 @@ from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
 from dialogs import texts as replies
-from tests.unit.dialogs.conftest import ALEX, Chat, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, run_buttons, sent_cards, texts
 
 
 async def test_help_lists_the_commands_and_every_action_of_the_registry(chat: Chat) -> None:
     def is_catalog(reply: Activity, description: str | None = None) -> None:
         assert reply.text.startswith("Here is what I can do:")
-        expected = ("`help [command]`", "`cancel`", "`status`", "`app-restart",
-                    "`aks-scale-node-pool {cluster} {pool} to {count} nodes`")
+        expected = ("`help [command]`", "`cancel`", "`status`", "`restart app {app}`",
+                    "`scale node pool {cluster} {pool} to {count} nodes` — Set the node count of an AKS node pool. "
+                    "(also `aks-scale-node-pool`)")
         for line in expected:
             assert line in reply.text
 
@@ -25,20 +26,24 @@ async def test_help_lists_the_commands_and_every_action_of_the_registry(chat: Ch
 
 async def test_help_for_an_action_alias_shows_its_declaration(chat: Chat) -> None:
     [reply] = texts(await chat.say(ALEX, "help scale node pool"))
-    assert reply.startswith("**aks-scale-node-pool** — Set the node count of an AKS node pool.")
-    assert "Usage: `aks-scale-node-pool {cluster} {pool} to {count} nodes`" in reply
+    assert reply.startswith("**scale node pool** (`aks-scale-node-pool`) — Set the node count of an AKS node pool.")
+    assert "Usage: `scale node pool {cluster} {pool} to {count} nodes`" in reply
+    assert "Also: `aks-scale-node-pool`, `scale nodepool`, `scale pool`, `aks scale`" in reply
+    assert "You can also say `resize` or `set count of` for `scale`." in reply
     assert "- `count`: the new node count (0 to 1000)" in reply
     assert "- `scale node pool aks-prod np1 to 5`" in reply
 
 
 async def test_help_for_a_near_miss_suggests_the_action(chat: Chat) -> None:
-    [reply] = texts(await chat.say(ALEX, "help scale nod pool"))
-    assert reply == "Did you mean `help aks-scale-node-pool`?"
+    [card] = sent_cards(await chat.say(ALEX, "help scale nod pool"))
+    assert card_texts(card) == ["Did you mean `help scale node pool`?"]
+    assert run_buttons(card) == {"help scale node pool": "help scale node pool"}
 
 
 async def test_a_near_miss_of_an_action_gets_did_you_mean(chat: Chat) -> None:
-    [reply] = texts(await chat.say(ALEX, "scale nod pool aks-prod np1 to 5"))
-    assert "Did you mean: scale node pool aks-prod np1 to 5?" in reply
+    [card] = sent_cards(await chat.say(ALEX, "scale nod pool aks-prod np1 to 5"))
+    assert "Did you mean: scale node pool aks-prod np1 to 5?" in card_texts(card)[0]
+    assert run_buttons(card) == {"scale node pool aks-prod np1 to 5": "scale node pool aks-prod np1 to 5"}
 
 
 async def test_unknown_text_without_a_near_miss_gets_the_short_hint(chat: Chat) -> None:

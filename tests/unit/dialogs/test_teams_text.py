@@ -14,7 +14,7 @@ import pytest
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import TEST_BOT_ID
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, Person, card_texts, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, Person, card_texts, run_buttons, said, sent_cards, texts
 
 BOT_MENTION = {
     "type": "mention", "mentioned": {"id": TEST_BOT_ID, "name": "Switchboard"}, "text": "<at>Switchboard</at>",
@@ -101,7 +101,7 @@ async def test_a_refused_answer_is_repeated_as_plain_text(chat: Chat) -> None:
 
 
 async def test_a_refused_inline_value_is_repeated_as_plain_text(channel: Chat) -> None:
-    sent = texts(await say_html(
+    sent = said(await say_html(
         channel, ALEX, "<at>Switchboard</at>&nbsp;scale node pool [aks](https://evil.example) np1 to 5"
     ))
     assert sent[0].startswith("No cluster called 'aks(https://evil.example)'")
@@ -109,8 +109,13 @@ async def test_a_refused_inline_value_is_repeated_as_plain_text(channel: Chat) -
 
 
 async def test_a_near_miss_suggestion_is_plain(chat: Chat) -> None:
-    [reply] = texts(await say_html(chat, ALEX, "scael&nbsp;node pool &lt;img src=x onerror=alert(1)&gt;"))
-    assert reply.startswith("I don't know the action 'scael node pool'. Did you mean: scale node pool ")
+    [card] = sent_cards(await say_html(chat, ALEX, "scael&nbsp;node pool &lt;img src=x onerror=alert(1)&gt;"))
+    [reply] = card_texts(card)
+    # The rest ("<img src=x …") fits no command of the action: the suggestion is its name alone, which parses.
+    assert reply == (
+        "I don't know the action 'scael node pool'. Did you mean: scale node pool? Type `help` to see what I can do."
+    )
+    assert run_buttons(card) == {"scale node pool": "scale node pool"}
     assert_plain(reply)
 
 
