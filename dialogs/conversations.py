@@ -8,8 +8,9 @@ messages never reach another's dialog.
 A card submission — an ``adaptiveCard/action`` invoke (``Action.Execute``) or its
 ``Action.Submit`` fallback (a message with ``value``) — drives a dialog only when it is a
 button of the card the *submitter's own* current step is waiting on. Anything else is
-refused: pressed by someone other than the card's owner ("this form belongs to …"), an old
-card ("no longer active"), or a malformed one (an invoke error response, 400). Identity
+refused: pressed by someone other than the card's owner ("this form belongs to …"), a
+confirmation already answered ("already confirmed by …", see :mod:`dialogs.decisions`), an
+old card ("no longer active"), or a malformed one (an invoke error response, 400). Identity
 always comes from the activity; the owner named in card data only words the refusal.
 """
 
@@ -23,9 +24,10 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from actions.context import ActionContext
 from actions.registry import Registry
 from actions.spec import ActionError
-from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, read_submission
+from cards import CARD_CONTENT_TYPE, CardSubmission, MalformedSubmission, Verb, read_submission
 from dialogs import texts
 from dialogs.card_steps import waiting_card_step
+from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.request import RequestHandler
 from dialogs.state_property import LoadedStateProperty
@@ -47,6 +49,9 @@ class Conversations:
     :param registry: the action catalog.
     :param actions: the process's root :class:`ActionContext`; each turn uses its own view.
     :param handler: where confirmed requests go.
+    :param decisions: where the decision on each confirmation is claimed before anything runs, so
+        a request runs at most once however often its preview is answered (None: not claimed —
+        only tests of other concerns run without it).
     """
 
     def __init__(
@@ -56,12 +61,14 @@ class Conversations:
         registry: Registry,
         actions: ActionContext,
         handler: RequestHandler,
+        decisions: DecisionLedger | None = None,
     ) -> None:
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(MainDialog(registry, handler))
         self._registry = registry
         self._actions = actions
+        self._decisions = decisions
 
     async def on_message(
         self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
@@ -111,6 +118,7 @@ class Conversations:
         requester = requester_of(turn_context.activity, tenant_id)
         actions = self._actions.for_turn()
         set_turn_inputs(turn_context, TurnInputs(text, submission, requester, actions, in_channel))
+        set_turn_decisions(turn_context, self._decisions)
         dialog_context = await self._dialogs.create_context(turn_context)
         try:
             if submission is not None:
@@ -139,6 +147,11 @@ class Conversations:
         if self._registry.get(ref.action) is None:
             _log.info("card naming an unknown action refused")
             return texts.card_unknown_action(ref.action)
+        if ref.verb in (Verb.CONFIRM, Verb.CANCEL) and self._decisions is not None:
+            decision = await self._decisions.decision(ref.form_id)
+            if decision is not None:  # a second answer after the request was decided (and saved)
+                _log.info("answer to an already decided confirmation refused (verb %s)", ref.verb.value)
+                return already_decided(decision)
         if ref.owner_id != sender:
             _log.info("card of another user refused (verb %s)", ref.verb.value)
             return texts.card_not_yours(ref.owner_name, ref.action)
