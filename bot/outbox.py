@@ -14,51 +14,65 @@ back, and the turn is not run again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ResourceResponse
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, DeliveryModes
 
 __all__ = ["TurnOutbox"]
 
 
 class TurnOutbox:
-    """Holds the outgoing activities of one turn context (attached on construction)."""
+    """Holds the outgoing activities of one turn context from construction until :meth:`release`.
+
+    It uses botbuilder's own buffering: while the incoming activity's ``delivery_mode`` is
+    ``expectReplies``, ``TurnContext.send_activities`` keeps activities in
+    ``buffered_reply_activities`` (and the invoke response in the turn state) instead of sending
+    them. The outbox sets that mode and restores the original one when it stops holding
+    (:meth:`release` or :meth:`close`), so the adapter never sees it. An activity that already
+    asked for ``expectReplies`` is not held.
+    """
 
     def __init__(self, turn_context: TurnContext) -> None:
         self._turn_context = turn_context
-        self._held: list[Activity] = []
-        self._holding = True
+        self._original_mode = turn_context.activity.delivery_mode
+        self._holding = self._original_mode != DeliveryModes.expect_replies
         self.effect_started = False
-        turn_context.on_send_activities(self._on_send)
+        if self._holding:
+            turn_context.activity.delivery_mode = DeliveryModes.expect_replies
 
     @property
     def held(self) -> int:
         """How many activities are held."""
-        return len(self._held)
+        return len(self._turn_context.buffered_reply_activities) if self._holding else 0
 
-    async def _on_send(
-        self,
-        turn_context: TurnContext,
-        activities: list[Activity],
-        next_send: Callable[[], Awaitable[list[ResourceResponse] | None]],
-    ) -> list[ResourceResponse] | None:
+    def _take(self) -> list[Activity]:
+        context = self._turn_context
+        held = list(context.buffered_reply_activities)
+        context.buffered_reply_activities.clear()
+        if any(activity.type == ActivityTypes.invoke_response for activity in held):
+            context.turn_state.pop(BotAdapter._INVOKE_RESPONSE_KEY, None)
+        return held
+
+    def close(self) -> None:
+        """Stop holding without sending (what is held is dropped). Idempotent."""
         if self._holding:
-            # botbuilder sends whatever is left in this list after the handlers ran.
-            self._held.extend(activities)
-            activities.clear()
-        return await next_send()
+            self._take()
+            self._holding = False
+            self._turn_context.activity.delivery_mode = self._original_mode
 
     async def release(self) -> None:
         """Send what is held (in order) and stop holding."""
+        if not self._holding:
+            return
+        held = self._take()
         self._holding = False
-        held, self._held = self._held, []
+        self._turn_context.activity.delivery_mode = self._original_mode
         if held:
             await self._turn_context.send_activities(held)
 
     def discard(self) -> None:
         """Drop what is held; keep holding (a turn run again starts with an empty outbox)."""
-        self._held.clear()
+        if self._holding:
+            self._take()
 
     async def effect_starting(self) -> None:
         """The turn is about to do something that must not be repeated: send, stop holding."""

@@ -223,6 +223,8 @@ class SwitchboardBot(TeamsActivityHandler):
             await self._fail(turn_context, outbox, receipt if claimed else None,
                              replies.error_message(correlation_id), 500)
             await self._clear_conversation_state(turn_context)
+        finally:
+            outbox.close()  # the adapter must never see the held mode (a no-op once released)
 
     async def _claim_and_load(
         self, turn_context: TurnContext, state_set: ParallelBotStateSet, receipt: tuple[str, str, str] | None
@@ -259,8 +261,7 @@ class SwitchboardBot(TeamsActivityHandler):
             return
         _log.info("the sender's state changed again while the turn ran twice; told them to retry (ref %s)",
                   correlation_id)
-        outbox.discard()
-        await outbox.release()
+        outbox.close()
         if turn_context.activity.type == ActivityTypes.invoke:
             await _send_invoke_message(turn_context, replies.busy())
         else:
@@ -271,11 +272,7 @@ class SwitchboardBot(TeamsActivityHandler):
         status: int,
     ) -> None:
         """Drop what the failed turn held back, free its delivery if it did nothing, tell the person."""
-        outbox.discard()
-        try:
-            await outbox.release()
-        except Exception:  # nothing held: cannot fail, but never let it hide the failure
-            _log.exception("could not release the outbox")
+        outbox.close()
         if receipt is not None and not outbox.effect_started:
             await self._release_receipt(receipt)  # a redelivery of what never acted may try again
         await self._tell_failure(turn_context, text, status)
