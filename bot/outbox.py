@@ -67,7 +67,9 @@ class TurnOutbox:
         self._holding = False
         self._turn_context.activity.delivery_mode = self._original_mode
         if held:
-            await self._turn_context.send_activities(held)
+            # Already prepared by TurnContext.send_activities (copied, addressed, send handlers run):
+            # hand them to the adapter as that method would have.
+            await self._turn_context.adapter.send_activities(self._turn_context, held)
 
     def discard(self) -> None:
         """Drop what is held; keep holding (a turn run again starts with an empty outbox)."""
