@@ -1,7 +1,7 @@
 """The composition root: the one place Switchboard's objects are built.
 
-``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state
-and conversation references -> action catalog, action context and request handler -> the
+``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state,
+conversation references and the delivery ledger -> action catalog, action context and request handler -> the
 users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
 :class:`Switchboard` that hosts (the Functions app, the dev host) and tests use and close.
 Nothing here is a module-level singleton: every call builds a new, independent graph.
@@ -25,8 +25,8 @@ from bot.settings import Settings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from bot.telemetry import configure_telemetry
-from dialogs import Conversations, DirectRequestHandler, RequestHandler
-from storage import ConversationReferenceStore, TableBotStorage, TableClientOptions, TableProvider
+from dialogs import DEFAULT_TURN_BUDGET, Conversations, DirectRequestHandler, RequestHandler
+from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 
 __all__ = ["Switchboard", "build_switchboard"]
 
@@ -44,6 +44,7 @@ class Switchboard:
     tables: TableProvider
     states: BotStates
     references: ConversationReferenceStore
+    deliveries: DeliveryLedger
     bot: SwitchboardBot
     adapter: SwitchboardAdapter
     messages: MessagesEndpoint
@@ -71,6 +72,7 @@ def build_switchboard(
     registry: Registry | None = None,
     client_options: ClientOptions | None = None,
     request_handler: RequestHandler | None = None,
+    request_budget: float = DEFAULT_TURN_BUDGET,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -82,25 +84,32 @@ def build_switchboard(
     :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
         default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
     :param request_handler: where confirmed requests go; default: run them directly.
+    :param request_budget: seconds the default handler waits for Azure within a turn (tests that
+        hold an operation longer pin its outcome with a wider budget).
     """
     configure_telemetry(settings)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
     states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
+    deliveries = DeliveryLedger(tables)  # activity receipts (redeliveries) and confirmation decisions
     registry = registry if registry is not None else default_registry()
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext.from_settings(settings, options=client_options)
-    handler = request_handler if request_handler is not None else DirectRequestHandler(registry, action_context)
+    handler = request_handler if request_handler is not None else DirectRequestHandler(
+        registry, action_context, budget=request_budget
+    )
     assert states.private_conversation is not None
     conversations = Conversations(
-        state=states.private_conversation, registry=registry, actions=action_context, handler=handler
+        state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
+        decisions=deliveries,
     )
     bot = SwitchboardBot(
         states=states,
         references=references,
         allowed_tenants=settings.allowed_tenants,
         conversations=conversations,
+        deliveries=deliveries,
     )
     adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
@@ -115,6 +124,7 @@ def build_switchboard(
         tables=tables,
         states=states,
         references=references,
+        deliveries=deliveries,
         bot=bot,
         adapter=adapter,
         messages=messages,
