@@ -2,6 +2,7 @@
 # Both install what they need on a machine with Python 3.11, Node.js/npm and apt: a virtual environment,
 # the npm packages of package-lock.json, and (for the browser tests) Debian's Chromium.
 # Extra arguments: make run ARGS='--no-playground'   make test ARGS='-k storage -x'
+# Stress mode (4 CPU-bound processes load the machine during the run): make test ARGS='--stress'
 
 # Python 3.11: python3.11 if on PATH, else python3 when that is 3.11. Override: make PYTHON=/path/to/python3.11
 IS_311 := -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'

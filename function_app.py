@@ -5,7 +5,7 @@
 - ``GET /api/health`` — ``{"status": "ok"}`` once the app is composed; no secrets.
 
 Each function turns a ``func.HttpRequest`` into an :class:`~bot.edge_types.EdgeRequest`, asks
-the process's :class:`~bot.runtime.SwitchboardRuntime`, and turns the answer into a
+the process's :class:`~app.runtime.SwitchboardRuntime`, and turns the answer into a
 ``func.HttpResponse``. The Switchboard is composed on the first request, from the app settings.
 Importing this module loads only ``azure.functions`` and small stdlib-only modules; botbuilder
 and the Azure SDKs load on first request (cold start).
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from app.runtime import SwitchboardRuntime
 from bot.edge_types import EdgeRequest, EdgeResponse
-from bot.runtime import SwitchboardRuntime
 
 __all__ = ["aclose", "app", "create_app", "startup"]
 

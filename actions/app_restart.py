@@ -1,10 +1,19 @@
-"""app-restart: restart an App Service web app or a Function app."""
+"""app-restart: restart an App Service web app or a Function app.
+
+``POST …/sites/{name}/restart`` answers once Azure has accepted the restart. When the answer
+carries an ``Azure-AsyncOperation`` (or ``Location``) header, the restart is still in progress
+and is followed like any long-running ARM operation: ``start`` returns ``RUNNING`` with a
+continuation token, ``poll`` checks its status once, and a restart that fails, whose status
+checks fail, or that never completes ends ``FAILED`` / ``TIMED_OUT`` like every other action.
+An answer without those headers means the restart is done (``SUCCEEDED`` at once).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
 
-from actions.arm import act, read, text_of
+from actions.arm import begin, read, resume, text_of
 from actions.context import ActionContext
 from actions.discovery import location_text, resource_choices
 from actions.resource_ids import ResourceId
@@ -19,9 +28,12 @@ from actions.spec import (
     ParamKind,
     Preview,
     Progress,
-    ProgressState,
     Scope,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from azure.core.polling import AsyncLROPoller
+    from azure.mgmt.web.aio import WebSiteManagementClient
 
 __all__ = ["ACTION", "AppRestart", "app_kind", "discover_apps"]
 
@@ -48,9 +60,38 @@ async def discover_apps(ctx: ActionContext, args: Args) -> ChoiceList:
     )
 
 
-class AppRestart:
-    """Restart a site (``web_apps.restart``): Azure answers once the restart is triggered, so no polling."""
+def _no_result(_pipeline_response: Any) -> None:
+    return None
 
+
+async def _restart_poller(
+    client: WebSiteManagementClient, rid: ResourceId, continuation_token: str | None = None
+) -> AsyncLROPoller[None]:
+    """A poller following the restart of site ``rid``: sends the restart request, or (with
+    ``continuation_token``) resumes following an earlier one without sending anything.
+
+    ``web_apps.restart`` is not declared long-running in the SDK, so its poller is built here
+    the way the SDK's own ``begin_*`` methods build theirs (its pipeline and polling interval,
+    azure-mgmt-core's ``AsyncARMPolling``). Raises the SDK's ``HttpResponseError`` s.
+    """
+    from azure.core.polling import AsyncLROPoller
+    from azure.mgmt.core.polling.async_arm_polling import AsyncARMPolling
+
+    operations: Any = client.web_apps
+    pipeline = operations._client  # the SDK's ARM pipeline client, as its begin_* methods use it
+    polling = AsyncARMPolling(operations._config.polling_interval)
+    if continuation_token is not None:
+        return AsyncLROPoller.from_continuation_token(
+            polling_method=polling, continuation_token=continuation_token, client=pipeline,
+            deserialization_callback=_no_result,
+        )  # fmt: skip
+    initial = await operations.restart(
+        rid.resource_group, rid.name, soft_restart=False, cls=lambda response, _body, _headers: response
+    )
+    return AsyncLROPoller(pipeline, initial, _no_result, polling)
+
+
+class AppRestart:
     name = "app-restart"
     aliases = ("restart app", "restart web app", "restart webapp", "restart function app", "restart function")
     summary = "Restart an App Service web app or a Function app."
@@ -97,16 +138,25 @@ class AppRestart:
         )
 
     async def start(self, ctx: ActionContext, args: Args) -> Progress:
-        """Validate again and restart; done when Azure accepts it."""
-        preview = await self.preview(ctx, args)
+        """Validate again and restart; ``RUNNING`` (with a token) while Azure reports it in progress."""
+        await self.preview(ctx, args)
         rid = self._app_id(ctx, args)
-        call = ctx.web(rid.subscription).web_apps.restart(rid.resource_group, rid.name, soft_restart=False)
-        return await act(call, target=rid.name, doing="restart", succeeded=f"{preview.target} was restarted.")
+        return await begin(_restart_poller(ctx.web(rid.subscription), rid), **self._messages(rid))
 
     async def poll(self, ctx: ActionContext, args: Args, continuation_token: str) -> Progress:
-        """A restart finishes in :meth:`start`; there is never anything left to check."""
+        """Check the restart once, from its continuation token."""
         rid = self._app_id(ctx, args)
-        return Progress(ProgressState.SUCCEEDED, f"{rid.name} was restarted.")
+        call: Awaitable[AsyncLROPoller[None]] = _restart_poller(ctx.web(rid.subscription), rid, continuation_token)
+        return await resume(call, **self._messages(rid))
+
+    @staticmethod
+    def _messages(rid: ResourceId) -> dict[str, str]:
+        return {
+            "target": rid.name,
+            "doing": "restart",
+            "running": f"Restarting {rid.name}…",
+            "succeeded": f"{rid.name} was restarted.",
+        }
 
 
 ACTION = AppRestart()

@@ -26,8 +26,9 @@ from actions.describe import describe
 from actions.params import UnknownActionError, parse_command, resolve_all, suggest_actions
 from actions.registry import Registry, default_registry
 from actions.runner import poll_until_done
+from actions.settings import ArmSettings
 from actions.spec import ActionError, ProgressState
-from bot.settings import ArmSettings, SettingsError
+from appsettings import SettingsError
 
 __all__ = ["main"]
 

@@ -43,33 +43,33 @@ async def resource_choices(
 ) -> ChoiceList:
     """List one resource type in scope as choices (value = resource id), within the time budget.
 
-    A configured resource group that does not exist in one of the subscriptions is skipped
-    silently (404); any other failure marks the list incomplete.
+    The SDK clients (and with them the lazily imported management SDK, a few hundred ms on a
+    cold instance) and the paged list calls are built *before* the budget starts; only the
+    requests to Azure count against it. A configured resource group that does not exist in one
+    of the subscriptions is skipped silently (404); any other failure marks the list incomplete.
     """
+    from azure.core.exceptions import ResourceNotFoundError
+
     sources: list[ChoiceSource] = []
     for subscription, group in ctx.scope_targets():
-        sources.append(_source(ctx, subscription, group, list_in_group, list_in_subscription, to_choice))
+        items = list_in_group(subscription, group) if group else list_in_subscription(subscription)
+        sources.append(_source(ctx, items, to_choice, ResourceNotFoundError))
     return await ctx.gather_choices(sources, what=what)
 
 
 def _source(
     ctx: ActionContext,
-    subscription: str,
-    group: str | None,
-    list_in_group: ListInGroup,
-    list_in_subscription: ListInSubscription,
+    items: AsyncIterable[Any],
     to_choice: ToChoice,
+    not_found: type[Exception],
 ) -> ChoiceSource:
     async def run(found: list[Choice]) -> None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        items = list_in_group(subscription, group) if group else list_in_subscription(subscription)
         try:
             async for item in items:
                 resource_id = getattr(item, "id", None)
                 if isinstance(resource_id, str) and ctx.in_scope(resource_id):
                     found.append(to_choice(item))
-        except ResourceNotFoundError:
+        except not_found:
             return  # the resource group does not exist in this subscription
 
     return run

@@ -6,7 +6,7 @@ Two kinds of caller wait for different lengths of time:
   :func:`poll_until_done`): minutes for a node pool scale;
 - the bot waits inside a Teams turn, which Teams gives about 10-15 s (5 s for a card button's
   invoke), so it uses :func:`run_within` with a budget of a few seconds
-  (:class:`dialogs.direct.DirectRequestHandler`). What is not done by then ends ``TIMED_OUT``
+  (:class:`app.direct.DirectRequestHandler`). What is not done by then ends ``TIMED_OUT``
   with its continuation token: it is still running in Azure, and the token resumes it. The
   queue issue moves this waiting out of the turn, to a worker.
 

@@ -49,8 +49,8 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.bot_settings import BotSettings
 from bot.connector_pipeline import ConnectorSession, use_aiohttp
-from bot.settings import Settings
 from bot.token_checks import check_token
 
 __all__ = [
@@ -309,7 +309,7 @@ class SwitchboardAdapter(CloudAdapterBase):
         await self.authentication.close()
 
 
-def _configuration(settings: Settings) -> SimpleNamespace:
+def _configuration(settings: BotSettings) -> SimpleNamespace:
     """The attribute object ``ConfigurationBotFrameworkAuthentication`` reads with ``getattr``."""
     values: dict[str, Any] = dict(settings.bot_auth_configuration())
     if isinstance(values.get("VALIDATE_AUTHORITY"), str):
@@ -318,7 +318,7 @@ def _configuration(settings: Settings) -> SimpleNamespace:
 
 
 def build_adapter(
-    settings: Settings,
+    settings: BotSettings,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,

@@ -61,8 +61,8 @@ from msrest.universal_http.aiohttp import AioHttpClientResponse
 
 from bot.connector_errors import ConnectorError, connector_error
 from bot.model_serializer import ModelSerializer
-from bot.telemetry import current_correlation_id
 from storage import http_env_settings_present
+from telemetry import current_correlation_id
 
 __all__ = ["ConnectorSession", "RetrySettings", "retry_after_seconds", "use_aiohttp"]
 

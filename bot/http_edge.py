@@ -45,7 +45,7 @@ from msrest.serialization import Model
 from bot.adapter import SwitchboardAdapter
 from bot.edge_types import EdgeRequest, EdgeResponse
 from bot.model_serializer import ModelDeserializer
-from bot.telemetry import current_correlation_id
+from telemetry import current_correlation_id
 
 __all__ = [
     "MAX_BODY_BYTES",

@@ -7,7 +7,7 @@ must never have been sent. So the outbox holds every outgoing activity (messages
 invoke response) until :meth:`release`; :meth:`discard` drops them.
 
 Once the turn is about to do something that must not be repeated — its first effect, handing a
-request to execution (:mod:`bot.turn_effects`) — the bot's hook calls :meth:`release`: what is
+request to execution (:mod:`dialogs.turn_effects`) — the bot's hook calls :meth:`release`: what is
 held is sent and everything after it goes through at once, so "Working on it", the outcome and
 anything said after it reach the person even if the turn fails later.
 """

@@ -1,8 +1,12 @@
-"""What the bot says outside of commands: greeting, refusals, error messages, and at-most-once answers.
+"""What the Teams edge says itself: the greeting, the tenant refusal, the error messages, and the
+at-most-once answers (a message already received, busy, the other message kept).
+
+Everything the conversations say (empty message, unknown command, help topics) lives in
+:mod:`dialogs.texts`.
 
 Kept together so the wording is consistent and tests can assert on it. None of these
 ever contains exception text; the error messages carry only the turn's correlation id.
-When the turn had started a change before it failed (:mod:`bot.turn_effects`), the error
+When the turn had started a change before it failed (:mod:`dialogs.turn_effects`), the error
 messages say what was started and what to check instead of "I didn't do anything".
 """
 
@@ -10,19 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.turn_effects import EffectStatus, StartedEffect
+from dialogs.turn_effects import EffectStatus, StartedEffect
 
 __all__ = [
     "already_received",
     "busy",
-    "empty_message",
     "error_message",
     "greeting",
     "kept_other_message",
     "storage_unavailable",
     "tenant_refused",
-    "unknown_command",
-    "unknown_help_topic",
 ]
 
 PRODUCT = "Switchboard"
@@ -37,18 +38,6 @@ def greeting(in_channel: bool) -> str:
         f"Hi, I'm {PRODUCT}. I run cloud operations for you, inside the guardrails your platform team set. "
         f"To see what I can do, {_how_to_ask(in_channel)}."
     )
-
-
-def empty_message(in_channel: bool) -> str:
-    return f"Hi! To see what I can do, {_how_to_ask(in_channel)}."
-
-
-def unknown_command(in_channel: bool) -> str:
-    return f"Sorry, I don't know that one. To see what I can do, {_how_to_ask(in_channel)}."
-
-
-def unknown_help_topic(word: str) -> str:
-    return f"There is no command called `{word}`. Type `help` for the list."
 
 
 def tenant_refused() -> str:

@@ -10,7 +10,7 @@ One turn, in order:
    delivery ledger while the sender's dialog state loads — a redelivery (same activity id) is
    not processed again (an invoke gets a short answer); run the dialogs with every reply held
    (:class:`~bot.outbox.TurnOutbox`) until the state is saved or the turn's first effect
-   (:mod:`bot.turn_effects`: a request handed to execution), when what is held is sent and the
+   (:mod:`dialogs.turn_effects`: a request handed to execution), when what is held is sent and the
    rest goes straight out; a save that loses to another delivery for the same person runs the
    turn again once when no effect started, else tells the person — never a 500. A failure is
    told to the person: storage unreachable, or a short message with the correlation id (never
@@ -44,10 +44,10 @@ from bot import replies
 from bot.mentions import parse_message
 from bot.outbox import TurnOutbox
 from bot.state import BotStates, ParallelBotStateSet
-from bot.telemetry import debug_text, turn_scope
-from bot.turn_effects import effect_started, on_first_effect, release_claims, started_effects
 from cards.protocol import CARD_DATA_KEY
+from dialogs.turn_effects import effect_started, on_first_effect, release_claims, started_effects
 from storage import ConcurrencyConflictError, StorageUnavailableError
+from telemetry import debug_text, turn_scope
 
 __all__ = ["ConversationReferences", "DeliveryReceipts", "SwitchboardBot", "tenant_of"]
 
@@ -122,7 +122,7 @@ def _loggable(value: str | None) -> str:
 
 
 class SwitchboardBot(TeamsActivityHandler):
-    """The Switchboard Teams bot. Build it in :func:`bot.composition.build_switchboard`.
+    """The Switchboard Teams bot. Build it in :func:`app.composition.build_switchboard`.
 
     :param states: the state scopes (conversation, user) over the bot's storage.
     :param references: the conversation-reference store for proactive messages.
@@ -187,7 +187,7 @@ class SwitchboardBot(TeamsActivityHandler):
 
         The delivery is claimed (concurrently with loading the sender's dialog state); a
         redelivery is not processed again. Replies are held until the state is saved or the turn's
-        first effect (:mod:`bot.turn_effects`: a request handed to execution), whichever comes
+        first effect (:mod:`dialogs.turn_effects`: a request handed to execution), whichever comes
         first. A save that loses to another delivery for the same person (an ETag conflict, at the
         end or mid-turn) runs the turn again once on the new state — only if no effect started;
         else the person is told. A failure before the first effect gives the turn's claims back.

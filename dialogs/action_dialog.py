@@ -12,12 +12,12 @@ Driven entirely by the action's declaration — there is no per-action dialog co
    error ends the dialog with its message; a no-op says so and ends.
 3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no; the answer
    claims the form's decision first (:mod:`dialogs.decisions`: the at-most-once guard).
-4. **finish**: build the :class:`~dialogs.request.Request` (identity from the activity); mark
+4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity); mark
    the dialog *submitted* and write that to storage **before** anything is sent (a failed
    write: nothing was sent, the turn says so and gives the decision back); record the request
-   in the turn's started effects (:mod:`bot.turn_effects`: the turn's first effect — the
+   in the turn's started effects (:mod:`dialogs.turn_effects`: the turn's first effect — the
    replies held so far go out — read by the turn's failure path); pass it to the
-   :class:`~dialogs.request.RequestHandler`; show the outcome; end. The mark is what a later
+   :class:`~requesting.request.RequestHandler`; show the outcome; end. The mark is what a later
    turn finds in the dialog state (the turn's last save failed, or that turn is still
    running) to answer truthfully: :func:`submitted_request` names it, and the main dialog
    answers `cancel` with "already started — check …", anything else with "already sent".
@@ -42,15 +42,15 @@ from botbuilder.dialogs.prompts import PromptOptions
 from actions import params
 from actions.registry import Registry
 from actions.spec import Action, ActionError, ParameterError, ParamKind
-from bot.turn_effects import EffectStatus, record_settled, record_submitted
 from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
-from dialogs.request import Outcome, OutcomeState, Request, RequestHandler
 from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
+from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
+from requesting.request import Outcome, OutcomeState, Request, RequestHandler
 
 __all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
 

@@ -133,9 +133,7 @@ class FormDialog(Dialog):
         instance = dialog_context.active_dialog
         submission = turn_inputs(dialog_context.context).submission
         if submission is None:
-            await dialog_context.context.send_activity(
-                MessageFactory.text("Fill in the form above and press its button, or say `cancel` to stop.")
-            )
+            await dialog_context.context.send_activity(MessageFactory.text(texts.fill_in_the_form()))
             return Dialog.end_of_turn
         if not self.accepts(instance, submission):
             return Dialog.end_of_turn

@@ -30,9 +30,9 @@ from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
-from dialogs.request import RequestHandler
 from dialogs.state_property import LoadedStateProperty
 from dialogs.turn import TurnInputs, invoke_card, invoke_message, requester_of, set_turn_inputs
+from requesting.request import RequestHandler
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
 

@@ -4,13 +4,13 @@ A request's preview can be answered more than once — a double click, a second 
 ``Action.Submit`` fallback, a typed ``yes`` after the button, two deliveries of one click. The
 first Confirm or Cancel of a form **claims the decision** in a shared ledger (one atomic insert;
 ``storage.DeliveryLedger`` implements :class:`DecisionLedger`) before the request is handed to
-the :class:`~dialogs.request.RequestHandler`; every later answer of the same form finds it taken
+the :class:`~requesting.request.RequestHandler`; every later answer of the same form finds it taken
 and nothing runs again. This is the guard, across deliveries and instances; what the later
 answer is told is the dialogs' business (:mod:`dialogs.card_steps`, :mod:`dialogs.conversations`).
 
 A claim is not an effect: the turn's first effect is handing the request over
-(:func:`bot.turn_effects.record_submitted`). The claim is registered with the turn
-(:func:`bot.turn_effects.record_claim`), so that a turn that fails or is run again before its
+(:func:`dialogs.turn_effects.record_submitted`). The claim is registered with the turn
+(:func:`dialogs.turn_effects.record_claim`), so that a turn that fails or is run again before its
 first effect gives the decision back and a retry can take it.
 """
 
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from botbuilder.core import TurnContext
 
-from bot.turn_effects import record_claim
+from dialogs.turn_effects import record_claim
 
 __all__ = [
     "Decision",

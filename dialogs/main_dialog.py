@@ -31,14 +31,13 @@ from botbuilder.dialogs import (
 from actions import params
 from actions.registry import Registry
 from actions.spec import ActionError
-from bot import replies
 from dialogs import texts
 from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
-from dialogs.request import RequestHandler
 from dialogs.turn import turn_inputs
+from requesting.request import RequestHandler
 
 __all__ = ["MAIN_DIALOG", "MainDialog"]
 
@@ -122,7 +121,7 @@ class MainDialog(ComponentDialog):
         first = words[0].lower().rstrip("?!.,;:") if words else ""
         reply: str | None = None
         if not first:
-            reply = replies.empty_message(inputs.in_channel)
+            reply = texts.empty_message(inputs.in_channel)
         elif first == "help":
             reply = self._help_reply(words[1:], inputs.in_channel)
         elif first in _CANCEL_WORDS and len(words) == 1:
@@ -154,15 +153,15 @@ class MainDialog(ComponentDialog):
             return topic
         suggestions = params.suggest_actions(self._registry, " ".join(topic_words)[:80])
         if suggestions:
-            return "Did you mean " + " / ".join(f"`help {name}`" for name in suggestions) + "?"
-        return replies.unknown_help_topic(safe_word(topic_words[0]))
+            return texts.did_you_mean_help(suggestions)
+        return texts.unknown_help_topic(safe_word(topic_words[0]))
 
     @staticmethod
     def _unknown(exc: params.UnknownActionError, in_channel: bool) -> str:
         """The parser's did-you-mean for a near miss of an action name or alias; else the short hint."""
         if exc.suggestions:
-            return f"{exc.message} Type `help` to see what I can do."
-        return replies.unknown_command(in_channel)
+            return texts.action_not_understood(exc.message)
+        return texts.unknown_command(in_channel)
 
 
 def _running_action(inner_dc: DialogContext) -> str:

@@ -14,6 +14,7 @@ from actions.quoting import quoted, shown
 
 __all__ = [
     "MAX_TRIES",
+    "action_not_understood",
     "already_submitted",
     "cancel_too_late",
     "cancelled",
@@ -23,6 +24,9 @@ __all__ = [
     "coming_soon",
     "confirm_question",
     "confirm_retry",
+    "did_you_mean_help",
+    "empty_message",
+    "fill_in_the_form",
     "form_hint",
     "gave_up",
     "help_while_asking",
@@ -38,10 +42,41 @@ __all__ = [
     "running",
     "try_instead",
     "unknown_card_action",
+    "unknown_command",
+    "unknown_help_topic",
 ]
 
 MAX_TRIES = 3
 """How many answers a question accepts before the bot stops politely."""
+
+
+def _how_to_ask(in_channel: bool) -> str:
+    return "@mention me with `help`" if in_channel else "type `help`"
+
+
+def empty_message(in_channel: bool) -> str:
+    return f"Hi! To see what I can do, {_how_to_ask(in_channel)}."
+
+
+def unknown_command(in_channel: bool) -> str:
+    return f"Sorry, I don't know that one. To see what I can do, {_how_to_ask(in_channel)}."
+
+
+def action_not_understood(message: str) -> str:
+    """The parser's did-you-mean for a near miss of an action name or alias, with where to look."""
+    return f"{message} Type `help` to see what I can do."
+
+
+def unknown_help_topic(word: str) -> str:
+    return f"There is no command called `{word}`. Type `help` for the list."
+
+
+def did_you_mean_help(names: Sequence[str]) -> str:
+    return "Did you mean " + " / ".join(f"`help {name}`" for name in names) + "?"
+
+
+def fill_in_the_form() -> str:
+    return "Fill in the form above and press its button, or say `cancel` to stop."
 
 
 def retry(reason: str, question: str, attempt: int) -> str:

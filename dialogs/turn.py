@@ -19,7 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from actions.context import ActionContext
 from cards import CARD_CONTENT_TYPE, CardSubmission, SubmissionChannel, Tone, notice_card
-from dialogs.request import Requester
+from requesting.request import Requester
 
 __all__ = [
     "TurnInputs",

@@ -11,6 +11,7 @@
 ``DELETE /_sandbox/requests``               clear the request log
 ``GET  /_sandbox/operations``               ``{"operations": [...]}``
 ``POST /_sandbox/operations/never-complete``  ``{"enabled": bool}`` (default true): new operations never end
+``POST /_sandbox/operations/finish``        end running operations now (not never-ending ones) -> ``{"finished": n}``
 ``GET|POST /_sandbox/config``               read / change ``{"operation_delay": s, "never_complete": bool}``
 ==========================================  ====================================================
 
@@ -45,6 +46,7 @@ def register(app: web.Application) -> None:
         web.delete(f"{ADMIN_PREFIX}/requests", clear_requests),
         web.get(f"{ADMIN_PREFIX}/operations", list_operations),
         web.post(f"{ADMIN_PREFIX}/operations/never-complete", never_complete),
+        web.post(f"{ADMIN_PREFIX}/operations/finish", finish_operations),
         web.get(f"{ADMIN_PREFIX}/config", get_config),
         web.post(f"{ADMIN_PREFIX}/config", set_config),
     ]
@@ -119,6 +121,11 @@ async def list_operations(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     state.operations.advance()
     return web.json_response({"operations": state.operations.describe()})
+
+
+async def finish_operations(request: web.Request) -> web.Response:
+    """End every running operation now, as if its delay had passed (never-ending ones keep running)."""
+    return web.json_response({"finished": request.app[STATE_KEY].operations.finish_now()})
 
 
 async def never_complete(request: web.Request) -> web.Response:

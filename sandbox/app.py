@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -41,7 +40,13 @@ def create_app(estate_path: Path | None = None, *, operation_delay: float = 2.0)
     app[ROUTER_KEY] = build_router()
     admin.register(app)
     app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.on_shutdown.append(_release_waiting)
     return app
+
+
+async def _release_waiting(app: web.Application) -> None:
+    """Requests held by an injected delay end at once when the server stops."""
+    app[admin.STATE_KEY].release_waiting()
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
@@ -71,17 +76,22 @@ def _check_api_version(request: web.Request) -> None:
 
 @web.middleware
 async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.StreamResponse:
-    """Apply faults, check token and api-version, finish due operations, log, map ArmError."""
+    """Apply faults, check token and api-version, finish due operations, log, map ArmError.
+
+    A request held by an injected delay across a reset (see :class:`SandboxState`) is answered
+    503 without touching the reseeded estate, and is not logged.
+    """
     if request.path.startswith(admin.ADMIN_PREFIX + "/"):
         return await handler(request)
     state = request.app[admin.STATE_KEY]
+    generation = state.generation
     fault = state.faults.take(request.method, request.path)
     response: web.StreamResponse
     try:
         if fault is not None:
             request[FAULT_KEY] = fault
-            if fault.delay:
-                await asyncio.sleep(fault.delay)
+            if fault.delay and not await state.delay(fault.delay):
+                raise ArmError(503, "SandboxReset", "The sandbox was reset or stopped while this request waited.")
             if fault.status is not None:
                 raise fault.error()
         _check_auth(request)
@@ -99,5 +109,12 @@ async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.S
     correlation_id = request.headers.get("x-ms-client-request-id", request_id)
     response.headers.setdefault("x-ms-request-id", request_id)
     response.headers.setdefault("x-ms-correlation-request-id", correlation_id)
-    state.log_request(request.method, request.path, request.query_string, response.status, fault.id if fault else None)
+    state.log_request(
+        request.method,
+        request.path,
+        request.query_string,
+        response.status,
+        fault.id if fault else None,
+        generation=generation,
+    )
     return response

@@ -192,6 +192,20 @@ class OperationStore:
             else:
                 operation.on_end_without_success()
 
+    def finish_now(self) -> int:
+        """End every running operation that has an end now, as if its delay had passed.
+
+        Operations that never end (``never_complete``, an injected ``InProgress``) keep running.
+        Returns how many ended. This is the sandbox's clock under a test's control: a test can
+        give operations a long delay (so "in progress" is certain) and end them when it chooses.
+        """
+        now = self._clock()
+        due = [op for op in self._operations.values() if not op.done and op.due_at is not None]
+        for operation in due:
+            operation.due_at = min(operation.due_at or now, now)
+        self.advance()
+        return len(due)
+
     def get(self, operation_id: str) -> Operation:
         """The operation with this id, or a 404 ``NotFound``."""
         found = self._operations.get(operation_id.lower())

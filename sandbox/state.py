@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
@@ -43,7 +44,13 @@ def check_delay(value: Any) -> float:
 
 
 class SandboxState:
-    """The mutable state behind one sandbox app; :meth:`reset` restores the seeded estate."""
+    """The mutable state behind one sandbox app; :meth:`reset` restores the seeded estate.
+
+    Every reset starts a new *generation*. A request belongs to the generation it arrived in:
+    one still running when a reset happens (typically held by an injected ``delay``) is released
+    at once, is not served against the reseeded estate, and is never written to the new request
+    log — so whoever reset the sandbox sees only requests made after the reset.
+    """
 
     def __init__(
         self,
@@ -59,17 +66,45 @@ class SandboxState:
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.config = SandboxConfig(operation_delay=self._initial_delay)
         self.estate: Estate = load_estate(estate_path)
+        self.generation = 0
+        self._released = asyncio.Event()
 
     def reset(self) -> None:
-        """Reload the seeded estate; clear faults, operations and the request log; restore settings."""
+        """Reload the seeded estate; clear faults, operations and the request log; restore settings.
+
+        Starts a new generation: requests of the previous one still waiting are released.
+        """
         self.estate = load_estate(self._estate_path)
         self.operations.clear()
         self.faults.clear()
         self.requests.clear()
         self.config = SandboxConfig(operation_delay=self._initial_delay)
+        self.generation += 1
+        self.release_waiting()
 
-    def log_request(self, method: str, path: str, query: str, status: int, fault_id: str | None) -> None:
-        """Record one ARM request (admin requests are not recorded)."""
+    def release_waiting(self) -> None:
+        """End every injected delay now (on reset, and when the server shuts down)."""
+        self._released.set()
+        self._released = asyncio.Event()
+
+    async def delay(self, seconds: float) -> bool:
+        """Wait ``seconds`` (an injected delay); False when a reset or shutdown cut it short."""
+        released = self._released
+        try:
+            await asyncio.wait_for(released.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    def log_request(
+        self, method: str, path: str, query: str, status: int, fault_id: str | None, *, generation: int
+    ) -> None:
+        """Record one ARM request of ``generation`` (admin requests are not recorded).
+
+        A request that began before the latest reset is dropped: it belongs to an earlier log.
+        """
+        if generation != self.generation:
+            return
         self.requests.append(
             {
                 "method": method,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from azure.core.pipeline.transport import AsyncHttpTransport
     from azure.data.tables.aio import TableClient, TableServiceClient
 
-    from bot.settings import StorageSettings
+    from storage.settings import StorageSettings
 
 __all__ = ["TableClientOptions", "TableProvider", "http_env_settings_present"]
 

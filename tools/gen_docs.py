@@ -1,4 +1,4 @@
-"""Generate ``docs/actions.md`` (from the action registry) and ``docs/settings.md`` (from ``bot.settings``).
+"""Generate ``docs/actions.md`` (from the action registry) and ``docs/settings.md`` (from ``app.settings``).
 
 ``python -m tools.gen_docs`` writes both; ``python -m tools.gen_docs --check`` exits 1 when a
 committed file differs from what the code declares (``tests/unit/test_docs_current.py`` runs it).
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from actions.describe import parameter_rows, scope_text
 from actions.registry import Registry, default_registry
-from bot.settings import SETTINGS, SettingSpec
+from app.settings import SETTINGS
+from appsettings import SettingSpec
 
 __all__ = ["ACTIONS_DOC", "SETTINGS_DOC", "main", "render_actions", "render_settings", "stale_files"]
 
@@ -82,8 +83,11 @@ def render_settings(settings: Iterable[SettingSpec]) -> str:
         _GENERATED,
         "",
         "Read once at start-up from the environment (Azure Functions app settings, or `local.settings.json` "
-        "locally) into a frozen, validated `Settings` object (`bot/settings.py`). A missing or malformed setting "
-        "stops start-up with a message naming it. Secrets belong in Key Vault references, never in the repository.",
+        "locally) into a frozen, validated `Settings` object (`app/settings.py`), gathered from the section each "
+        "package declares next to its code: the Teams edge's (`bot/bot_settings.py`), storage's "
+        "(`storage/settings.py`), the actions' ARM section (`actions/settings.py`) and telemetry's "
+        "(`telemetry/settings.py`), in that order below. A missing or malformed setting stops start-up with a "
+        "message naming it. Secrets belong in Key Vault references, never in the repository.",
         "",
     ]
     lines += _table(

@@ -44,6 +44,7 @@ __all__ = [
     "describe_exit",
     "free_port",
     "port_in_use",
+    "refused_port",
     "wait_for_http",
 ]
 
@@ -378,10 +379,25 @@ def describe_exit(returncode: int | None) -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (the caller binds it soon after)."""
+    """A TCP port that was free a moment ago — racy: another process may take it before the caller
+    binds it. Prefer starting a server on port 0 and reading its port back from it (the sandbox and
+    the dev host print their URL), or a program that moves to a free port itself (the Playground).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def refused_port(host: str = "127.0.0.1") -> collections.abc.Iterator[int]:
+    """A port where connections are refused for the ``with`` block, and that no other process can take.
+
+    The port stays bound (never listening) until the block ends, so "nothing listens there" holds
+    however busy the machine: unlike a port found free and released, it cannot be reused meanwhile.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        yield int(sock.getsockname()[1])
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

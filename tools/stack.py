@@ -141,10 +141,10 @@ def devhost_spec(
     log_path: Path | None = None,
     echo: Callable[[str, str], None] | None = None,
 ) -> ProcessSpec:
-    """``python -m bot.devhost``: ``function_app``'s functions served locally (``environ`` is its whole environment)."""
+    """``python -m tools.devhost``: ``function_app``'s functions served locally (``environ``: its whole environment)."""
     return ProcessSpec(
         name="devhost",
-        argv=[sys.executable, "-m", "bot.devhost", "--host", host, "--port", str(port)],
+        argv=[sys.executable, "-m", "tools.devhost", "--host", host, "--port", str(port)],
         cwd=ROOT,
         env=_python_env(environ),
         ready_pattern=DEVHOST_READY,

@@ -1,7 +1,12 @@
 """Microsoft.Web: sites (web apps, and function apps with ``kind`` "functionapp").
 
-List (subscription / resource group), get, and the synchronous POST actions restart, start and
-stop, which answer 200 with no body, as App Service does.
+List (subscription / resource group), get, and the POST actions restart, start and stop, which
+answer 200 with no body, as App Service does. A restart takes time: App Service answers once it
+has accepted it (unless ``synchronous=true``) while the app restarts. The sandbox makes that
+visible: the 200 carries ``Azure-AsyncOperation`` and ``Location`` for an operation that runs for
+the operation delay (so a restart can be in progress, fail, or never end, like any operation);
+the restart is counted and ``lastModifiedTimeUtc`` touched when it succeeds. With
+``synchronous=true`` it is done before the 200, which then has no operation headers.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ def render_site(sub: Subscription, group: ResourceGroup, site: WebSite) -> dict[
     host = f"{site.name}.azurewebsites.net"
     farm = f"/subscriptions/{sub.subscription_id}/resourceGroups/{group.name}/providers/Microsoft.Web/serverfarms"
     return {
-        "id": f"/subscriptions/{sub.subscription_id}/resourceGroups/{group.name}{_SITES}/{site.name}",
+        "id": _site_id(sub, group, site),
         "name": site.name,
         "type": "Microsoft.Web/sites",
         "kind": site.kind,
@@ -89,25 +94,48 @@ async def get_site(ctx: ArmContext) -> web.Response:
     return web.json_response(render_site(*_locate(ctx)))
 
 
+def _site_id(sub: Subscription, group: ResourceGroup, site: WebSite) -> str:
+    return f"/subscriptions/{sub.subscription_id}/resourceGroups/{group.name}{_SITES}/{site.name}"
+
+
 async def restart_site(ctx: ArmContext) -> web.Response:
-    """Restart a site: 200, no body; counts the restart and touches ``lastModifiedTimeUtc``."""
-    _, _, site = _locate(ctx)
-    site.restart_count += 1
-    site.last_modified = utc_timestamp()
-    return web.Response(status=200)
+    """Restart a site: 200, no body, with the restart's operation headers (see the module docstring)."""
+    sub, group, site = _locate(ctx)
+    resource_id = _site_id(sub, group, site)
+
+    def restarted() -> None:
+        site.restart_count += 1
+        site.last_modified = utc_timestamp()
+
+    if (ctx.query("synchronous") or "").lower() == "true":
+        ctx.state.operations.ensure_idle(resource_id)
+        restarted()
+        return web.Response(status=200)
+    operation = ctx.begin_operation(
+        lock_key=resource_id,
+        resource_id=resource_id,
+        action="Restart",
+        namespace=NAMESPACE,
+        location=site.location,
+        on_success=restarted,
+        on_end_without_success=lambda: None,
+    )
+    return ctx.accepted(operation, status=200)
 
 
 async def start_site(ctx: ArmContext) -> web.Response:
-    """Start a site: 200, no body; its state becomes "Running"."""
-    _, _, site = _locate(ctx)
+    """Start a site: 200, no body; its state becomes "Running" (409 while it restarts)."""
+    sub, group, site = _locate(ctx)
+    ctx.state.operations.ensure_idle(_site_id(sub, group, site))
     site.state = "Running"
     site.last_modified = utc_timestamp()
     return web.Response(status=200)
 
 
 async def stop_site(ctx: ArmContext) -> web.Response:
-    """Stop a site: 200, no body; its state becomes "Stopped"."""
-    _, _, site = _locate(ctx)
+    """Stop a site: 200, no body; its state becomes "Stopped" (409 while it restarts)."""
+    sub, group, site = _locate(ctx)
+    ctx.state.operations.ensure_idle(_site_id(sub, group, site))
     site.state = "Stopped"
     site.last_modified = utc_timestamp()
     return web.Response(status=200)

@@ -5,7 +5,7 @@
 
 One event loop serves every conversation of a Switchboard instance, so the CPU time one request
 takes is the time every other conversation waits. This sends a corpus of bad input through the
-real HTTP edge — ``python -m bot.devhost`` serving ``function_app``, state in Azurite, replies to
+real HTTP edge — ``python -m tools.devhost`` serving ``function_app``, state in Azurite, replies to
 the connector stand-in, actions against the ARM sandbox — one request at a time, and measures the
 dev host's CPU time around each request (the sum over its threads of ``/proc/PID/task/*/schedstat``,
 nanoseconds). A good ``help`` request, measured in the same run, is the baseline.
@@ -253,7 +253,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> dict[str, Any]:
             host = supervisor.start(
                 _spec(
                     "devhost",
-                    [PYTHON, "-m", "bot.devhost", "--port", "0"],
+                    [PYTHON, "-m", "tools.devhost", "--port", "0"],
                     r"listening on (\S+)",
                     _host_env(storage.connection_string, sandbox.ready_matches[0].group(1)),
                 )

@@ -10,7 +10,7 @@ Everything runs on loopback, started and stopped here:
   its Table service, so every Table Storage request of the bot is counted where it crosses the
   wire; the ARM sandbox (``python -m sandbox``) for the prompt turn's discovery;
 - the connector stand-in (:class:`tests.support.connector.ConnectorStandIn`) receiving the replies;
-- **Switchboard**: ``python -m bot.devhost`` (the real ``function_app``), settings from the
+- **Switchboard**: ``python -m tools.devhost`` (the real ``function_app``), settings from the
   environment: the Azurite connection string (Table endpoint through the proxy), the allowed
   tenant, no app id (anonymous, loopback);
 - **the baseline**: ``python -m tests.bench.echo_bot`` (stock ``CloudAdapter`` + ``MemoryStorage``
@@ -276,10 +276,11 @@ def switchboard_env(args: argparse.Namespace, stack: Stack, storage: str) -> dic
 
 
 def start_devhost(args: argparse.Namespace, stack: Stack, name: str, storage: str) -> tuple[ManagedProcess, str, float]:
-    """``python -m bot.devhost`` with Switchboard's settings; returns it, its messages URL and its start time (s)."""
+    """``python -m tools.devhost`` with Switchboard's settings; returns it, its messages URL and its start time (s)."""
     env = switchboard_env(args, stack, storage)
     started = time.monotonic()
-    host = stack.supervisor.start(_spec(name, [PYTHON, "-m", "bot.devhost", "--port", "0"], r"listening on (\S+)", env))
+    argv = [PYTHON, "-m", "tools.devhost", "--port", "0"]
+    host = stack.supervisor.start(_spec(name, argv, r"listening on (\S+)", env))
     return host, host.ready_matches[0].group(1), time.monotonic() - started
 
 
@@ -588,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_imports:
         figures["imports"] = measure_imports(args.import_repetitions)
         log(f"imports: {figures['imports']}")
-    with Supervisor() as supervisor, ConnectorStandIn() as connector:
+    with Supervisor() as supervisor, ConnectorStandIn(style="bot_service") as connector:
         storage = azurite_tool.start(supervisor=supervisor)
         try:
             proxy = supervisor.start(

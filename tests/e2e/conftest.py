@@ -5,7 +5,7 @@ a test fails):
 
 * ``arm_sandbox`` → :class:`tools.stack.ArmSandbox` (``url``, ``subscriptions``, ``resource_groups``)
 * ``dev_host`` → :class:`tools.stack.DevHost` (``messages_url``, ``health_url``, ``process``), on a
-  free port, with the session's Azurite, the sandbox, and the Playground's tenant allowed
+  free port (port 0: the port it prints), with the session's Azurite, the sandbox, and the Playground's tenant allowed
 * ``playground`` → :class:`PlaygroundServer` (``url``, ``port``, ``process``) pointed at the dev host
 
 Async fixtures (they and every async test in ``tests/e2e`` run in the session's event loop):
@@ -119,14 +119,14 @@ def arm_sandbox() -> Iterator[ArmSandbox]:
 
 @pytest.fixture(scope="session")
 def dev_host(storage_connection_string: str, arm_sandbox: ArmSandbox) -> Iterator[DevHost]:
-    """The dev host (``python -m bot.devhost``) on a free loopback port, healthy before it is yielded."""
+    """The dev host (``python -m tools.devhost``) on a free loopback port, healthy before it is yielded."""
     environment = bot_environment(
         storage_connection_string=storage_connection_string,
         sandbox_url=arm_sandbox.url,
         base={**bot_free_environment(), "SWITCHBOARD_LOG_LEVEL": "INFO"},
     )
     with Supervisor() as supervisor:
-        process = supervisor.start(devhost_spec(environ=environment, port=free_port()))
+        process = supervisor.start(devhost_spec(environ=environment, port=0))  # it prints the port it got
         host = DevHost.from_process(process)
         wait_for_http(host.health_url, process=process, timeout=30)
         yield host
@@ -136,6 +136,8 @@ def dev_host(storage_connection_string: str, arm_sandbox: ArmSandbox) -> Iterato
 def playground(dev_host: DevHost, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaygroundServer]:
     """The Agents Playground pointed at the dev host, on a free port (its real port read from its output)."""
     workdir = tmp_path_factory.mktemp("playground")
+    # A port found free may be taken before the Playground binds it: then it moves to another one
+    # itself, and the port is read from its "Listening on N" line below, so the race is harmless.
     spec = playground_tool.spec(dev_host.messages_url, port=free_port(), workdir=workdir, open_browser=False)
     with Supervisor() as supervisor:
         process = supervisor.start(spec)

@@ -29,8 +29,8 @@ def run_local_spec(tmp_path: Path, *args: str, ready: str | None = None) -> Proc
     environment.pop("WAYLAND_DISPLAY", None)
     argv = [
         sys.executable, "-m", "tools.run_local",
-        "--port", str(free_port()),
-        "--playground-port", str(free_port()),
+        "--port", "0",  # the dev host takes a free port and the banner names it
+        "--playground-port", str(free_port()),  # taken meanwhile? the Playground moves and says where
         "--settings", str(tmp_path / "no-local.settings.json"),
         "--run-dir", str(tmp_path / "run"),
         *args,
@@ -61,17 +61,18 @@ def listening_ports(banner: str) -> list[int]:
     return ports
 
 
-def pids_of(marker: str) -> list[int]:
-    """Processes whose command line contains ``marker`` (here: a port only this test uses)."""
+def children_of(parent: int, marker: str) -> list[int]:
+    """Child processes of ``parent`` whose command line contains ``marker``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue
-        if marker in command and "tools.run_local" not in command:
+        if ppid == parent and marker in command:
             found.append(int(entry.name))
     return found
 
@@ -124,10 +125,9 @@ def test_a_stop_signal_stops_every_component(
 
 def test_a_component_that_dies_stops_the_others_and_fails(supervisor: Supervisor, tmp_path: Path) -> None:
     spec = run_local_spec(tmp_path, "--quiet", ready="Ctrl-C stops everything")
-    devhost_port = spec.argv[spec.argv.index("--port") + 1]
     process = supervisor.start(spec)
     ports = listening_ports(process.output())
-    (devhost_pid,) = pids_of(f"bot.devhost --host 127.0.0.1 --port {devhost_port}")
+    (devhost_pid,) = children_of(process.pid, "-m tools.devhost")
 
     os.kill(devhost_pid, signal.SIGKILL)
     code = wait_exit(process, within=30)

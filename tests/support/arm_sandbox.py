@@ -27,6 +27,7 @@ from sandbox.client import client_kwargs
 
 __all__ = [
     "DEV_SUBSCRIPTION_ID",
+    "LONG_OPERATION",
     "PROD_SUBSCRIPTION_ID",
     "SandboxHandle",
     "running_sandbox",
@@ -37,6 +38,10 @@ DEV_SUBSCRIPTION_ID = "11111111-1111-1111-1111-111111111111"
 """platform-dev in the seeded estate: resource group rg-dev."""
 PROD_SUBSCRIPTION_ID = "22222222-2222-2222-2222-222222222222"
 """platform-prod in the seeded estate: resource groups rg-prod and rg-platform-core."""
+
+LONG_OPERATION = 600.0
+"""An operation delay no test waits out: with it, "in progress" holds however slow the machine is,
+and the test ends operations itself with :meth:`SandboxHandle.finish_operations`."""
 
 _STARTUP_TIMEOUT = 10.0
 
@@ -73,7 +78,11 @@ class SandboxHandle:
         self._admin("DELETE", "faults")
 
     def reset(self) -> None:
-        """Reseed the estate; clear faults, operations and the request log; restore settings."""
+        """Reseed the estate; clear faults, operations and the request log; restore settings.
+
+        Requests still in flight from before (e.g. held by an injected delay) are released and
+        never appear in the new request log.
+        """
         self._admin("POST", "reset")
 
     def requests(self) -> list[dict[str, Any]]:
@@ -87,6 +96,14 @@ class SandboxHandle:
     def operations(self) -> list[dict[str, Any]]:
         """Every long-running operation the sandbox knows."""
         return list(self._admin("GET", "operations")["operations"])
+
+    def finish_operations(self) -> int:
+        """End every running operation now, as if its delay had passed; returns how many ended.
+
+        With a long :meth:`set_operation_delay`, "in progress" holds however slow the machine is,
+        and the test decides when operations end. Never-ending operations keep running.
+        """
+        return int(self._admin("POST", "operations/finish")["finished"])
 
     def set_operation_delay(self, seconds: float) -> None:
         """How long new long-running operations stay InProgress."""

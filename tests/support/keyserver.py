@@ -80,6 +80,11 @@ class KeyServer:
         self.key_id = uuid.uuid4().hex
         self.fetches: list[str] = []  # paths requested, in order
         self.response_delay = 0.0  # seconds each answer waits (a slow key endpoint)
+        # While set, every answer waits for this event (at most ``gate_timeout`` s): a key endpoint
+        # that answers only when the test says so. ``waiting`` counts requests that reached it.
+        self.gate: threading.Event | None = None
+        self.gate_timeout = 60.0
+        self.waiting = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -93,6 +98,8 @@ class KeyServer:
         return self
 
     def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.set()  # nothing stays held after the test
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -214,6 +221,9 @@ class KeyServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.fetches.append(self.path)
+                if server.gate is not None:
+                    server.waiting += 1
+                    server.gate.wait(server.gate_timeout)
                 if server.response_delay:
                     time.sleep(server.response_delay)
                 if self.path.endswith("/openidconfiguration") or self.path.endswith("/openid-configuration"):

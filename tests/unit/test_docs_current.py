@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from actions.registry import default_registry
-from bot.settings import SETTINGS
+from app.settings import SETTINGS
 from tools.gen_docs import ACTIONS_DOC, SETTINGS_DOC, render_actions, render_settings, stale_files
 
 ROOT = Path(__file__).resolve().parents[2]

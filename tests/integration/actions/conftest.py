@@ -1,4 +1,5 @@
-"""Fixtures for the action tests: one ARM sandbox per module, reset before each test.
+"""Fixtures for the action tests: the session's ARM sandbox, reset before each test (so each test sees
+only its own requests: one still held from an earlier test is released and never logged again).
 
 Actions run through the real aio management SDKs (via :class:`ActionContext` in sandbox
 mode), with tiny operation delays, polling intervals and retry backoff so tests stay fast.
@@ -7,13 +8,14 @@ Scope: both demo subscriptions, resource groups rg-dev and rg-prod (rg-platform-
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 FAST = ClientOptions(polling_interval=0.02, retry_total=3, retry_backoff_factor=0.01, retry_backoff_max=0.05)
@@ -22,24 +24,33 @@ FAST = ClientOptions(polling_interval=0.02, retry_total=3, retry_backoff_factor=
 IN_SCOPE_GROUPS = frozenset({"rg-dev", "rg-prod"})
 
 
+WIDE_BUDGET = 30.0
+"""The discovery budget of tests that are not about the budget: the largest the settings allow, so
+a loaded machine never turns a complete list into a partial one."""
+
+
 @pytest.fixture
 def arm_settings(sandbox: SandboxHandle) -> ArmSettings:
-    """Sandbox mode, both demo subscriptions, rg-dev and rg-prod in scope, a 1 s discovery budget."""
+    """Sandbox mode, both demo subscriptions, rg-dev and rg-prod in scope, a wide discovery budget."""
     return ArmSettings(
         sandbox_url=sandbox.url,
         subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID),
         resource_groups=IN_SCOPE_GROUPS,
-        discovery_timeout_seconds=1.0,
+        discovery_timeout_seconds=WIDE_BUDGET,
     )
 
 
 @pytest.fixture
-async def make_context(arm_settings: ArmSettings) -> AsyncIterator[Callable[[], ActionContext]]:
-    """Build independent root contexts (e.g. a "fresh process" resuming an operation); all closed afterwards."""
+async def make_context(arm_settings: ArmSettings) -> AsyncIterator[Callable[..., ActionContext]]:
+    """``make(discovery_timeout_seconds=None)``: an independent root context (e.g. a "fresh process"
+    resuming an operation), with another discovery budget when given; all closed afterwards."""
     built: list[ActionContext] = []
 
-    def make() -> ActionContext:
-        context = ActionContext(arm_settings, options=FAST)
+    def make(discovery_timeout_seconds: float | None = None) -> ActionContext:
+        settings = arm_settings
+        if discovery_timeout_seconds is not None:
+            settings = dataclasses.replace(arm_settings, discovery_timeout_seconds=discovery_timeout_seconds)
+        context = ActionContext(settings, options=FAST)
         built.append(context)
         return context
 
@@ -49,7 +60,7 @@ async def make_context(arm_settings: ArmSettings) -> AsyncIterator[Callable[[], 
 
 
 @pytest.fixture
-def ctx(make_context: Callable[[], ActionContext]) -> ActionContext:
+def ctx(make_context: Callable[..., ActionContext]) -> ActionContext:
     """The test's root context."""
     return make_context()
 

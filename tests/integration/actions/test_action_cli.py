@@ -21,6 +21,7 @@ def cli(sandbox: SandboxHandle | None, *args: str) -> subprocess.CompletedProces
             SWITCHBOARD_ARM_SANDBOX_URL=sandbox.url,
             SWITCHBOARD_SUBSCRIPTIONS=f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
             SWITCHBOARD_RESOURCE_GROUPS="rg-dev,rg-prod",
+            SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS="30",  # a busy machine never cuts a list short
         )
     return subprocess.run(
         [sys.executable, "-m", "actions", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from actions.context import ActionContext
@@ -90,19 +92,23 @@ async def test_missing_lists_what_to_ask_next(ctx: ActionContext, registry: Regi
 
 
 async def test_an_id_not_listed_in_time_is_left_for_the_action_to_check(
-    sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    sandbox: SandboxHandle, make_context: Callable[..., ActionContext], registry: Registry
 ) -> None:
-    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=1.3, times=None)
+    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=600, times=None)  # until reset
     action = registry.get("vmss-set-capacity")
     assert action is not None
+    ctx = make_context(discovery_timeout_seconds=0.5)
     assert await resolve(ctx, action, "vmss", PROD_WEB, {}) == PROD_WEB  # in scope; the list timed out
 
 
 async def test_a_name_not_listed_in_time_says_the_list_may_be_incomplete(
-    sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    sandbox: SandboxHandle, make_context: Callable[..., ActionContext], registry: Registry
 ) -> None:
-    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=1.3, times=None)
+    sandbox.inject_fault(method="GET", path_contains="/virtualMachineScaleSets", delay=600, times=None)  # until reset
     action = registry.get("vmss-set-capacity")
     assert action is not None
-    with pytest.raises(ParameterError, match="the list may be incomplete"):
+    ctx = make_context(discovery_timeout_seconds=0.5)
+    with pytest.raises(ParameterError) as caught:
         await resolve(ctx, action, "vmss", "vmss-web", {})
+    assert caught.value.message.startswith("No vmss called 'vmss-web' is in the scope Switchboard may operate on.")
+    assert caught.value.message.endswith("(the list may be incomplete: Azure was slow to list scale sets.)")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from action_contract import mutating_statuses
 
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.runner import run_within
 from actions.spec import Action, ActionError, Args, ProgressState
+from tests.support.action_contract import mutating_statuses
 from tests.support.arm_sandbox import SandboxHandle
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"

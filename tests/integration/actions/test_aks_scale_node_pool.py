@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from action_contract import ActionCase, ActionContract, mutating_statuses
 
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import ActionError, Change, ParameterError, ProgressState
+from tests.support.action_contract import ActionCase, ActionContract, mutating_statuses
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 AKS = "providers/Microsoft.ContainerService/managedClusters"

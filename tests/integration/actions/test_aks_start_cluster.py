@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from action_contract import ActionCase, ActionContract
-
 from actions._aks import cluster_power
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import Change, ProgressState
+from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 AKS = "providers/Microsoft.ContainerService/managedClusters"

@@ -1,19 +1,18 @@
-"""app-restart against the sandbox: the contract (a restart completes in one request), function apps, stopped apps."""
+"""app-restart against the sandbox: the contract (a restart followed to its end), function apps, stopped apps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from action_contract import ActionCase, ActionContract
 
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
-from actions.runner import run_to_completion, run_within
+from actions.runner import run_to_completion
 from actions.spec import ActionError, Change, ProgressState
+from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 SITES = "providers/Microsoft.Web/sites"
@@ -46,61 +45,18 @@ class TestAppRestart(ActionContract):
         invalid=(({}, "app"), ({"app": "web-prd"}, "app"), ({"app": "vmss-web"}, "app")),
     )
 
-    # A restart completes in its one request: there is no token to resume, nothing to poll or time out.
-
-    async def test_resumes_from_its_token_in_a_fresh_context(
-        self, sandbox: SandboxHandle, make_context: Callable[[], ActionContext], registry: Registry
-    ) -> None:
-        first = make_context()
-        action, args = await self.resolved(first, registry)
-        started = await action.start(first, args)
-        assert started.state is ProgressState.SUCCEEDED
-        assert started.continuation_token is None
-        polled = await action.poll(make_context(), args, "no-token")
-        assert polled.state is ProgressState.SUCCEEDED
-        assert await web_prod_restarted(first, sandbox)
-
-    async def test_status_check_failures_leave_the_outcome_unknown_with_a_reference(
+    async def test_a_function_app_restarts_too(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
     ) -> None:
-        action, args = await self.resolved(ctx, registry)
-        sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
-        assert (await action.start(ctx, args)).state is ProgressState.SUCCEEDED  # no status checks at all
-
-    async def test_a_status_check_failure_ends_the_wait_unknown_and_resumable(
-        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
-    ) -> None:
-        action, args = await self.resolved(ctx, registry)
-        sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
-        progress = await run_within(ctx, action, args, budget=30)
-        assert progress.state is ProgressState.SUCCEEDED  # a restart is done when Azure answers: nothing to check
-        assert await web_prod_restarted(ctx, sandbox)
-
-    async def test_an_operation_that_fails_in_azure_ends_failed(
-        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
-    ) -> None:
-        action, args = await self.resolved(ctx, registry)
-        sandbox.inject_fault(method="POST", path_contains="/sites/web-prod/restart", status=503, times=None)
-        progress = await action.start(ctx, args)
-        assert progress.state is ProgressState.FAILED
-        assert progress.message.startswith("Azure could not restart web-prod. Reference ")
-
-    async def test_an_operation_that_never_completes_times_out(
-        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
-    ) -> None:
-        action, args = await self.resolved(ctx, registry)
-        sandbox.never_complete(True)
-        progress = await run_to_completion(ctx, action, args, timeout=0.3)
-        assert progress.state is ProgressState.SUCCEEDED
-
-    async def test_a_function_app_restarts_too(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("app-restart")
         assert action is not None
         args = await resolve_all(ctx, action, {"app": "func-dev-jobs"})
         preview = await action.preview(ctx, args)
         assert preview.target == "func-dev-jobs (function app)"
-        progress = await action.start(ctx, args)
-        assert progress.message == "func-dev-jobs (function app) was restarted."
+        progress = await run_to_completion(ctx, action, args)
+        assert (progress.state, progress.message) == (ProgressState.SUCCEEDED, "func-dev-jobs was restarted.")
+        site: Any = await ctx.web(DEV_SUBSCRIPTION_ID).web_apps.get("rg-dev", "func-dev-jobs")
+        assert site.last_modified_time_utc != SEEDED
 
     async def test_a_stopped_app_is_not_restarted(self, ctx: ActionContext, registry: Registry) -> None:
         await ctx.web(DEV_SUBSCRIPTION_ID).web_apps.stop("rg-dev", "web-dev")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from action_contract import ActionCase, ActionContract
-
 from actions._compute import power_state
 from actions.context import ActionContext
 from actions.params import parse_command, resolve_all
 from actions.registry import Registry
 from actions.spec import Change
+from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 VMS = "providers/Microsoft.Compute/virtualMachines"

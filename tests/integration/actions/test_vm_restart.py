@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from action_contract import ActionCase, ActionContract
 
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import ActionError, Change
+from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
 
 VMS = "providers/Microsoft.Compute/virtualMachines"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from action_contract import ActionCase, ActionContract, mutating_statuses
-
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
 from actions.spec import Change, ProgressState
+from tests.support.action_contract import ActionCase, ActionContract, mutating_statuses
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 VMSS = "providers/Microsoft.Compute/virtualMachineScaleSets"

@@ -16,10 +16,11 @@ from botbuilder.core import Storage, TurnContext
 
 from actions.context import ActionContext
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
+from app.direct import DirectRequestHandler
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
-from dialogs import Conversations, DirectRequestHandler
+from dialogs import Conversations
 from storage import DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import card_validator
@@ -58,7 +59,11 @@ class CountingStorage(Storage):
 
 @pytest.fixture
 async def actions(sandbox: SandboxHandle) -> AsyncIterator[ActionContext]:
-    arm = ArmSettings(sandbox_url=sandbox.url, subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID))
+    arm = ArmSettings(
+        sandbox_url=sandbox.url,
+        subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID),
+        discovery_timeout_seconds=30.0,  # the widest allowed: a busy machine never cuts a list short
+    )
     async with ActionContext(arm, options=FAST_CLIENTS) as context:
         yield context
 

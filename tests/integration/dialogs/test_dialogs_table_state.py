@@ -9,9 +9,9 @@ from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 
 from actions.context import ActionContext
-from bot.composition import Switchboard, build_switchboard
-from bot.settings import Settings
-from bot.telemetry._configure import _uninstall
+from app.composition import Switchboard, build_switchboard
+from app.settings import Settings
+from telemetry._configure import _uninstall
 from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards
@@ -98,6 +98,7 @@ async def composed(
         "SWITCHBOARD_ALLOWED_TENANTS": TEST_TENANT_ID,
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
+        "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
     })
     switchboard = build_switchboard(settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS)
     try:

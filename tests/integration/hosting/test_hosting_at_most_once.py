@@ -21,15 +21,15 @@ from typing import Any
 
 import azure.functions as func
 import pytest
-from conftest import HostedApp, json_body
 
 from actions.context import ClientOptions
+from app.direct import DEFAULT_TURN_BUDGET
 from bot import replies
-from bot.turn_effects import EffectStatus, StartedEffect
-from dialogs import DEFAULT_TURN_BUDGET
 from dialogs import texts as dialog_texts
+from dialogs.turn_effects import EffectStatus, StartedEffect
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import ConnectorStandIn, RecordedCall, teams_activity
+from tests.support.hosted_app import HostedApp, json_body
 
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=0, retry_backoff_factor=0.01, retry_backoff_max=0.05)
 CARD = "application/vnd.microsoft.card.adaptive"

@@ -11,11 +11,11 @@ import gc
 import json
 
 import pytest
-from conftest import HostedApp, json_body
 
+from app.runtime import SwitchboardRuntime
 from bot.http_edge import MAX_JSON_DEPTH, MAX_TEXT_CHARS
-from bot.runtime import SwitchboardRuntime
 from tests.support.connector import TEST_BOT_ID, ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp, json_body
 
 JSON = {"Content-Type": "application/json"}
 

@@ -16,7 +16,6 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import AppCredentials, MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
-from conftest import HostedApp
 from msrest.exceptions import ClientRequestError
 
 from bot.connector_errors import (
@@ -30,7 +29,7 @@ from bot.connector_errors import (
 from bot.connector_pipeline import ConnectorSession, RetrySettings, retry_after_seconds, use_aiohttp
 from storage import http_env_settings_present
 from tests.support.connector import ConnectorStandIn, teams_activity, teams_error
-from tools.processes import free_port
+from tests.support.hosted_app import HostedApp
 
 FAST_RETRY = RetrySettings(retries=3, backoff_factor=0.01)
 
@@ -121,8 +120,8 @@ async def test_a_reply_is_never_sent_twice(connector: ConnectorStandIn, session:
     assert [call.kind for call in connector.calls] == ["reply"]
 
 
-async def test_an_unreachable_connector_is_a_client_request_error(session: ConnectorSession) -> None:
-    client = client_for(f"http://127.0.0.1:{free_port()}/", session)
+async def test_an_unreachable_connector_is_a_client_request_error(session: ConnectorSession, refused_port: int) -> None:
+    client = client_for(f"http://127.0.0.1:{refused_port}/", session)
     with pytest.raises(ClientRequestError):
         await client.conversations.reply_to_activity("a:conversation", "activity-1", reply())
 
@@ -132,9 +131,11 @@ def test_backoff_grows_like_the_requests_sender() -> None:
     assert [retry.backoff(attempt) for attempt in (1, 2, 3)] == [0.0, 1.6, 3.2]
 
 
-@pytest.mark.skipif(http_env_settings_present(), reason="proxy settings in this environment: trust_env is on")
-async def test_a_help_turn_hands_no_work_to_worker_threads(hosted: HostedApp, connector: ConnectorStandIn) -> None:
+async def test_a_help_turn_hands_no_work_to_worker_threads(
+    without_http_env_settings: None, hosted: HostedApp, connector: ConnectorStandIn
+) -> None:
     """The reply is sent on the event loop (no requests in a thread) and the state read needs no thread either."""
+    assert not http_env_settings_present()
     await hosted.post_activity(teams_activity(text="help", service_url=connector.service_url))  # composes the app
     await connector.wait_for_async(1)
     executor = CountingExecutor()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,22 +17,19 @@ from typing import Any
 import pytest
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
-from conftest import HostedApp, json_body
 
 from bot import replies
-from bot.telemetry import ContextFilter
 from storage.keys import table_key
+from telemetry import ContextFilter
 from tests.support.connector import TEST_BOT_ID, ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp, json_body
 from tools import azurite
 
 REF = re.compile(r"\(ref ([0-9a-f]{12})\)")
 
 
-def unreachable_storage() -> str:
-    """A development-account connection string whose table endpoint is a closed loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+def unreachable_storage(port: int) -> str:
+    """A development-account connection string whose table endpoint is ``port``, a loopback port that refuses."""
     return azurite.connection_string({"Table": port})
 
 
@@ -94,8 +90,8 @@ def thread_id() -> str:
 
 
 @pytest.fixture
-def unreachable(make_app: Callable[..., HostedApp], local_env: dict[str, str]) -> HostedApp:
-    return make_app({**local_env, "SwitchboardStorage": unreachable_storage()})
+def unreachable(make_app: Callable[..., HostedApp], local_env: dict[str, str], refused_port: int) -> HostedApp:
+    return make_app({**local_env, "SwitchboardStorage": unreachable_storage(refused_port)})
 
 
 # --------------------------------------------------------------------------- storage unreachable

@@ -11,13 +11,13 @@ import azure.functions as func
 import pytest
 
 import function_app
-from bot.runtime import SwitchboardRuntime
-from bot.settings import SETTINGS, Settings, SettingsError
+from app.runtime import SwitchboardRuntime
+from app.settings import SETTINGS, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[3]
 # Loaded lazily, on the first request: never by ``import function_app`` (cold start).
 HEAVY_PACKAGES = ("botbuilder", "botframework", "msrest", "opentelemetry", "aiohttp", "storage", "actions")
-HEAVY_MODULES = ("azure.data", "azure.storage", "azure.identity", "azure.monitor", "azure.mgmt", "bot.composition",
+HEAVY_MODULES = ("azure.data", "azure.storage", "azure.identity", "azure.monitor", "azure.mgmt", "app.composition",
                  "bot.http_edge", "bot.adapter", "bot.teams_bot")
 
 

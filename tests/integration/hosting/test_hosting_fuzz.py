@@ -21,12 +21,12 @@ from typing import Any
 
 import azure.functions as func
 import pytest
-from conftest import HostedApp
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.http_edge import MAX_TEXT_CHARS
 from tests.support.connector import TEST_BOT_ID, TEST_TENANT_ID, ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp
 from tests.support.keyserver import KeyServer
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"

@@ -9,14 +9,14 @@ from collections.abc import Callable
 import pytest
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
-from conftest import HostedApp, json_body
 
+from app.composition import build_switchboard
+from app.settings import Settings
 from bot import replies
-from bot.composition import build_switchboard
 from bot.edge_types import EdgeRequest
 from bot.http_edge import MAX_BODY_BYTES, MessagesEndpoint
-from bot.settings import Settings
 from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp, json_body
 
 JSON = {"Content-Type": "application/json"}
 FOREIGN_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

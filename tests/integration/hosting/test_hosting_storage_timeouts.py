@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import HostedApp
 
-from bot.settings import Settings
+from app.settings import Settings
 from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp
 
 # Azurite's well-known development account key (public, documented by Microsoft).
 _DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="

@@ -8,15 +8,16 @@ bad token is answered 401 and never reaches it (the connector stand-in receives 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import jwt
 import pytest
-from conftest import HostedApp
 
 from tests.support.connector import ConnectorStandIn, teams_activity
+from tests.support.hosted_app import HostedApp
 from tests.support.keyserver import BOT_FRAMEWORK_ISSUER, KeyServer, new_rsa_key
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -119,27 +120,25 @@ async def test_an_expired_token_within_the_sdk_clock_skew_is_still_accepted(
 async def test_key_download_does_not_block_the_event_loop(
     secured: HostedApp, keys: KeyServer, connector: ConnectorStandIn
 ) -> None:
-    keys.response_delay = 0.3  # metadata and keys each take 0.3 s: 0.6 s of blocking I/O in the SDK
-    ticks = 0
-    stop = asyncio.Event()
+    # The key endpoint answers only once this event loop has run while the keys were being fetched:
+    # if the SDK's blocking download held the loop, nothing could release it (until the gate's 60 s).
+    keys.gate = threading.Event()
+    released_by_the_loop: list[int] = []
 
-    async def ticker() -> None:
-        nonlocal ticks
-        while not stop.is_set():
+    async def release_once_the_download_waits() -> None:
+        while keys.waiting == 0:  # noqa: ASYNC110 - set by the key server thread; polling needs a free loop
             await asyncio.sleep(0.01)
-            ticks += 1
+        released_by_the_loop.append(keys.waiting)
+        assert keys.gate is not None
+        keys.gate.set()
 
-    ticking = asyncio.create_task(ticker())
-    started = time.monotonic()
+    releasing = asyncio.create_task(release_once_the_download_waits())
     authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url)
     response = await secured.post_activity(help_message(connector), authorization)
-    elapsed = time.monotonic() - started
-    stop.set()
-    await ticking
+    await releasing
+
     assert response.status_code == 200
-    assert elapsed >= 0.6
-    # The loop kept running while keys were fetched: ~60 ticks of 10 ms; a blocked loop manages ~0.
-    assert ticks >= 30, ticks
+    assert released_by_the_loop == [1]  # the loop ran while the first key request was held
 
 
 async def test_a_key_server_that_does_not_answer_in_time_is_401_not_a_hang(
@@ -147,14 +146,13 @@ async def test_a_key_server_that_does_not_answer_in_time_is_401_not_a_hang(
 ) -> None:
     env: dict[str, Any] = {**local_env, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "x", **keys.settings_env()}
     hosted = make_app(env, credentials_factory=keys.credentials_factory(APP_ID), auth_timeout=0.5)
-    keys.response_delay = 2.0
+    keys.gate = threading.Event()  # the key server never answers while the request is handled
     authorization = keys.authorization(audience=APP_ID, service_url=connector.service_url)
-    started = time.monotonic()
-    response = await hosted.post_activity(help_message(connector), authorization)
-    assert response.status_code == 401
-    assert time.monotonic() - started < 1.5
-    assert connector.calls == []
 
+    response = await asyncio.wait_for(hosted.post_activity(help_message(connector), authorization), timeout=55)
+
+    assert response.status_code == 401  # only the 0.5 s authentication limit can have ended it
+    assert keys.waiting >= 1
 
 
 # --------------------------------------------------------------------------- claims the Bot Framework requires

@@ -1,4 +1,5 @@
-"""Fixtures for the ARM sandbox tests: one sandbox per module, reset before every test.
+"""Fixtures for the ARM sandbox tests: the session's sandbox (``sandbox`` in tests/conftest.py), reset
+before every test, so a test sees only its own requests, faults and operations.
 
 Clients are the real aio management SDK clients pointed at the sandbox.
 """

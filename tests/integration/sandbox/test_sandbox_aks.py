@@ -9,7 +9,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.mgmt.containerservice.aio import ContainerServiceClient
 from azure.mgmt.containerservice.models import AgentPool, AgentPoolManagedClusterAgentPoolProfileProperties
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 AKS_PROD_ID = (
     f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod"
@@ -64,7 +64,7 @@ async def test_lists_and_gets_agent_pools(aks_prod: ContainerServiceClient, aks_
 async def test_scale_answers_201_with_async_operation_and_changes_count_only_when_done(
     sandbox: SandboxHandle, aks_prod: ContainerServiceClient
 ) -> None:
-    sandbox.set_operation_delay(0.4)
+    sandbox.set_operation_delay(LONG_OPERATION)
     pool = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
     pool.count = 5
     responses: list[Any] = []
@@ -73,6 +73,7 @@ async def test_scale_answers_201_with_async_operation_and_changes_count_only_whe
         "rg-prod", "aks-prod", "np1", pool, **_capture(responses)
     )
     during = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
+    assert sandbox.finish_operations() == 1
     result = await poller.result()
     after = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
 
@@ -94,7 +95,7 @@ async def test_scale_answers_201_with_async_operation_and_changes_count_only_whe
 async def test_status_endpoint_reports_in_progress_then_succeeded(
     sandbox: SandboxHandle, aks_prod: ContainerServiceClient
 ) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
     pool = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
     pool.count = 4
     responses: list[Any] = []
@@ -102,6 +103,8 @@ async def test_status_endpoint_reports_in_progress_then_succeeded(
     poller = await aks_prod.agent_pools.begin_create_or_update(
         "rg-prod", "aks-prod", "np1", pool, **_capture(responses)
     )
+    await poller.polling_method().update_status()  # type: ignore[attr-defined]  # one status check
+    assert sandbox.finish_operations() == 1
     await poller.result()
 
     seen = [r.json()["status"] for r in responses if "/operations/" in r.request.url]
@@ -129,14 +132,16 @@ async def test_resumes_from_continuation_token_in_a_fresh_client(
 
 
 async def test_stop_then_start_cluster(sandbox: SandboxHandle, aks_dev: ContainerServiceClient) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
     responses: list[Any] = []
 
     stop = await aks_dev.managed_clusters.begin_stop("rg-dev", "aks-dev", **_capture(responses))
     stopping = await aks_dev.managed_clusters.get("rg-dev", "aks-dev")
+    assert sandbox.finish_operations() == 1
     await stop.result()
     stopped = await aks_dev.managed_clusters.get("rg-dev", "aks-dev")
     start = await aks_dev.managed_clusters.begin_start("rg-dev", "aks-dev")
+    assert sandbox.finish_operations() == 1
     await start.result()
     started = await aks_dev.managed_clusters.get("rg-dev", "aks-dev")
 
@@ -188,7 +193,7 @@ async def test_scaling_a_pool_of_a_stopped_cluster_is_refused(aks_dev: Container
 async def test_second_mutation_while_an_operation_runs_gets_409(
     sandbox: SandboxHandle, aks_prod: ContainerServiceClient
 ) -> None:
-    sandbox.set_operation_delay(5)
+    sandbox.set_operation_delay(LONG_OPERATION)
     pool = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1")
     pool.count = 4
     await aks_prod.agent_pools.begin_create_or_update("rg-prod", "aks-prod", "np1", pool)
@@ -298,13 +303,14 @@ async def test_enabling_autoscale_on_a_manual_pool(aks_prod: ContainerServiceCli
 
 
 async def test_creates_a_new_pool(sandbox: SandboxHandle, aks_dev: ContainerServiceClient) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
     new_pool = AgentPool(
         properties=AgentPoolManagedClusterAgentPoolProfileProperties(count=2, vm_size="Standard_D2s_v5", mode="User")
     )
 
     poller = await aks_dev.agent_pools.begin_create_or_update("rg-dev", "aks-dev", "np3", new_pool)
     creating = await aks_dev.agent_pools.get("rg-dev", "aks-dev", "np3")
+    assert sandbox.finish_operations() == 1
     created = await poller.result()
 
     assert creating.provisioning_state == "Creating"

@@ -9,7 +9,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute.aio import ComputeManagementClient
 from azure.mgmt.compute.models import Sku, VirtualMachineScaleSet, VirtualMachineScaleSetUpdate
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 
 def _power(statuses: list[Any]) -> str:
@@ -35,7 +35,7 @@ async def test_lists_and_gets_scale_sets(sandbox: SandboxHandle, compute_dev: Co
 async def test_capacity_update_is_a_200_then_capacity_changes_when_done(
     sandbox: SandboxHandle, compute_dev: ComputeManagementClient
 ) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
     responses: list[Any] = []
 
     poller = await compute_dev.virtual_machine_scale_sets.begin_update(
@@ -45,6 +45,7 @@ async def test_capacity_update_is_a_200_then_capacity_changes_when_done(
         raw_response_hook=lambda pipeline_response: responses.append(pipeline_response.http_response),
     )
     during = await compute_dev.virtual_machine_scale_sets.get("rg-dev", "vmss-build")
+    assert sandbox.finish_operations() == 1
     result = await poller.result()
 
     assert (responses[0].request.method, responses[0].status_code) == ("PATCH", 200)
@@ -105,13 +106,14 @@ async def test_get_vm_with_expand_and_instance_view(compute_dev: ComputeManageme
 
 
 async def test_start_deallocated_vm(sandbox: SandboxHandle, compute_dev: ComputeManagementClient) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
     responses: list[Any] = []
 
     poller = await compute_dev.virtual_machines.begin_start(
         "rg-dev", "build-agent-3", raw_response_hook=lambda r: responses.append(r.http_response)
     )
     during = await compute_dev.virtual_machines.instance_view("rg-dev", "build-agent-3")
+    assert sandbox.finish_operations() == 1
     await poller.result()
     after = await compute_dev.virtual_machines.instance_view("rg-dev", "build-agent-3")
 
@@ -135,10 +137,11 @@ async def test_deallocate_running_vm(compute_dev: ComputeManagementClient) -> No
 
 
 async def test_restart_running_vm(sandbox: SandboxHandle, compute_dev: ComputeManagementClient) -> None:
-    sandbox.set_operation_delay(0.3)
+    sandbox.set_operation_delay(LONG_OPERATION)
 
     poller = await compute_dev.virtual_machines.begin_restart("rg-dev", "build-agent-2")
     during = await compute_dev.virtual_machines.instance_view("rg-dev", "build-agent-2")
+    assert sandbox.finish_operations() == 1
     await poller.result()
     after = await compute_dev.virtual_machines.instance_view("rg-dev", "build-agent-2")
 
@@ -157,7 +160,7 @@ async def test_restart_deallocated_vm_is_refused(compute_dev: ComputeManagementC
 async def test_deallocate_while_start_runs_gets_409(
     sandbox: SandboxHandle, compute_dev: ComputeManagementClient
 ) -> None:
-    sandbox.set_operation_delay(5)
+    sandbox.set_operation_delay(LONG_OPERATION)
     await compute_dev.virtual_machines.begin_start("rg-dev", "build-agent-3")
 
     with pytest.raises(ResourceExistsError) as refused:

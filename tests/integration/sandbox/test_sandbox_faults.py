@@ -12,23 +12,13 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute.aio import ComputeManagementClient
 from azure.mgmt.containerservice.aio import ContainerServiceClient
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"
 
 
 def _log_for(sandbox: SandboxHandle, fragment: str, method: str = "GET") -> list[dict[str, Any]]:
     return [r for r in sandbox.requests() if r["method"] == method and r["path"].endswith(fragment)]
-
-
-async def _wait_for_log(sandbox: SandboxHandle, fragment: str, count: int) -> list[dict[str, Any]]:
-    """The log entries for ``fragment`` once there are ``count`` of them (slow handlers log late), or after 3 s."""
-    deadline = time.monotonic() + 3.0
-    while True:
-        entries = _log_for(sandbox, fragment)
-        if len(entries) >= count or time.monotonic() > deadline:
-            return entries
-        await asyncio.sleep(0.05)
 
 
 async def test_unknown_cluster_is_a_404_arm_error_and_resource_not_found(aks_prod: ContainerServiceClient) -> None:
@@ -144,16 +134,49 @@ async def test_slow_response(sandbox: SandboxHandle, aks_prod: ContainerServiceC
 async def test_slow_response_beyond_the_read_timeout_is_retried(
     sandbox: SandboxHandle, aks_prod: ContainerServiceClient
 ) -> None:
-    fault = sandbox.inject_fault(method="GET", path_contains=NP1, delay=0.6)
+    fault = sandbox.inject_fault(method="GET", path_contains=NP1, delay=600)  # held until the next reset
 
-    started = time.monotonic()
-    pool = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1", read_timeout=0.15)
-    elapsed = time.monotonic() - started
+    pool = await aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1", read_timeout=2)
 
     assert pool.count == 3
-    assert elapsed < 0.6  # the retry did not wait for the slow answer
-    entries = await _wait_for_log(sandbox, NP1, count=2)
-    assert sorted((r["fault"] or "") for r in entries) == ["", fault]
+    # The retry answered while the slow request is still held: it did not wait for the slow answer.
+    assert [(r["status"], r["fault"]) for r in _log_for(sandbox, NP1)] == [(200, None)]
+    assert [(f["id"], f["hits"]) for f in sandbox.faults()] == [(fault, 1)]
+
+
+async def test_a_request_held_across_a_reset_is_released_and_never_logged_after_it(
+    sandbox: SandboxHandle, aks_prod: ContainerServiceClient
+) -> None:
+    sandbox.inject_fault(method="GET", path_contains=NP1, delay=600)
+    held = asyncio.ensure_future(aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1", retry_total=0))
+    while sandbox.faults()[0]["hits"] == 0:  # noqa: ASYNC110 - the admin API is the only signal; test timeout bounds it
+        await asyncio.sleep(0.02)
+
+    await asyncio.to_thread(sandbox.reset)
+
+    with pytest.raises(HttpResponseError) as released:
+        await held
+    assert released.value.status_code == 503
+    assert released.value.error.code == "SandboxReset"
+    assert sandbox.requests() == []  # it belonged to the generation before the reset
+
+
+async def test_finish_ends_running_operations_now_but_not_never_ending_ones(
+    sandbox: SandboxHandle, compute_dev: ComputeManagementClient
+) -> None:
+    sandbox.set_operation_delay(LONG_OPERATION)
+    await compute_dev.virtual_machines.begin_start("rg-dev", "build-agent-3")
+    sandbox.never_complete(True)
+    await compute_dev.virtual_machines.begin_deallocate("rg-dev", "build-agent-1")
+
+    assert sandbox.finish_operations() == 1
+
+    view = await compute_dev.virtual_machines.instance_view("rg-dev", "build-agent-3")
+    assert [s.code for s in view.statuses] == ["ProvisioningState/succeeded", "PowerState/running"]
+    assert sorted((o["resource_id"].rsplit("/", 1)[1], o["status"]) for o in sandbox.operations()) == [
+        ("build-agent-1", "InProgress"),
+        ("build-agent-3", "Succeeded"),
+    ]
 
 
 async def test_never_complete_keeps_operations_in_progress(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle
 
 AUTH = {"Authorization": "Bearer any-token"}
 RG_DEV = f"/subscriptions/{DEV_SUBSCRIPTION_ID}/resourceGroups/rg-dev"
@@ -119,17 +118,15 @@ async def test_responses_carry_request_ids(http: aiohttp.ClientSession) -> None:
 
 
 async def test_operation_result_endpoint(http: aiohttp.ClientSession, sandbox: SandboxHandle) -> None:
-    sandbox.set_operation_delay(0.2)
+    sandbox.set_operation_delay(LONG_OPERATION)  # in progress until the test ends it
     async with http.post(f"{AKS_DEV}/stop", params=API, headers=AUTH) as response:
         assert response.status == 202
         location = response.headers["Location"]
         status_url = response.headers["Azure-AsyncOperation"]
     async with http.get(location, headers=AUTH) as pending:
         pending_status = pending.status
+    assert sandbox.finish_operations() == 1
     [operation] = sandbox.operations()
-    while operation["status"] == "InProgress":
-        await asyncio.sleep(0.05)
-        [operation] = sandbox.operations()
     async with http.get(location, headers=AUTH) as done, http.get(status_url, headers=AUTH) as status:
         assert (pending_status, done.status) == (202, 204)
         body = await status.json()

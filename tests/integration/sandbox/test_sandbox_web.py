@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.web.aio import WebSiteManagementClient
 
-from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 
 async def test_lists_web_and_function_apps(sandbox: SandboxHandle, web_dev: WebSiteManagementClient) -> None:
@@ -31,15 +31,43 @@ async def test_get_site(web_dev: WebSiteManagementClient) -> None:
     assert site.server_farm_id.endswith("/serverfarms/asp-dev-functions")
 
 
-async def test_restart_is_a_synchronous_200(sandbox: SandboxHandle, web_dev: WebSiteManagementClient) -> None:
+async def test_a_synchronous_restart_is_done_when_it_answers(
+    sandbox: SandboxHandle, web_dev: WebSiteManagementClient
+) -> None:
     before = await web_dev.web_apps.get("rg-dev", "web-dev")
 
-    result = await web_dev.web_apps.restart("rg-dev", "web-dev")
+    headers = await web_dev.web_apps.restart("rg-dev", "web-dev", synchronous=True, cls=lambda _r, _b, h: h)
     after = await web_dev.web_apps.get("rg-dev", "web-dev")
 
-    assert result is None
+    assert headers == {}
     restarts = [r for r in sandbox.requests() if r["method"] == "POST"]
     assert [(r["path"].rsplit("/", 2)[-2:], r["status"]) for r in restarts] == [(["web-dev", "restart"], 200)]
+    assert after.last_modified_time_utc > before.last_modified_time_utc
+    assert after.state == "Running"
+    assert sandbox.operations() == []
+
+
+async def test_a_restart_answers_200_and_is_in_progress_until_its_operation_ends(
+    sandbox: SandboxHandle, web_dev: WebSiteManagementClient
+) -> None:
+    sandbox.set_operation_delay(LONG_OPERATION)
+    before = await web_dev.web_apps.get("rg-dev", "web-dev")
+
+    response = await web_dev.web_apps.restart("rg-dev", "web-dev", cls=lambda r, _b, _h: r.http_response)
+
+    assert response.status_code == 200
+    assert "/providers/Microsoft.Web/locations/" in response.headers["Azure-AsyncOperation"]
+    assert "/operationresults/" in response.headers["Location"]
+    [operation] = sandbox.operations()
+    assert (operation["action"], operation["status"]) == ("Restart", "InProgress")
+    assert operation["resource_id"].endswith("/resourceGroups/rg-dev/providers/Microsoft.Web/sites/web-dev")
+    with pytest.raises(ResourceExistsError, match="Another operation \\(Restart\\) is in progress"):
+        await web_dev.web_apps.stop("rg-dev", "web-dev")
+    assert (await web_dev.web_apps.get("rg-dev", "web-dev")).last_modified_time_utc == before.last_modified_time_utc
+
+    assert sandbox.finish_operations() == 1
+
+    after = await web_dev.web_apps.get("rg-dev", "web-dev")
     assert after.last_modified_time_utc > before.last_modified_time_utc
     assert after.state == "Running"
 

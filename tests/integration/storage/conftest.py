@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from botbuilder.core import MemoryStorage
-from storage_helpers import FAST, SimpleStoreItem, StorageUnderTest
 
 from storage import ConcurrencyConflictError, TableBotStorage, TableProvider
+from tests.support.table_storage import FAST, SimpleStoreItem, StorageUnderTest
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import PromptValidatorContext
-from storage_helpers import SimpleStoreItem, StorageUnderTest
+
+from tests.support.table_storage import SimpleStoreItem, StorageUnderTest
 
 # Every character Table Storage forbids in keys, '%' (the escape character), and what Teams ids contain.
 FORBIDDEN = ["/", "\\", "#", "?", "%", *map(chr, range(0x00, 0x20)), *map(chr, range(0x7F, 0xA0))]

@@ -13,7 +13,6 @@ from botbuilder.schema import (
     ConversationAccount,
     ConversationReference,
 )
-from storage_helpers import FAST, unreachable_connection_string
 
 from storage import (
     ConversationReferenceStore,
@@ -22,6 +21,7 @@ from storage import (
     TableProvider,
     ValueTooLargeError,
 )
+from tests.support.table_storage import FAST, unreachable_connection_string
 
 TENANT = "00000000-0000-0000-0000-0000000000001"
 OTHER_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -206,8 +206,8 @@ async def test_oversized_reference_is_refused(store: ConversationReferenceStore)
     assert await store.get(PERSONAL) is None
 
 
-async def test_unreachable_storage_raises_unavailable() -> None:
-    connection_string = unreachable_connection_string()
+async def test_unreachable_storage_raises_unavailable(refused_port: int) -> None:
+    connection_string = unreachable_connection_string(refused_port)
     provider = TableProvider(connection_string=connection_string, options=FAST)
     try:
         store = ConversationReferenceStore(provider)

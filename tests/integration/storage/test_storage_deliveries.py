@@ -6,9 +6,9 @@ import asyncio
 import datetime as dt
 
 import pytest
-from storage_helpers import FAST, unreachable_connection_string
 
 from storage import DeliveryLedger, StorageUnavailableError, TableProvider
+from tests.support.table_storage import FAST, unreachable_connection_string
 
 START = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
 CONVERSATION = "19:general@thread.tacv2;messageid=1700000000000"
@@ -147,8 +147,8 @@ async def test_lifetimes_must_be_positive(tables: TableProvider) -> None:
         DeliveryLedger(tables, activity_ttl=dt.timedelta(0))
 
 
-async def test_unreachable_storage_is_a_typed_error() -> None:
-    async with TableProvider(connection_string=unreachable_connection_string(), options=FAST) as tables:
+async def test_unreachable_storage_is_a_typed_error(refused_port: int) -> None:
+    async with TableProvider(connection_string=unreachable_connection_string(refused_port), options=FAST) as tables:
         ledger = DeliveryLedger(tables)
         with pytest.raises(StorageUnavailableError):
             await ledger.claim_activity("msteams", CONVERSATION, "act-1")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from storage_helpers import FAST, RecordingTransport, unreachable_connection_string
 
-from bot.settings import StorageSettings
 from storage import StorageError, StorageUnavailableError, TableClientOptions, TableProvider
+from storage.settings import StorageSettings
+from tests.support.table_storage import FAST, RecordingTransport, unreachable_connection_string
 
 ROOT = Path(__file__).resolve().parents[3]
 CLIENT_ID = "a1b2c3d4-0000-0000-0000-000000000000"
@@ -76,8 +76,8 @@ async def test_table_clients_share_one_transport(storage_connection_string: str,
     assert transport.closed
 
 
-async def test_failed_creation_is_not_remembered() -> None:
-    connection_string = unreachable_connection_string()
+async def test_failed_creation_is_not_remembered(refused_port: int) -> None:
+    connection_string = unreachable_connection_string(refused_port)
     provider = CountingProvider(connection_string=connection_string, options=FAST)
     try:
         for _ in range(2):

@@ -7,10 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import pytest
-from storage_helpers import FAST
-
 from storage import TableBotStorage, TableProvider, http_env_settings_present
+from tests.support.table_storage import FAST
 
 
 class CountingExecutor(ThreadPoolExecutor):
@@ -25,8 +23,10 @@ class CountingExecutor(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-@pytest.mark.skipif(http_env_settings_present(), reason="proxy settings in this environment: trust_env is on")
-async def test_parallel_point_reads_use_no_worker_threads(storage_connection_string: str, unique_name: str) -> None:
+async def test_parallel_point_reads_use_no_worker_threads(
+    without_http_env_settings: None, storage_connection_string: str, unique_name: str
+) -> None:
+    assert not http_env_settings_present()
     provider = TableProvider(connection_string=storage_connection_string, options=FAST)
     storage = TableBotStorage(provider, table_name=f"hops{unique_name}")
     executor = CountingExecutor()

@@ -100,8 +100,19 @@ def test_a_value_given_twice_is_refused() -> None:
     assert caught.value.parameter == "vm"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "vm-start 'unclosed"])
-def test_empty_or_broken_text_says_what_to_do(text: str) -> None:
+ASK_FOR_AN_ACTION = "Say which action to run, e.g. `scale node pool aks-prod np1 to 5`, or ask for `help`."
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", ASK_FOR_AN_ACTION),
+        ("   ", ASK_FOR_AN_ACTION),
+        ("vm-start 'unclosed", "The command has an unclosed quote. Close it, or leave the quotes out."),
+    ],
+)
+def test_empty_or_broken_text_says_what_to_do(text: str, message: str) -> None:
     with pytest.raises(ActionError) as caught:
         parse_command(REGISTRY, text)
-    assert caught.value.message.endswith(".")
+    assert caught.value.message == message
+    assert not isinstance(caught.value, ParameterError)  # about the command as a whole, not one value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
+import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +11,8 @@ import pytest
 
 from actions.params import parse_command
 from actions.registry import ACTION_MODULES, Registry, RegistryError, default_registry, normalize
-from actions.spec import Action, Parameter, ParamKind
+from actions.spec import Action, Parameter, ParamKind, Scope
+from tests.support.action_contract import ActionContract
 
 ROOT = Path(__file__).resolve().parents[3]
 REGISTRY = default_registry()
@@ -102,18 +103,55 @@ def test_every_example_parses_to_its_action_with_every_required_value(action: Ac
         assert set(command.args) == {p.name for p in action.parameters if p.required}
 
 
-@pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.name)
-def test_every_action_has_a_preview_start_poll_and_scope(action: Action) -> None:
-    for method in ("preview", "start", "poll"):
-        assert inspect.iscoroutinefunction(getattr(action, method))
-    scope = action.scope({p.name: f"<{p.name}>" for p in action.parameters})
-    assert scope.action == action.name
-    assert scope.resource_id.startswith("<")
+PROD = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-prod/providers"
+DEV = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-dev/providers"
+AKS_PROD = f"{PROD}/Microsoft.ContainerService/managedClusters/aks-prod"
+VMSS_WEB = f"{PROD}/Microsoft.Compute/virtualMachineScaleSets/vmss-web"
+VM_A = f"{DEV}/Microsoft.Compute/virtualMachines/vm-a"
+VM_B = f"{PROD}/Microsoft.Compute/virtualMachines/vm-b"
+WEB_PROD = f"{PROD}/Microsoft.Web/sites/web-prod"
+SCOPES = [  # (action, resolved arguments, the resource id its permission names)
+    ("aks-scale-node-pool", {"cluster": AKS_PROD, "pool": "np1", "count": 5}, f"{AKS_PROD}/agentPools/np1"),
+    ("aks-set-autoscale", {"cluster": AKS_PROD, "pool": "np2", "min": 2, "max": 8}, f"{AKS_PROD}/agentPools/np2"),
+    ("aks-start-cluster", {"cluster": AKS_PROD}, AKS_PROD),
+    ("aks-stop-cluster", {"cluster": AKS_PROD}, AKS_PROD),
+    ("vmss-set-capacity", {"vmss": VMSS_WEB, "capacity": 6}, VMSS_WEB),
+    ("vm-start", {"vm": VM_A}, VM_A),
+    ("vm-deallocate", {"vm": VM_A}, VM_A),
+    ("vm-restart", {"vm": VM_B}, VM_B),
+    ("app-restart", {"app": WEB_PROD}, WEB_PROD),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "resource_id"), SCOPES)
+def test_the_permission_scope_is_the_action_on_the_exact_resource_it_changes(
+    name: str, args: dict[str, str | int], resource_id: str
+) -> None:
+    action = REGISTRY.get(name)
+    assert action is not None
+    assert action.scope(args) == Scope(name, resource_id)
+
+
+def test_every_action_has_a_scope_case() -> None:
+    assert sorted(name for name, _, _ in SCOPES) == sorted(action.name for action in ACTIONS)
 
 
 @pytest.mark.parametrize("module", ACTION_MODULES)
-def test_every_action_has_its_test_module(module: str) -> None:
+def test_every_action_runs_the_whole_contract_unchanged(module: str) -> None:
+    """Each action has its test module, with an ActionContract subclass for *that* action, and
+    overrides none of the contract's tests (a contract test that an action may switch off proves nothing)."""
     short = module.rsplit(".", 1)[1]
     path = ROOT / "tests" / "integration" / "actions" / f"test_{short}.py"
     assert path.is_file(), f"add {path.relative_to(ROOT)} (subclass ActionContract)"
-    assert "ActionContract" in path.read_text()
+    tests = importlib.import_module(f"tests.integration.actions.test_{short}")
+    suites = [
+        value
+        for value in vars(tests).values()
+        if isinstance(value, type) and issubclass(value, ActionContract) and value is not ActionContract
+    ]
+    assert len(suites) == 1, f"{path.name} should hold one ActionContract subclass"
+    [suite] = suites
+    assert parse_command(REGISTRY, suite.case.command).action is importlib.import_module(module).ACTION
+    contract_tests = {name for name in vars(ActionContract) if name.startswith("test_")}
+    overridden = sorted(contract_tests & set(vars(suite)))
+    assert overridden == [], f"{suite.__name__} overrides contract tests: {overridden}"

@@ -17,10 +17,10 @@ from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity
 
-from bot.composition import Switchboard, build_switchboard
-from bot.settings import Settings
-from bot.telemetry._configure import _uninstall
+from app.composition import Switchboard, build_switchboard
+from app.settings import Settings
 from storage import TableClientOptions
+from telemetry._configure import _uninstall
 from tests.support.connector import TEST_TENANT_ID, teams_activity
 
 FAST = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)

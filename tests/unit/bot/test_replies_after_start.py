@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import replies
-from bot.turn_effects import EffectStatus, StartedEffect
+from dialogs.turn_effects import EffectStatus, StartedEffect
 
 POOL = "aks-prod / node pool np1"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import socket
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +12,7 @@ from botbuilder.schema import Activity
 
 from bot import replies
 from bot.teams_bot import tenant_of
+from dialogs import texts as dialog_texts
 from tests.support.connector import TEST_BOT_ID, TEST_TENANT_ID, teams_activity
 from tests.unit.bot.conftest import BotHarness
 
@@ -53,7 +53,7 @@ async def test_help_for_one_command_shows_its_usage_and_examples(harness: BotHar
 
 async def test_help_for_an_unknown_topic_does_not_echo_markup(harness: BotHarness) -> None:
     [reply] = texts(await harness.send(harness.activity(text="help `rm -rf`<b>")))
-    assert reply == replies.unknown_help_topic("rm")
+    assert reply == dialog_texts.unknown_help_topic("rm")
 
 
 @pytest.mark.parametrize("text", ["Help", "HELP?", "  help  ", "help!"])
@@ -65,11 +65,11 @@ async def test_the_command_word_is_normalized(harness: BotHarness, text: str) ->
 @pytest.mark.parametrize("text", ["helpme", "please help", "what can you do", "unhelpful"])
 async def test_unknown_text_points_to_help_routing_on_tokens_not_substrings(harness: BotHarness, text: str) -> None:
     flow = await TestFlow(None, harness.adapter).send(harness.activity(text=text))
-    await flow.assert_reply(replies.unknown_command(in_channel=False))
+    await flow.assert_reply(dialog_texts.unknown_command(in_channel=False))
 
 
 async def test_an_empty_message_gets_a_short_hint(harness: BotHarness) -> None:
-    assert texts(await harness.send(harness.activity(text=""))) == [replies.empty_message(in_channel=False)]
+    assert texts(await harness.send(harness.activity(text=""))) == [dialog_texts.empty_message(in_channel=False)]
 
 
 @pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
@@ -85,12 +85,12 @@ async def test_in_a_channel_the_mention_is_removed_before_routing(
 
 async def test_in_a_channel_unknown_text_after_the_mention_points_to_help(harness: BotHarness) -> None:
     activity = harness.activity(text="scale everything", mention_bot=True, conversation_type="channel")
-    assert texts(await harness.send(activity)) == [replies.unknown_command(in_channel=True)]
+    assert texts(await harness.send(activity)) == [dialog_texts.unknown_command(in_channel=True)]
 
 
 async def test_in_a_channel_a_mention_alone_gets_the_hint(harness: BotHarness) -> None:
     activity = harness.activity(text="", mention_bot=True, conversation_type="channel")
-    assert texts(await harness.send(activity)) == [replies.empty_message(in_channel=True)]
+    assert texts(await harness.send(activity)) == [dialog_texts.empty_message(in_channel=True)]
 
 
 @pytest.mark.parametrize("conversation_type", ["channel", "groupChat"])
@@ -183,7 +183,7 @@ async def test_an_unknown_word_after_the_mention_is_not_echoed_with_its_entities
         text="<at>Switchboard</at>&nbsp;frobnicate&nbsp;&lt;i&gt;now&lt;/i&gt;", conversation_type="channel",
         entities=[BOT_MENTION],
     )
-    assert texts(await harness.send(activity)) == [replies.unknown_command(in_channel=True)]
+    assert texts(await harness.send(activity)) == [dialog_texts.unknown_command(in_channel=True)]
 
 
 async def test_a_help_turn_writes_no_state(harness: BotHarness) -> None:
@@ -390,16 +390,10 @@ async def test_a_failed_turn_tells_a_correlation_id_logs_it_and_clears_conversat
     assert texts(sent)[0].startswith("Here is what I can do:")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_unreachable_storage_is_reported_with_a_correlation_id(
-    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture
+    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture, refused_port: int
 ) -> None:
-    port = _closed_port()
+    port = refused_port
     unreachable = (
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
         "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTCtr/KBHBeksoGMGw==;"
@@ -414,9 +408,9 @@ async def test_unreachable_storage_is_reported_with_a_correlation_id(
 
 
 async def test_unreachable_storage_on_install_greets_nobody_and_posts_nothing(
-    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture
+    make_harness: Callable[..., BotHarness], caplog: pytest.LogCaptureFixture, refused_port: int
 ) -> None:
-    port = _closed_port()
+    port = refused_port
     unreachable = f"AccountName=devstoreaccount1;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;"
     harness = make_harness(connection_string=unreachable)
     assert await harness.send(harness.activity("installationUpdate", action="add")) == []

@@ -2,7 +2,7 @@
 
 Each test talks to a real :class:`~bot.teams_bot.SwitchboardBot` wired with real
 :class:`~dialogs.Conversations`, the built-in action catalog and a
-:class:`~dialogs.DirectRequestHandler`, whose actions call the ARM sandbox through the Azure
+:class:`~app.direct.DirectRequestHandler`, whose actions call the ARM sandbox through the Azure
 SDKs. State is botbuilder's ``MemoryStorage`` (the Table Storage path has its own
 integration tests); botbuilder's ``TestAdapter`` stands in for the Bot Connector. Every card
 the bot sends or answers an invoke with is validated by the Adaptive Cards JS library when
@@ -24,11 +24,12 @@ from botbuilder.schema import Activity, InvokeResponse, ResourceResponse
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from bot.settings import ArmSettings
+from actions.settings import ArmSettings
+from app.direct import DirectRequestHandler
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards import CARD_CONTENT_TYPE
-from dialogs import Conversations, DirectRequestHandler
+from dialogs import Conversations
 from storage import DeliveryLedger, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards, card_validator
@@ -201,7 +202,11 @@ def inputs_of(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 async def actions(sandbox: SandboxHandle) -> AsyncIterator[ActionContext]:
     """The root action context on the sandbox, both demo subscriptions in scope."""
-    arm = ArmSettings(sandbox_url=sandbox.url, subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID))
+    arm = ArmSettings(
+        sandbox_url=sandbox.url,
+        subscriptions=(DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID),
+        discovery_timeout_seconds=30.0,  # the widest allowed: a busy machine never cuts a list short
+    )
     async with ActionContext(arm, options=FAST_CLIENTS) as context:
         yield context
 

@@ -7,7 +7,7 @@ from botbuilder.core import MemoryStorage
 from botbuilder.core.adapters import TestFlow
 from botbuilder.schema import Activity
 
-from bot import replies
+from dialogs import texts as replies
 from tests.unit.dialogs.conftest import ALEX, Chat, texts
 
 

@@ -16,9 +16,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from bot.settings import AppType, Settings, StorageSettings
-from bot.telemetry import APP_LOGGER, configure_telemetry
-from bot.telemetry._configure import _uninstall
+from app.settings import AppType, Settings, StorageSettings
+from telemetry import APP_LOGGER, configure_telemetry
+from telemetry._configure import _uninstall
 
 JWT = (
     "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3Qta2V5In0"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telemetry import AUDIT_LOGGER, ContextFilter, RedactionFilter, audit_event, configure_telemetry, turn_scope
+from telemetry import AUDIT_LOGGER, ContextFilter, RedactionFilter, audit_event, configure_telemetry, turn_scope
 
 from .conftest import JWT, Captured, make_activity, make_settings
 
@@ -140,8 +140,8 @@ def _run(script: str, env: dict[str, str] | None = None) -> subprocess.Completed
 _PRELUDE = """
 import json, logging, os, sys, time
 from types import SimpleNamespace
-from bot.settings import AppType, Settings, StorageSettings
-from bot.telemetry import configure_telemetry, turn_scope
+from app.settings import AppType, Settings, StorageSettings
+from telemetry import configure_telemetry, turn_scope
 
 def settings(appinsights=None):
     return Settings(app_id="", app_password="", app_tenant_id="", app_type=AppType.MULTI_TENANT,

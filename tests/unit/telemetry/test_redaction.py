@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.telemetry import debug_text, redact, turn_scope
+from telemetry import debug_text, redact, turn_scope
 
 from .conftest import ACCOUNT_KEY, JWT, MESSAGE_TEXT, SAS_SIG, Captured, make_activity
 

@@ -6,7 +6,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from bot.telemetry import turn_scope
+from telemetry import turn_scope
 
 from .conftest import JWT, MESSAGE_TEXT, make_activity
 

@@ -7,7 +7,7 @@ import logging
 import re
 from types import SimpleNamespace
 
-from bot.telemetry import CONTEXT_FIELDS, current_correlation_id, log_context, turn_scope
+from telemetry import CONTEXT_FIELDS, current_correlation_id, log_context, turn_scope
 
 from .conftest import Captured, make_activity
 

@@ -131,7 +131,7 @@ async def test_send_posts_plain_text_as_the_current_user(
     chat = await client.personal_chat_id()
     async with client.stream() as stream:
         sent = await client.send(chat, "help")
-        reply = await stream.next_message(sent.conversation_id, within=5)
+        reply = await stream.next_message(sent.conversation_id, within=30)
 
     assert fake[0].received == [{"text": "help", "textFormat": "plain", "from": {"id": "user-id-0"}}]
     assert reply.text == "echo: help"
@@ -144,7 +144,7 @@ async def test_a_mention_is_sent_the_way_the_page_sends_it(
 ) -> None:
     async with client.stream() as stream:
         sent = await client.send("team-id", "help", mention_bot=True)
-        reply = await stream.next_message(sent.conversation_id, within=5)
+        reply = await stream.next_message(sent.conversation_id, within=30)
 
     (body,) = fake[0].received
     assert body["text"] == "<at>Test Bot</at> help"
@@ -164,7 +164,7 @@ async def test_waiting_for_a_message_that_never_comes_times_out(client: Playgrou
 async def test_assert_silent_fails_when_the_bot_spoke(client: PlaygroundClient) -> None:
     async with client.stream() as stream:
         sent = await client.send("personal-1", "hello")
-        await stream.next_message(sent.conversation_id, within=5)
+        await stream.next_message(sent.conversation_id, within=30)
         with pytest.raises(AssertionError, match="echo: hello"):
             await stream.assert_silent(sent.conversation_id, within=0.05)
 
@@ -172,8 +172,10 @@ async def test_assert_silent_fails_when_the_bot_spoke(client: PlaygroundClient) 
 async def test_wait_for_sees_messages_received_before_the_call(client: PlaygroundClient) -> None:
     async with client.stream() as stream:
         await client.send("personal-1", "early")
-        await asyncio.sleep(0.2)
-        message = await stream.wait_for(lambda m: m.text == "echo: early", within=1)
+        while not stream.received:  # noqa: ASYNC110 - the stream's reader fills it; wait until it has
+            await asyncio.sleep(0.01)
+        # Already received: found at once, without waiting (a wait would need the loop, and time out).
+        message = await stream.wait_for(lambda m: m.text == "echo: early", within=0.01)
 
     assert message.message_id == "8"
 

@@ -1,6 +1,6 @@
 """Local host for ``function_app``'s functions, without Azure Functions Core Tools.
 
-    python -m bot.devhost [--host 127.0.0.1] [--port 3978] [--app function_app:app]
+    python -m tools.devhost [--host 127.0.0.1] [--port 3978] [--app function_app:app]
 
 Serves the functions a ``func.FunctionApp`` declares, found by introspection
 (``get_functions()``, ``get_trigger()``, ``get_user_function()``), so the code that runs here is
@@ -10,8 +10,8 @@ the code that runs in Azure:
   like ``{id:int}`` are not checked) under the ``routePrefix`` of ``host.json`` (default ``api``)
   and by method (another method on a known route: 405), as ``func.HttpRequest`` -> the
   function's ``func.HttpResponse``. Bodies over 8 MiB are refused with 413 by the host itself.
-- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`bot.devhost_triggers.QueueWorker`.
-- **Timer triggers**: NCRONTAB schedules run by :class:`bot.devhost_triggers.TimerWorker`.
+- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`tools.devhost_triggers.QueueWorker`.
+- **Timer triggers**: NCRONTAB schedules run by :class:`tools.devhost_triggers.TimerWorker`.
 
 Only the trigger binding is passed to a function (no ``context``, no output bindings). App
 settings come from the process environment. When ``MicrosoftAppId`` is empty the bot accepts
@@ -42,7 +42,7 @@ import azure.functions as func
 from aiohttp import web
 from azure.functions.decorators.function_app import Function
 
-from bot.devhost_triggers import QueueOptions, QueueWorker, TimerWorker, call_function
+from tools.devhost_triggers import QueueOptions, QueueWorker, TimerWorker, call_function
 
 __all__ = ["DevHost", "HttpRoute", "main"]
 
@@ -296,7 +296,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.devhost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.devhost", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3978, help="port (default 3978; 0 picks a free one)")
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the func.FunctionApp")

@@ -16,10 +16,10 @@ Importing this package is cheap: OpenTelemetry is imported on the first turn, Az
 when a connection string is configured.
 """
 
-from bot.telemetry._configure import APP_LOGGER, AUDIT_LOGGER, audit_event, configure_telemetry
-from bot.telemetry._filters import TEXT_FIELDS, ContextFilter, RedactionFilter, debug_text
-from bot.telemetry._redact import redact
-from bot.telemetry._turn import CONTEXT_FIELDS, current_correlation_id, log_context, turn_scope
+from telemetry._configure import APP_LOGGER, AUDIT_LOGGER, audit_event, configure_telemetry
+from telemetry._filters import TEXT_FIELDS, ContextFilter, RedactionFilter, debug_text
+from telemetry._redact import redact
+from telemetry._turn import CONTEXT_FIELDS, current_correlation_id, log_context, turn_scope
 
 __all__ = [
     "APP_LOGGER",

@@ -18,7 +18,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from bot.telemetry._redact import redact
+from telemetry._redact import redact
 
 if TYPE_CHECKING:
     from botbuilder.schema import Activity

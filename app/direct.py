@@ -1,4 +1,4 @@
-"""The first :class:`~dialogs.request.RequestHandler`: run the action at once, in this turn.
+"""The first :class:`~requesting.request.RequestHandler`: run the action at once, in this turn.
 
 It starts the action and waits for it **within a time budget that fits a Teams turn**
 (:func:`actions.runner.run_within`), then reports only what is known:
@@ -10,7 +10,7 @@ It starts the action and waits for it **within a time budget that fits a Teams t
 - ``UNCONFIRMED`` — sent, but Azure did not say what became of it: check it.
 
 ``STARTED`` and ``UNCONFIRMED`` keep the operation's continuation token in the outcome's details
-(:data:`~dialogs.request.OUTCOME_CONTINUATION_TOKEN`) for the queue issue, which moves the
+(:data:`~requesting.request.OUTCOME_CONTINUATION_TOKEN`) for the queue issue, which moves the
 waiting out of the turn to a worker; the guardrails issue replaces this handler (grants, limits,
 approvals, freezes) — both behind the same ``submit``.
 """
@@ -24,7 +24,7 @@ from actions.registry import Registry
 from actions.runner import run_within
 from actions.spec import ActionError, Progress, ProgressState
 from dialogs import texts
-from dialogs.request import OUTCOME_CONTINUATION_TOKEN, Outcome, OutcomeState, Request
+from requesting.request import OUTCOME_CONTINUATION_TOKEN, Outcome, OutcomeState, Request
 
 __all__ = ["DEFAULT_TURN_BUDGET", "DirectRequestHandler"]
 

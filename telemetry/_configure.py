@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.telemetry._filters import ContextFilter, RedactionFilter
-from bot.telemetry._turn import CONTEXT_FIELDS
+from telemetry._filters import ContextFilter, RedactionFilter
+from telemetry._turn import CONTEXT_FIELDS
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from telemetry.settings import TelemetryConfig
 
 __all__ = ["APP_LOGGER", "AUDIT_LOGGER", "audit_event", "configure_telemetry"]
 
@@ -61,7 +61,7 @@ _lock = threading.Lock()
 _installation: _Installation | None = None
 
 
-def configure_telemetry(settings: Settings) -> None:
+def configure_telemetry(settings: TelemetryConfig) -> None:
     """Set up logging and tracing for this process once; later calls do nothing.
 
     With ``settings.appinsights_connection_string``: Azure Monitor OpenTelemetry exports traces,

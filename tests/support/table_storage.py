@@ -1,8 +1,7 @@
-"""Shared helpers of the storage tests (importable as ``storage_helpers`` from this folder)."""
+"""What the storage tests share: fast client options, store items, a recording transport, unreachable endpoints."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,16 +37,10 @@ class StorageUnderTest:
     empty_etag_error: type[BaseException] = field(default=Exception)
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def unreachable_connection_string() -> str:
-    """A development-account connection string whose table endpoint is a closed loopback port."""
-    return azurite.connection_string({"Table": closed_port()})
+def unreachable_connection_string(port: int) -> str:
+    """A development-account connection string whose table endpoint is ``port`` on loopback (pass
+    the ``refused_port`` fixture: a port that refuses connections for the whole test)."""
+    return azurite.connection_string({"Table": port})
 
 
 class RecordingTransport(AsyncHttpTransport):

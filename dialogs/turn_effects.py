@@ -3,7 +3,7 @@
 A person's turn may be run again (its state save lost to another delivery for the same
 person) or fail; both are safe only while the turn has done nothing that cannot be repeated.
 The first such thing is **handing a request to execution**: the dialog calls
-:func:`record_submitted` just before :meth:`dialogs.request.RequestHandler.submit`. From then on
+:func:`record_submitted` just before :meth:`requesting.request.RequestHandler.submit`. From then on
 the turn has *started an effect* (:func:`effect_started`): the bot's hook registered with
 :func:`on_first_effect` has run (it sends the replies held so far and stops holding them, see
 :class:`bot.outbox.TurnOutbox`), the turn is never run again, and its delivery receipt stands.

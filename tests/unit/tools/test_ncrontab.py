@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.ncrontab import CronSchedule, IntervalSchedule, parse_schedule
+from tools.ncrontab import CronSchedule, IntervalSchedule, parse_schedule
 
 UTC = dt.UTC
 

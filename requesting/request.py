@@ -4,7 +4,7 @@ A :class:`Request` is an action, its resolved arguments, the permission :class:`
 needs, who asked (from the activity, never from card data), where to answer (a
 conversation reference) and the preview the user confirmed. Dialogs pass it to a
 :class:`RequestHandler` and show the :class:`Outcome`; they know nothing else about how a
-request is executed. The first handler, :class:`dialogs.direct.DirectRequestHandler`, runs
+request is executed. The first handler, :class:`app.direct.DirectRequestHandler`, runs
 the action at once; the guardrails (grants, limits, approvals, freezes) and the operation
 queue replace it behind the same ``submit``.
 """

@@ -11,8 +11,8 @@ import traceback
 from collections.abc import Callable
 from functools import lru_cache
 
-from bot.telemetry._redact import TEXT_OMITTED, redact, scrub_message_text
-from bot.telemetry._turn import log_context, turn_texts
+from telemetry._redact import TEXT_OMITTED, redact, scrub_message_text
+from telemetry._turn import log_context, turn_texts
 
 __all__ = ["TEXT_FIELDS", "ContextFilter", "RedactionFilter", "debug_text"]
 
@@ -25,7 +25,7 @@ _DEBUG_TEXT_LIMIT = 2000
 
 
 class ContextFilter(logging.Filter):
-    """Copies the active turn's fields (:func:`bot.telemetry.log_context`) onto each record as attributes.
+    """Copies the active turn's fields (:func:`telemetry.log_context`) onto each record as attributes.
 
     Attributes become custom dimensions in Application Insights and ``key=value`` suffixes on the console.
     A field the record already carries (``extra=``) is kept. Outside a turn nothing is added.

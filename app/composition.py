@@ -7,7 +7,7 @@ users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
 Nothing here is a module-level singleton: every call builds a new, independent graph.
 
 This module imports botbuilder and is therefore imported lazily by the hosts
-(:mod:`bot.runtime`), keeping ``import function_app`` cheap.
+(:mod:`app.runtime`), keeping ``import function_app`` cheap.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
+from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
+from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
-from bot.settings import Settings
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
-from bot.telemetry import configure_telemetry
-from dialogs import DEFAULT_TURN_BUDGET, Conversations, DirectRequestHandler, RequestHandler
+from dialogs import Conversations
+from requesting import RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
+from telemetry import configure_telemetry
 
 __all__ = ["Switchboard", "build_switchboard"]
 
@@ -87,7 +89,7 @@ def build_switchboard(
     :param request_budget: seconds the default handler waits for Azure within a turn (tests that
         hold an operation longer pin its outcome with a wider budget).
     """
-    configure_telemetry(settings)
+    configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
     states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
@@ -95,7 +97,7 @@ def build_switchboard(
     registry = registry if registry is not None else default_registry()
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
-    action_context = ActionContext.from_settings(settings, options=client_options)
+    action_context = ActionContext(settings.arm, options=client_options)
     handler = request_handler if request_handler is not None else DirectRequestHandler(
         registry, action_context, budget=request_budget
     )
@@ -111,7 +113,7 @@ def build_switchboard(
         conversations=conversations,
         deliveries=deliveries,
     )
-    adapter = build_adapter(settings, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
+    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",

@@ -10,7 +10,7 @@ functions annotated ``func.QueueMessage`` / ``func.TimerRequest`` receive in Azu
   (default 5) the message moves to ``<queue>-poison``. Settings come from ``host.json``'s
   ``extensions.queues`` when present.
 - :class:`TimerWorker` runs one timer-triggered function on its NCRONTAB schedule
-  (:mod:`bot.ncrontab`), once at start when ``run_on_startup`` is set, never overlapping itself.
+  (:mod:`tools.ncrontab`), once at start when ``run_on_startup`` is set, never overlapping itself.
 
 Both only translate: they build ``func.QueueMessage`` / ``func.TimerRequest`` and call the
 function's own code. Connections are storage connection strings read from the app setting the
@@ -36,7 +36,7 @@ from azure.functions.decorators.function_app import Function
 from azure.functions.queue import QueueMessage  # the worker's concrete class (func.QueueMessage lacks metadata)
 from azure.functions.timer import TimerRequest  # the worker's concrete class (func.TimerRequest is abstract)
 
-from bot.ncrontab import parse_schedule
+from tools.ncrontab import parse_schedule
 
 __all__ = ["QueueOptions", "QueueWorker", "TimerWorker", "call_function", "resolve_app_setting"]
 

@@ -2,9 +2,10 @@
 
 Hosts (``function_app.py``, the dev host) hold one :class:`SwitchboardRuntime` and hand it
 :class:`~bot.edge_types.EdgeRequest` s. Composition happens once, on first use, from the
-environment (``Settings.from_env``): a settings error is logged once with its full message
-and every request is answered 503 with a short JSON body, instead of a crash loop nobody can
-read. Importing this module is cheap: botbuilder and the Azure SDKs load on first request.
+environment (:meth:`app.settings.Settings.from_env`): a settings error is logged once with its
+full message and every request is answered 503 with a short JSON body, instead of a crash loop
+nobody can read. Importing this module is cheap: the settings sections, botbuilder and the Azure SDKs load on
+first request.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from appsettings import SettingsError
 from bot.edge_types import EdgeRequest, EdgeResponse
-from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from bot.composition import Switchboard
+    from app.composition import Switchboard
 
 __all__ = ["NotConfiguredError", "SwitchboardRuntime"]
 
@@ -33,7 +34,7 @@ class NotConfiguredError(RuntimeError):
 
 
 class SwitchboardRuntime:
-    """Lazily composes and then serves one :class:`~bot.composition.Switchboard`.
+    """Lazily composes and then serves one :class:`~app.composition.Switchboard`.
 
     :param env: the settings source; default ``os.environ`` (read at first request).
     :param freeze_after_compose: move every object alive after composing (the imported SDKs, the
@@ -41,7 +42,7 @@ class SwitchboardRuntime:
         then scans only what turns allocate: ~1 ms instead of ~50 ms of CPU on the event loop,
         which one request in a few hundred would otherwise pay. For the process's one runtime
         (``function_app``); tests, which compose many, leave it off.
-    :param build_options: passed to :func:`bot.composition.build_switchboard` (tests use
+    :param build_options: passed to :func:`app.composition.build_switchboard` (tests use
         ``credentials_factory`` and ``table_options``).
     """
 
@@ -81,13 +82,15 @@ class SwitchboardRuntime:
 
     def _compose(self) -> Switchboard | None:
         env = os.environ if self._env is None else self._env
+        from app.settings import Settings  # the packages' sections: loads storage, telemetry, actions
+
         try:
             settings = Settings.from_env(env)
         except SettingsError as error:
             self._settings_error = error
             _log.error("%s", error)
             return None
-        from bot.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
+        from app.composition import build_switchboard  # heavy: botbuilder, Azure SDKs
 
         switchboard = build_switchboard(settings, **self._build_options)
         if self._freeze_after_compose:

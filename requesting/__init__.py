@@ -1,0 +1,14 @@
+"""The request seam: what a conversation hands over once the user confirmed, and what became of it.
+
+Plain domain types with no Bot Framework and no Azure SDK imports, so the conversations above
+and the guardrails and the operation queue beside them share one vocabulary:
+
+- :class:`Request`, :class:`Requester` — a confirmed request to run one action, and who asked;
+- :class:`Outcome`, :class:`OutcomeState` — what became of it, written for the requester;
+- :class:`RequestHandler` — the protocol of whatever takes requests (today the direct handler
+  of the composition root; the guardrails and the operation queue later).
+"""
+
+from requesting.request import Outcome, OutcomeState, Request, Requester, RequestHandler
+
+__all__ = ["Outcome", "OutcomeState", "Request", "RequestHandler", "Requester"]
