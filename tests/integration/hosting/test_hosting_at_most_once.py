@@ -3,11 +3,11 @@
 Bot Service delivers an activity again (same id) when a turn is slow, and people double-click.
 Each test drives ``/api/messages`` of a hosted app whose actions run against the ARM sandbox
 (its request log shows every write), with replies going to the Bot Connector stand-in. A slow
-platform call is a sandbox fault that delays the restart's answer, so the first delivery is
-still running when the second one arrives. The bot's in-turn wait for Azure (its budget) is pinned
-per test, so each knows which truthful outcome to expect: wider than the slow answer — the restart
-is done ("Done") — or the production budget with an operation that never completes ("Started, not
-finished yet").
+platform call is a sandbox fault that holds the restart's answer until the test lets it go, so the
+first delivery is still running when the second one arrives, however slow the machine is. The
+bot's in-turn wait for Azure (its budget) is pinned per test, so each knows which truthful outcome
+to expect: wider than any held answer — the restart is done ("Done") — or the production budget
+with an operation that never completes ("Started, not finished yet").
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import asyncio
 import copy
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import azure.functions as func
@@ -27,15 +27,14 @@ from app.direct import DEFAULT_TURN_BUDGET
 from bot import replies
 from dialogs import texts as dialog_texts
 from dialogs.turn_effects import EffectStatus, StartedEffect
-from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
+from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, HELD, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import ConnectorStandIn, RecordedCall, teams_activity
 from tests.support.hosted_app import HostedApp, json_body
 
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=0, retry_backoff_factor=0.01, retry_backoff_max=0.05)
 CARD = "application/vnd.microsoft.card.adaptive"
 MESSAGE = "application/vnd.microsoft.activity.message"
-SLOW_RESTART = 3.0  # seconds the sandbox holds the restart's answer: the first delivery is still running
-WIDE_BUDGET = SLOW_RESTART + 10.0  # the bot waits for Azure longer than the slow answer: the outcome is known
+WIDE_BUDGET = HELD + 60.0  # the bot waits for Azure longer than any held answer: the outcome is known
 WEB_PROD = "web-prod (web app)"  # what the person is told to check
 NP1 = "aks-prod / node pool np1"
 # A second answer to Alex's confirmation while the first still runs (before or after it marked the request
@@ -59,8 +58,28 @@ def writes(sandbox: SandboxHandle) -> list[dict[str, Any]]:
     return [r for r in sandbox.requests() if r["method"] not in ("GET", "HEAD")]
 
 
-def slow_restarts(sandbox: SandboxHandle) -> None:
-    sandbox.inject_fault(method="POST", path_contains="/restart", delay=SLOW_RESTART, times=None)
+def hold_restarts(sandbox: SandboxHandle) -> None:
+    """Every restart waits at the platform until the test lets it go: the delivery that sent it
+    is still running however slow the machine is."""
+    sandbox.inject_fault(method="POST", path_contains="/restart", delay=HELD, times=None)
+
+
+async def let_the_restart_go(sandbox: SandboxHandle) -> None:
+    """Once the one restart sent waits at the platform, let it be answered."""
+    await until(lambda: sandbox.held() == 1, "the restart reached the platform")
+    assert sandbox.let_go() == 1
+
+
+async def at_once_while_the_restart_waits(
+    sandbox: SandboxHandle, *deliveries: Awaitable[func.HttpResponse]
+) -> list[func.HttpResponse]:
+    """Post ``deliveries`` at the same time; the one restart they send waits at the platform until
+    every other delivery was answered, then it goes on. Returns the responses in order."""
+    posted = [asyncio.ensure_future(delivery) for delivery in deliveries]
+    await until(lambda: sandbox.held() == 1 and sum(p.done() for p in posted) == len(posted) - 1,
+                "one delivery waiting at the platform, every other one answered")
+    assert sandbox.let_go() == 1
+    return list(await asyncio.gather(*posted))
 
 
 def cards_in(call: RecordedCall) -> list[dict[str, Any]]:
@@ -169,10 +188,10 @@ async def test_the_same_confirm_delivered_twice_at_once_runs_once(
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
     invoke = alex.confirm_invoke(preview)
 
-    first, second = await asyncio.gather(alex.post(invoke), alex.post(copy.deepcopy(invoke)))
+    first, second = await at_once_while_the_restart_waits(sandbox, alex.post(invoke), alex.post(copy.deepcopy(invoke)))
 
     assert {first.status_code, second.status_code} == {200}
     bodies = [json_body(first), json_body(second)]
@@ -190,13 +209,14 @@ async def test_the_same_confirm_delivered_again_while_the_first_still_runs_runs_
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
     invoke = alex.confirm_invoke(preview)
 
     first = asyncio.ensure_future(alex.post(invoke))
     await alex.decided(preview)
     retried = await alex.post(copy.deepcopy(invoke))  # Bot Service's redelivery: the same activity id
     assert not first.done()  # the first delivery is still waiting for the platform
+    await let_the_restart_go(sandbox)
 
     assert retried.status_code == 200
     assert json_body(retried) == {"statusCode": 200, "type": MESSAGE, "value": replies.already_received()}
@@ -211,11 +231,11 @@ async def test_a_double_click_on_confirm_runs_once_and_says_it_was_already_sent(
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
 
     # Two clicks: two activities (two ids) for the same form, at the same time.
-    first, second = await asyncio.gather(
-        alex.post(alex.confirm_invoke(preview)), alex.post(alex.confirm_invoke(preview))
+    first, second = await at_once_while_the_restart_waits(
+        sandbox, alex.post(alex.confirm_invoke(preview)), alex.post(alex.confirm_invoke(preview))
     )
 
     assert {first.status_code, second.status_code} == {200}
@@ -255,12 +275,13 @@ async def test_a_second_click_while_the_first_still_runs_says_it_was_sent_and_la
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
 
     first = asyncio.ensure_future(alex.post(alex.confirm_invoke(preview)))
     await alex.decided(preview)
     second = await alex.post(alex.confirm_invoke(preview))
     assert not first.done()
+    await let_the_restart_go(sandbox)
 
     assert second.status_code == 200
     assert json_body(second) == {"statusCode": 200, "type": MESSAGE, "value": ALREADY_SENT}
@@ -279,10 +300,10 @@ async def test_a_double_click_on_the_action_submit_fallback_runs_once(
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
 
-    responses = await asyncio.gather(
-        alex.post(alex.confirm_fallback(preview)), alex.post(alex.confirm_fallback(preview))
+    responses = await at_once_while_the_restart_waits(
+        sandbox, alex.post(alex.confirm_fallback(preview)), alex.post(alex.confirm_fallback(preview))
     )
 
     assert [r.status_code for r in responses] == [200, 200]
@@ -293,9 +314,11 @@ async def test_a_double_click_on_the_action_submit_fallback_runs_once(
 async def test_yes_typed_twice_runs_once(app: HostedApp, connector: ConnectorStandIn, sandbox: SandboxHandle) -> None:
     alex = Person(app, connector)
     await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
 
-    responses = await asyncio.gather(alex.post(alex.message("yes")), alex.post(alex.message("yes")))
+    responses = await at_once_while_the_restart_waits(
+        sandbox, alex.post(alex.message("yes")), alex.post(alex.message("yes"))
+    )
 
     assert [r.status_code for r in responses] == [200, 200]
     assert_ran_once(sandbox, connector)
@@ -323,13 +346,13 @@ async def test_a_retried_confirming_message_runs_once(
 ) -> None:
     alex = Person(app, connector)
     await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
     yes = alex.message("yes")
 
-    first = asyncio.ensure_future(alex.post(yes))
-    retried = await alex.post(copy.deepcopy(yes))
+    # Bot Service's redelivery (the same activity id) while the first delivery waits for the platform.
+    first, retried = await at_once_while_the_restart_waits(sandbox, alex.post(yes), alex.post(copy.deepcopy(yes)))
     assert retried.status_code == 200
-    assert (await first).status_code == 200
+    assert first.status_code == 200
     assert_ran_once(sandbox, connector)
     said = outcome_texts(connector.activities)
     assert ALREADY_SENT not in said  # a redelivery gets no reply at all
@@ -348,8 +371,9 @@ async def until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-def fault_hits(sandbox: SandboxHandle) -> int:
-    return sum(int(rule["hits"]) for rule in sandbox.faults())
+def ran_again(caplog: pytest.LogCaptureFixture) -> Callable[[], bool]:
+    """Whether the bot has logged that a turn lost its save and runs again."""
+    return lambda: any(RAN_AGAIN in r.getMessage() for r in caplog.records)
 
 
 async def with_a_waiting_form(alex: Person) -> None:
@@ -362,22 +386,30 @@ async def with_a_waiting_form(alex: Person) -> None:
 LEAVING = "Leaving the previous request (nothing was changed) for this new one."
 
 
+def hold_reads_of_web_prod(sandbox: SandboxHandle) -> None:
+    """Every read of web-prod waits at the platform until the test lets it go (however slow the machine)."""
+    sandbox.inject_fault(method="GET", path_contains="sites/web-prod", delay=HELD, times=None)
+
+
 async def test_a_turn_that_loses_the_save_runs_again_on_the_new_state(
     app: HostedApp, connector: ConnectorStandIn, sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture
 ) -> None:
     alex = Person(app, connector)
     await with_a_waiting_form(alex)
-    sandbox.inject_fault(method="GET", path_contains="sites/web-prod", delay=1.0, times=None)
+    hold_reads_of_web_prod(sandbox)
 
-    # A: a slow turn (its ARM reads are delayed); B saves Alex's state while A waits for the platform.
+    # A: a slow turn (held at its read of web-prod); B saves Alex's state while A waits for the platform.
     slow = asyncio.ensure_future(alex.post(alex.message("restart app web-prod")))
-    await until(lambda: fault_hits(sandbox) >= 1, "the slow turn reached the platform")
+    await until(lambda: sandbox.held() == 1, "the slow turn reached the platform")
     fast = await alex.post(alex.message("restart app web-dev"))
     assert fast.status_code == 200
     assert not slow.done()
+    assert sandbox.let_go() == 1  # A's read is answered: its save finds B's state
+    await until(ran_again(caplog), "the slow turn ran again")
+    await until(lambda: sandbox.held() == 1, "the second run reached the platform")
+    sandbox.let_go()
 
     assert (await slow).status_code == 200  # never a 500
-    assert any(RAN_AGAIN in r.getMessage() for r in caplog.records)
     # The slow turn ran once more on the state B saved: it replaced B's request, as if it came second,
     # and nothing of its first run was ever sent: one "leaving" notice and one preview per request.
     texts = [c.text for c in connector.activities if c.text]
@@ -392,16 +424,18 @@ async def test_a_turn_that_loses_the_save_twice_asks_to_send_it_again(
 ) -> None:
     alex = Person(app, connector)
     await with_a_waiting_form(alex)
-    sandbox.inject_fault(method="GET", path_contains="sites/web-prod", delay=1.0, times=None)
+    hold_reads_of_web_prod(sandbox)
 
     slow = asyncio.ensure_future(alex.post(alex.message("restart app web-prod")))
-    await until(lambda: fault_hits(sandbox) >= 1, "the slow turn reached the platform")
+    await until(lambda: sandbox.held() == 1, "the slow turn reached the platform")
     assert (await alex.post(alex.message("restart app web-dev"))).status_code == 200
-    await until(lambda: any(RAN_AGAIN in r.getMessage() for r in caplog.records), "the slow turn ran again")
-    hits = fault_hits(sandbox)
-    await until(lambda: fault_hits(sandbox) > hits, "the second run reached the platform")
+    assert sandbox.let_go() == 1  # the first run's save finds B's state: it runs again
+    await until(ran_again(caplog), "the slow turn ran again")
+    # The second run has loaded B's state and waits at the platform: C saves Alex's state meanwhile.
+    await until(lambda: sandbox.held() == 1, "the second run reached the platform")
     assert (await alex.post(alex.message("restart app func-orders"))).status_code == 200
     assert not slow.done()
+    assert sandbox.let_go() == 1
 
     assert (await slow).status_code == 200
     texts = [c.text for c in connector.activities if c.text]
@@ -416,12 +450,13 @@ async def test_a_turn_that_acted_and_then_lost_the_save_says_so_without_failing(
 ) -> None:
     alex = Person(app, connector)
     preview = await alex.preview()
-    slow_restarts(sandbox)
+    hold_restarts(sandbox)
 
     confirming = asyncio.ensure_future(alex.post(alex.confirm_invoke(preview)))
     await alex.decided(preview)
     assert (await alex.post(alex.message("restart app web-dev"))).status_code == 200  # saves Alex's state
     assert not confirming.done()
+    await let_the_restart_go(sandbox)
 
     response = await confirming
     assert response.status_code == 200
