@@ -1,7 +1,7 @@
 """The composition root: the one place Switchboard's objects are built.
 
-``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state
-and conversation references -> action catalog, action context and request handler -> the
+``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state,
+conversation references and the delivery ledger -> action catalog, action context and request handler -> the
 users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
 :class:`Switchboard` that hosts (the Functions app, the dev host) and tests use and close.
 Nothing here is a module-level singleton: every call builds a new, independent graph.
@@ -19,7 +19,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from app.direct import DirectRequestHandler
+from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
@@ -27,7 +27,7 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
 from requesting import RequestHandler
-from storage import ConversationReferenceStore, TableBotStorage, TableClientOptions, TableProvider
+from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 from telemetry import configure_telemetry
 
 __all__ = ["Switchboard", "build_switchboard"]
@@ -46,6 +46,7 @@ class Switchboard:
     tables: TableProvider
     states: BotStates
     references: ConversationReferenceStore
+    deliveries: DeliveryLedger
     bot: SwitchboardBot
     adapter: SwitchboardAdapter
     messages: MessagesEndpoint
@@ -73,6 +74,7 @@ def build_switchboard(
     registry: Registry | None = None,
     client_options: ClientOptions | None = None,
     request_handler: RequestHandler | None = None,
+    request_budget: float = DEFAULT_TURN_BUDGET,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -84,25 +86,32 @@ def build_switchboard(
     :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
         default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
     :param request_handler: where confirmed requests go; default: run them directly.
+    :param request_budget: seconds the default handler waits for Azure within a turn (tests that
+        hold an operation longer pin its outcome with a wider budget).
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
     states = BotStates.create(TableBotStorage(tables), private_conversation=True)
     references = ConversationReferenceStore(tables)
+    deliveries = DeliveryLedger(tables)  # activity receipts (redeliveries) and confirmation decisions
     registry = registry if registry is not None else default_registry()
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext(settings.arm, options=client_options)
-    handler = request_handler if request_handler is not None else DirectRequestHandler(registry, action_context)
+    handler = request_handler if request_handler is not None else DirectRequestHandler(
+        registry, action_context, budget=request_budget
+    )
     assert states.private_conversation is not None
     conversations = Conversations(
-        state=states.private_conversation, registry=registry, actions=action_context, handler=handler
+        state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
+        decisions=deliveries,
     )
     bot = SwitchboardBot(
         states=states,
         references=references,
         allowed_tenants=settings.allowed_tenants,
         conversations=conversations,
+        deliveries=deliveries,
     )
     adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
@@ -117,6 +126,7 @@ def build_switchboard(
         tables=tables,
         states=states,
         references=references,
+        deliveries=deliveries,
         bot=bot,
         adapter=adapter,
         messages=messages,

@@ -1,4 +1,5 @@
-"""What the Teams edge says itself: the greeting, the tenant refusal, and the two error messages.
+"""What the Teams edge says itself: the greeting, the tenant refusal, the error messages, and the
+at-most-once answers (a message already received, busy, the other message kept).
 
 Everything the conversations say (empty message, unknown command, help topics) lives in
 :mod:`dialogs.texts`.
@@ -16,8 +17,11 @@ from collections.abc import Sequence
 from dialogs.turn_effects import EffectStatus, StartedEffect
 
 __all__ = [
+    "already_received",
+    "busy",
     "error_message",
     "greeting",
+    "kept_other_message",
     "storage_unavailable",
     "tenant_refused",
 ]
@@ -79,3 +83,25 @@ def _what_was_started(started: Sequence[StartedEffect]) -> str:
 def _check(started: Sequence[StartedEffect]) -> str:
     targets = " and ".join(dict.fromkeys(effect.target for effect in started))
     return f"Check {targets} before trying again."
+
+
+def already_received() -> str:
+    """The answer to a redelivered card action (the same activity again): nothing is done twice."""
+    return "I already have this one and I'm on it; nothing is done twice."
+
+
+def busy() -> str:
+    """Another message of the same person changed their conversation while this one ran."""
+    return (
+        "I was still working on another message of yours here, so I didn't act on this one. "
+        "Please send it again in a moment."
+    )
+
+
+def kept_other_message(started: Sequence[StartedEffect] = ()) -> str:
+    """This turn acted (``started``: the changes it started), but another message of the same person
+    saved their conversation first."""
+    kept = "Another message of yours here was handled at the same time, so I kept where that one left us."
+    if started:
+        return f"{_what_was_started(started)} {kept} {_check(started)}"
+    return f"{kept} What this one did is shown above."

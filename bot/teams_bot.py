@@ -5,13 +5,21 @@ One turn, in order:
 1. open the turn's telemetry scope (correlation id, one span, ids on every log record);
 2. refuse activities from tenants not on the allow-list: logged, a short reply to a message,
    nothing else processed and no state touched;
-3. load conversation and user state in parallel; dispatch by activity type; save what changed
-   in one write;
-4. on :class:`~storage.StorageUnavailableError`: tell the user storage is unreachable (with the
-   correlation id) — nothing was written; on any other error: log it, tell the user a short
-   message with the correlation id (never the exception), clear conversation state. When the
-   turn had started a change before it failed (:mod:`dialogs.turn_effects`), the message says what
-   was started and what to check instead of "I didn't do anything".
+3. a message not addressed to the bot (a channel message without an @mention) is ignored;
+4. **a person's turn** (a message to the bot, a card action): claim the delivery in the
+   delivery ledger while the sender's dialog state loads — a redelivery (same activity id) is
+   not processed again (an invoke gets a short answer); run the dialogs with every reply held
+   (:class:`~bot.outbox.TurnOutbox`) until the state is saved or the turn's first effect
+   (:mod:`dialogs.turn_effects`: a request handed to execution), when what is held is sent and the
+   rest goes straight out; a save that loses to another delivery for the same person runs the
+   turn again once when no effect started, else tells the person — never a 500. A failure is
+   told to the person: storage unreachable, or a short message with the correlation id (never
+   the exception), and their dialog state is cleared. When the turn had started a change before
+   it failed, the message says what was started and what to check instead of "I didn't do
+   anything"; when it had not, its claims (receipt, decisions) are given back;
+5. **an event nobody typed** (installation and conversation updates, reactions, edits,
+   deletes, typing): load state, dispatch, save; a failure is logged with the correlation id
+   and nothing is posted.
 
 Messages are answered in personal chats, and in channels and group chats only when the bot is
 @mentioned; the mention is removed before routing. Messages, card submissions
@@ -21,6 +29,7 @@ the sender's dialogs (:class:`dialogs.Conversations`), which own routing (help, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -33,17 +42,19 @@ from botbuilder.schema.teams import TeamInfo
 
 from bot import replies
 from bot.mentions import parse_message
-from bot.state import BotStates
+from bot.outbox import TurnOutbox
+from bot.state import BotStates, ParallelBotStateSet
 from cards.protocol import CARD_DATA_KEY
-from dialogs.turn_effects import started_effects
-from storage import StorageUnavailableError
+from dialogs.turn_effects import effect_started, on_first_effect, release_claims, started_effects
+from storage import ConcurrencyConflictError, StorageUnavailableError
 from telemetry import debug_text, turn_scope
 
-__all__ = ["ConversationReferences", "SwitchboardBot", "tenant_of"]
+__all__ = ["ConversationReferences", "DeliveryReceipts", "SwitchboardBot", "tenant_of"]
 
 _log = logging.getLogger("switchboard.bot")
 
 _PERSONAL = "personal"
+_MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 _MAX_LOGGED_ID = 64
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 
@@ -73,6 +84,18 @@ class ConversationReferences(Protocol):
     async def save_activity(self, activity: Activity) -> SavedReference: ...
 
     async def delete(self, conversation_id: str) -> None: ...
+
+
+class DeliveryReceipts(Protocol):
+    """Where the first delivery of each activity is recorded (``storage.DeliveryLedger``)."""
+
+    async def claim_activity(self, channel_id: str, conversation_id: str, activity_id: str) -> bool:
+        """True for the first delivery of the activity; False for a redelivery."""
+        ...
+
+    async def release_activity(self, channel_id: str, conversation_id: str, activity_id: str) -> None:
+        """Forget the receipt (the turn failed before acting): a redelivery will be processed."""
+        ...
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -106,6 +129,8 @@ class SwitchboardBot(TeamsActivityHandler):
     :param allowed_tenants: Entra tenant ids (lower case) whose activities are processed.
     :param conversations: the users' dialogs (:class:`dialogs.Conversations`): they route messages
         (help, cancel, actions) and card actions.
+    :param deliveries: the delivery ledger: redelivered activities are not processed again
+        (None: no redelivery check — only tests of other concerns build the bot without it).
     """
 
     def __init__(
@@ -115,8 +140,10 @@ class SwitchboardBot(TeamsActivityHandler):
         references: ConversationReferences,
         allowed_tenants: Iterable[str],
         conversations: Conversations,
+        deliveries: DeliveryReceipts | None = None,
     ) -> None:
         super().__init__()
+        self._deliveries = deliveries
         self._states = states
         self._conversations = conversations
         self._state_set = states.state_set()
@@ -133,22 +160,147 @@ class SwitchboardBot(TeamsActivityHandler):
             if tenant is None or tenant not in self._allowed_tenants:
                 await self._refuse(turn_context, tenant)
                 return
-            state_set = self._state_set
+            if activity.type == ActivityTypes.message and not _addressed_to_bot(activity):
+                _log.debug("message in a %s not addressed to the bot: ignored", _loggable(_conversation_type(activity)))
+                return
             if activity.type in (ActivityTypes.message, ActivityTypes.invoke):
-                state_set = self._dialog_state_set
-            try:
-                await state_set.load_all(turn_context)
-                await super().on_turn(turn_context)
-                await state_set.save_all_changes(turn_context)
-            except StorageUnavailableError:
-                _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
-                started = started_effects(turn_context)  # what the turn started before: say it, never "nothing"
-                await self._tell_failure(turn_context, replies.storage_unavailable(correlation_id, started), 503)
-            except Exception:
-                _log.exception("the turn failed (ref %s)", correlation_id)
-                started = started_effects(turn_context)
-                await self._tell_failure(turn_context, replies.error_message(correlation_id, started), 500)
-                await self._clear_conversation_state(turn_context)
+                await self._person_turn(turn_context, correlation_id)
+            else:
+                await self._event_turn(turn_context, correlation_id)
+
+    async def _event_turn(self, turn_context: TurnContext, correlation_id: str) -> None:
+        """An event nobody typed (installation and conversation updates, reactions, edits,
+        deletes, typing): a failure is logged with the correlation id and nothing is posted."""
+        kind = _loggable(turn_context.activity.type)
+        try:
+            await self._state_set.load_all(turn_context)
+            await super().on_turn(turn_context)
+            await self._state_set.save_all_changes(turn_context)
+        except StorageUnavailableError:
+            _log.error("storage unreachable during a %s event; nothing posted (ref %s)", kind, correlation_id,
+                       exc_info=True)
+        except Exception:
+            _log.exception("a %s event failed; nothing posted (ref %s)", kind, correlation_id)
+
+    async def _person_turn(self, turn_context: TurnContext, correlation_id: str) -> None:
+        """A person's message to the bot or card action: at most once, and always answered.
+
+        The delivery is claimed (concurrently with loading the sender's dialog state); a
+        redelivery is not processed again. Replies are held until the state is saved or the turn's
+        first effect (:mod:`dialogs.turn_effects`: a request handed to execution), whichever comes
+        first. A save that loses to another delivery for the same person (an ETag conflict, at the
+        end or mid-turn) runs the turn again once on the new state — only if no effect started;
+        else the person is told. A failure before the first effect gives the turn's claims back.
+        """
+        activity = turn_context.activity
+        state_set = self._dialog_state_set or self._state_set
+        receipt = _receipt_of(activity) if self._deliveries is not None else None
+        outbox = TurnOutbox(turn_context)
+        on_first_effect(turn_context, outbox.release)  # what was said so far is sent before the effect
+        baseline = dict(turn_context.turn_state)
+        text = activity.text
+        claimed = False
+        try:
+            if not await self._claim_and_load(turn_context, state_set, receipt):
+                await self._answer_redelivery(turn_context, outbox)
+                return
+            claimed = receipt is not None
+            for attempt in (1, 2):
+                if attempt == 2:  # the same turn on the state the other delivery saved
+                    outbox.discard()
+                    turn_context.turn_state.clear()
+                    turn_context.turn_state.update(baseline)
+                    activity.text = text
+                    turn_context._responded = False  # nothing of the first run was sent; no public reset
+                    await state_set.load_all(turn_context, force=True)
+                try:
+                    await super().on_turn(turn_context)
+                    await state_set.save_all_changes(turn_context)
+                except ConcurrencyConflictError:
+                    if effect_started(turn_context) or attempt == 2:
+                        await self._tell_conflict(turn_context, outbox, correlation_id)
+                        return
+                    await release_claims(turn_context)  # this run did nothing: its decisions may be taken again
+                    _log.info("the sender's state was saved by another delivery; running the turn again (ref %s)",
+                              correlation_id)
+                    continue
+                await outbox.release()
+                return
+        except StorageUnavailableError:
+            _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
+            started = started_effects(turn_context)  # what the turn started before: say it, never "nothing"
+            await self._fail(turn_context, outbox, receipt if claimed else None,
+                             replies.storage_unavailable(correlation_id, started), 503)
+        except Exception:
+            _log.exception("the turn failed (ref %s)", correlation_id)
+            started = started_effects(turn_context)
+            await self._fail(turn_context, outbox, receipt if claimed else None,
+                             replies.error_message(correlation_id, started), 500)
+            await self._clear_conversation_state(turn_context)
+        finally:
+            outbox.close()  # the adapter must never see the held mode (a no-op once released)
+
+    async def _claim_and_load(
+        self, turn_context: TurnContext, state_set: ParallelBotStateSet, receipt: tuple[str, str, str] | None
+    ) -> bool:
+        """Claim the delivery and load the state, concurrently; False for a redelivery."""
+        if receipt is None or self._deliveries is None:
+            await state_set.load_all(turn_context)
+            return True
+        claim, load = await asyncio.gather(
+            self._deliveries.claim_activity(*receipt), state_set.load_all(turn_context), return_exceptions=True
+        )
+        if isinstance(claim, BaseException):
+            raise claim
+        if not claim:
+            return False
+        if isinstance(load, BaseException):
+            await self._release_receipt(receipt)
+            raise load
+        return True
+
+    async def _answer_redelivery(self, turn_context: TurnContext, outbox: TurnOutbox) -> None:
+        """A redelivered activity (same id): nothing is done again; an invoke gets a short answer."""
+        _log.info("a redelivered %s was not processed again", _loggable(turn_context.activity.type))
+        await outbox.release()
+        if turn_context.activity.type == ActivityTypes.invoke:
+            await _send_invoke_message(turn_context, replies.already_received())
+
+    async def _tell_conflict(self, turn_context: TurnContext, outbox: TurnOutbox, correlation_id: str) -> None:
+        """Another delivery for the same person saved their state first, and this turn cannot run again."""
+        if effect_started(turn_context):  # its replies were released at the effect: the person saw them
+            _log.warning("the sender's state was saved by another delivery after this turn acted; "
+                         "kept the other (ref %s)", correlation_id)
+            await turn_context.send_activity(replies.kept_other_message(started_effects(turn_context)))
+            return
+        _log.info("the sender's state changed again while the turn ran twice; told them to retry (ref %s)",
+                  correlation_id)
+        await release_claims(turn_context)
+        outbox.close()
+        if turn_context.activity.type == ActivityTypes.invoke:
+            await _send_invoke_message(turn_context, replies.busy())
+        else:
+            await turn_context.send_activity(replies.busy())
+
+    async def _fail(
+        self, turn_context: TurnContext, outbox: TurnOutbox, receipt: tuple[str, str, str] | None, text: str,
+        status: int,
+    ) -> None:
+        """Drop what the failed turn still held (replies released at its first effect were sent), give
+        its claims back if it did nothing (a retry or a redelivery may try again), tell the person."""
+        outbox.close()
+        if not effect_started(turn_context):
+            await release_claims(turn_context)
+            if receipt is not None:
+                await self._release_receipt(receipt)
+        await self._tell_failure(turn_context, text, status)
+
+    async def _release_receipt(self, receipt: tuple[str, str, str]) -> None:
+        try:
+            assert self._deliveries is not None
+            await self._deliveries.release_activity(*receipt)
+        except Exception:
+            _log.warning("could not release the delivery receipt of a failed turn", exc_info=True)
 
     async def _refuse(self, turn_context: TurnContext, tenant: str | None) -> None:
         activity = turn_context.activity
@@ -161,6 +313,7 @@ class SwitchboardBot(TeamsActivityHandler):
             await _send_invoke_response(turn_context, 403, "Forbidden", replies.tenant_refused())
 
     async def _tell_failure(self, turn_context: TurnContext, text: str, status: int) -> None:
+        """Tell the person whose message or card action failed (never called for events)."""
         try:
             if turn_context.activity.type == ActivityTypes.invoke:
                 code = "ServiceUnavailable" if status == 503 else "InternalError"
@@ -251,9 +404,38 @@ class SwitchboardBot(TeamsActivityHandler):
         _log.info("uninstalled; conversation reference and state deleted")
 
 
+def _conversation_type(activity: Activity) -> str:
+    return getattr(activity.conversation, "conversation_type", None) or _PERSONAL
+
+
+def _addressed_to_bot(activity: Activity) -> bool:
+    """A message in a personal chat, an @mention of the bot, or a card submission (which carries no mention)."""
+    if _conversation_type(activity) == _PERSONAL:
+        return True
+    if isinstance(activity.value, dict) and CARD_DATA_KEY in activity.value:
+        return True
+    return parse_message(activity).mentioned
+
+
+def _receipt_of(activity: Activity) -> tuple[str, str, str] | None:
+    """(channel id, conversation id, activity id): what identifies a delivery; None without an id."""
+    conversation_id = getattr(activity.conversation, "id", None)
+    if not activity.id or not activity.channel_id or not conversation_id:
+        return None
+    return str(activity.channel_id), str(conversation_id), str(activity.id)
+
+
 def _includes_bot(members: Sequence[ChannelAccount] | None, turn_context: TurnContext) -> bool:
     bot_id = getattr(turn_context.activity.recipient, "id", None)
     return bool(bot_id) and any(getattr(member, "id", None) == bot_id for member in members or ())
+
+
+async def _send_invoke_message(turn_context: TurnContext, message: str) -> None:
+    """Answer an invoke with 200 and a message for the person (``application/vnd.microsoft.activity.message``)."""
+    body = {"statusCode": 200, "type": _MESSAGE_TYPE, "value": message}
+    await turn_context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
 
 
 async def _send_invoke_response(turn_context: TurnContext, status: int, code: str, message: str) -> None:

@@ -14,7 +14,6 @@ from dialogs.help import COMMANDS, ChatCommand, HelpBook
 
 __all__ = [
     "COMMANDS",
-    "DEFAULT_TURN_BUDGET",
     "DIALOG_STATE_PROPERTY",
     "ChatCommand",
     "Conversations",

@@ -10,15 +10,17 @@ Driven entirely by the action's declaration — there is no per-action dialog co
    mode; "use a form" / ``form`` switches to it at any question.
 2. **preview**: ``action.preview`` (current → desired, validated against live state); a user
    error ends the dialog with its message; a no-op says so and ends.
-3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no.
+3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no; the answer
+   claims the form's decision first (:mod:`dialogs.decisions`: the at-most-once guard).
 4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity); mark
    the dialog *submitted* and write that to storage **before** anything is sent (a failed
-   write: nothing was sent, the turn says so); record the request in the turn's started
-   effects (:mod:`dialogs.turn_effects`, read by the turn's failure path); pass it to the
-   :class:`~requesting.request.RequestHandler`; show the outcome; end. A submitted dialog found
-   in a later turn (the turn's last save failed, or that turn is still running) is never
-   confirmed again: :func:`submitted_request` names it, and the main dialog answers `cancel`
-   with "already started — check …".
+   write: nothing was sent, the turn says so and gives the decision back); record the request
+   in the turn's started effects (:mod:`dialogs.turn_effects`: the turn's first effect — the
+   replies held so far go out — read by the turn's failure path); pass it to the
+   :class:`~requesting.request.RequestHandler`; show the outcome; end. The mark is what a later
+   turn finds in the dialog state (the turn's last save failed, or that turn is still
+   running) to answer truthfully: :func:`submitted_request` names it, and the main dialog
+   answers `cancel` with "already started — check …", anything else with "already sent".
 
 Everything kept between turns is plain data (see :mod:`dialogs.values`).
 """
@@ -201,7 +203,7 @@ class ActionDialog(ComponentDialog):
                 decided_by=inputs.requester.name, confirmed=True, status="The result follows below.",
             ))
         await step.context.send_activity(MessageFactory.text(texts.running(preview.target)))
-        record_submitted(step.context, request.id, preview.target)
+        await record_submitted(step.context, request.id, preview.target)  # the first effect: held replies go out
         outcome = await self._handler.submit(request)
         record_settled(step.context, request.id, _EFFECTS[outcome.state])
         await step.context.send_activity(card_activity(self._outcome_card(action, request, outcome)))

@@ -34,7 +34,8 @@ from actions.spec import Action, ArgValue, ChoiceList, ParameterError, ParamKind
 from cards import CardRef, CardSubmission, FormField, Tone, Verb, form_card, notice_card, preview_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
-from dialogs.turn import present_card, turn_inputs
+from dialogs.decisions import already_decided, claim_decision
+from dialogs.turn import present_card, present_message, turn_inputs
 from dialogs.values import arg_facts, label_for, preview_from_dict
 
 __all__ = [
@@ -226,6 +227,10 @@ class FormDialog(Dialog):
 class RequestConfirmPrompt(ConfirmPrompt):
     """Shows the preview card and waits for Confirm/Cancel — pressed on the card or typed yes/no.
 
+    The first answer claims the form's decision (:func:`dialogs.decisions.claim_decision`)
+    before the dialog goes on; a later answer of the same form (a double click, a typed ``yes``
+    after the button) is told what stands and leaves the dialog state untouched.
+
     ``validations`` (plain data): ``action``, ``form``, ``owner_id``, ``owner_name``,
     ``facts`` ([[title, label], ...]), ``preview`` (dict), ``mode`` ("chat" or "form").
     Result: True (confirmed), False (declined), or an :class:`Answer` with GAVE_UP.
@@ -246,10 +251,45 @@ class RequestConfirmPrompt(ConfirmPrompt):
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
         submission = turn_inputs(dialog_context.context).submission
         if submission is None:
+            typed = await self._typed_decision(dialog_context)
+            if typed is not None and not await self._claim(dialog_context, typed):
+                return Dialog.end_of_turn
             return await super().continue_dialog(dialog_context)
         if not self.accepts(dialog_context.active_dialog, submission):
             return Dialog.end_of_turn
-        return await dialog_context.end_dialog(submission.ref.verb is Verb.CONFIRM)
+        confirmed = submission.ref.verb is Verb.CONFIRM
+        if not await self._claim(dialog_context, confirmed):
+            return Dialog.end_of_turn
+        return await dialog_context.end_dialog(confirmed)
+
+    async def _typed_decision(self, dialog_context: DialogContext) -> bool | None:
+        """What a typed answer decides (yes: True, no: False), or None when it is not an answer."""
+        instance = dialog_context.active_dialog
+        recognized = await self.on_recognize(
+            dialog_context.context, instance.state[self.persisted_state], instance.state[self.persisted_options]
+        )
+        return recognized.value if recognized.succeeded and isinstance(recognized.value, bool) else None
+
+    async def _claim(self, dialog_context: DialogContext, confirmed: bool) -> bool:
+        """Claim the decision on this form before anything runs; False when it was taken already:
+        the person is told what stands (confirmed — the request was sent, it can't be confirmed again
+        or stopped from here; or cancelled, by whom), the pressed card is left as it is, and the
+        dialog state is left untouched (the turn that took the decision may still be running)."""
+        validations = dialog_context.active_dialog.state[self.persisted_options].validations
+        requester = turn_inputs(dialog_context.context).requester
+        taken = await claim_decision(
+            dialog_context.context, validations["form"], confirmed=confirmed, by_key=requester.key,
+            by_name=requester.name,
+        )
+        if taken is None:
+            return True
+        if taken.confirmed:  # by another delivery of the owner's, which hands the request over
+            target = preview_from_dict(validations["preview"]).target
+            answer = texts.already_submitted(target) if confirmed else texts.cancel_too_late(target)
+        else:
+            answer = already_decided(taken)
+        await present_message(dialog_context.context, answer)
+        return False
 
     async def on_prompt(
         self, turn_context: TurnContext, state: dict[str, object], options: PromptOptions, is_retry: bool

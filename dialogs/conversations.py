@@ -8,8 +8,9 @@ messages never reach another's dialog.
 A card submission — an ``adaptiveCard/action`` invoke (``Action.Execute``) or its
 ``Action.Submit`` fallback (a message with ``value``) — drives a dialog only when it is a
 button of the card the *submitter's own* current step is waiting on. Anything else is
-refused: pressed by someone other than the card's owner ("this form belongs to …"), an old
-card ("no longer active"), or a malformed one (an invoke error response, 400). Identity
+refused: pressed by someone other than the card's owner ("this form belongs to …"), a
+confirmation already answered ("already confirmed by …", see :mod:`dialogs.decisions`), an
+old card ("no longer active"), or a malformed one (an invoke error response, 400). Identity
 always comes from the activity; the owner named in card data only words the refusal.
 """
 
@@ -36,9 +37,10 @@ from cards import (
 from dialogs import texts
 from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
+from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.state_property import LoadedStateProperty
-from dialogs.turn import TurnInputs, invoke_card, requester_of, set_turn_inputs
+from dialogs.turn import TurnInputs, invoke_card, invoke_message, requester_of, set_turn_inputs
 from requesting.request import RequestHandler
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
@@ -57,6 +59,9 @@ class Conversations:
     :param registry: the action catalog.
     :param actions: the process's root :class:`ActionContext`; each turn uses its own view.
     :param handler: where confirmed requests go.
+    :param decisions: where the decision on each confirmation is claimed before anything runs, so
+        a request runs at most once however often its preview is answered (None: not claimed —
+        only tests of other concerns run without it).
     """
 
     def __init__(
@@ -66,6 +71,7 @@ class Conversations:
         registry: Registry,
         actions: ActionContext,
         handler: RequestHandler,
+        decisions: DecisionLedger | None = None,
     ) -> None:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
@@ -73,6 +79,7 @@ class Conversations:
         self._dialogs.add(MainDialog(registry, handler))
         self._registry = registry
         self._actions = actions
+        self._decisions = decisions
 
     async def on_message(
         self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
@@ -114,7 +121,7 @@ class Conversations:
         card = invoke_card(turn_context)
         if card is not None:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
-        message = refusal or "Done."
+        message = refusal or invoke_message(turn_context) or "Done."
         return InvokeResponse(status=200, body={"statusCode": 200, "type": _MESSAGE_TYPE, "value": message})
 
     async def _run_pressed(
@@ -157,6 +164,7 @@ class Conversations:
 
         inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed)
         set_turn_inputs(turn_context, inputs)
+        set_turn_decisions(turn_context, self._decisions)
         dialog_context = await self._dialogs.create_context(turn_context)
         try:
             if submission is not None:
@@ -185,15 +193,21 @@ class Conversations:
         if self._registry.get(ref.action) is None:
             _log.info("card naming an unknown action refused")
             return texts.card_unknown_action(ref.action)
-        if ref.owner_id != sender:
-            _log.info("card of another user refused (verb %s)", ref.verb.value)
-            return texts.card_not_yours(ref.owner_name, ref.action)
         submitted = await submitted_request(dialog_context)
         if submitted is not None and submitted.get("request") == ref.form_id:
-            # The sender's own request, already sent to Azure (by an earlier or a concurrent turn).
+            # The sender's own request, already sent to Azure (by an earlier or a concurrent turn):
+            # the same answer as when its confirmation is answered again before that turn saved.
             _log.info("card of a request already submitted (verb %s)", ref.verb.value)
             target = submitted.get("target", "")
             return texts.cancel_too_late(target) if ref.verb is Verb.CANCEL else texts.already_submitted(target)
+        if ref.verb in (Verb.CONFIRM, Verb.CANCEL) and self._decisions is not None:
+            decision = await self._decisions.decision(ref.form_id)
+            if decision is not None:  # a second answer after the request was decided and its dialog ended
+                _log.info("answer to an already decided confirmation refused (verb %s)", ref.verb.value)
+                return already_decided(decision)
+        if ref.owner_id != sender:
+            _log.info("card of another user refused (verb %s)", ref.verb.value)
+            return texts.card_not_yours(ref.owner_name, ref.action)
         _log.info("card no longer active (verb %s)", ref.verb.value)
         return texts.card_not_active(ref.action)
 

@@ -105,7 +105,8 @@ class MainDialog(ComponentDialog):
         self, inner_dc: DialogContext, words: tuple[str, ...], target: str
     ) -> DialogTurnResult:
         """A message to a request already submitted: never run it again, never say nothing changed."""
-        cancelling = len(words) == 1 and words[0] in _CANCEL_WORDS
+        # "no" is a cancel here, as the confirmation it answers would have read it
+        cancelling = len(words) == 1 and (words[0] in _CANCEL_WORDS or words[0] == "no")
         text = texts.cancel_too_late(target) if cancelling else texts.already_submitted(target)
         await inner_dc.context.send_activity(MessageFactory.text(text))
         result = await inner_dc.cancel_all_dialogs()

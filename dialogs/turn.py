@@ -26,7 +26,9 @@ __all__ = [
     "answers_invoke",
     "card_activity",
     "invoke_card",
+    "invoke_message",
     "present_card",
+    "present_message",
     "present_notice",
     "requester_of",
     "set_turn_inputs",
@@ -35,6 +37,7 @@ __all__ = [
 
 _INPUTS_KEY = "switchboard.dialogs.inputs"
 _INVOKE_CARD_KEY = "switchboard.dialogs.invoke_card"
+_INVOKE_MESSAGE_KEY = "switchboard.dialogs.invoke_message"
 
 
 @dataclass
@@ -93,6 +96,13 @@ def invoke_card(turn_context: TurnContext) -> dict[str, Any] | None:
     return card if isinstance(card, dict) else None
 
 
+def invoke_message(turn_context: TurnContext) -> str | None:
+    """The message this turn answers its ``adaptiveCard/action`` invoke with (the pressed card is left as it
+    is), if a dialog chose one with :func:`present_message`."""
+    message = turn_context.turn_state.get(_INVOKE_MESSAGE_KEY)
+    return message if isinstance(message, str) else None
+
+
 def answers_invoke(turn_context: TurnContext) -> bool:
     """Whether this turn is a Universal Actions invoke from a Switchboard card (answered with a card)."""
     inputs = turn_context.turn_state.get(_INPUTS_KEY)
@@ -108,6 +118,15 @@ async def present_notice(turn_context: TurnContext, title: str, text: str, *, to
     """Say ``text``: as a notice card in place of the pressed card for an invoke, else as a chat message."""
     if answers_invoke(turn_context) and _INVOKE_CARD_KEY not in turn_context.turn_state:
         turn_context.turn_state[_INVOKE_CARD_KEY] = notice_card(title, text, tone=tone)
+        return
+    await turn_context.send_activity(MessageFactory.text(text))
+
+
+async def present_message(turn_context: TurnContext, text: str) -> None:
+    """Say ``text`` without replacing the pressed card: the invoke's message answer for an invoke, else a chat
+    message."""
+    if answers_invoke(turn_context) and _INVOKE_MESSAGE_KEY not in turn_context.turn_state:
+        turn_context.turn_state[_INVOKE_MESSAGE_KEY] = text
         return
     await turn_context.send_activity(MessageFactory.text(text))
 

@@ -41,6 +41,7 @@ def register(app: web.Application) -> None:
         web.get(f"{ADMIN_PREFIX}/faults", list_faults),
         web.delete(f"{ADMIN_PREFIX}/faults", clear_faults),
         web.delete(f"{ADMIN_PREFIX}/faults/{{fault_id}}", remove_fault),
+        web.post(f"{ADMIN_PREFIX}/faults/let-go", let_go),
         web.post(f"{ADMIN_PREFIX}/reset", reset),
         web.get(f"{ADMIN_PREFIX}/requests", list_requests),
         web.delete(f"{ADMIN_PREFIX}/requests", clear_requests),
@@ -96,6 +97,14 @@ async def remove_fault(request: web.Request) -> web.Response:
     if not request.app[STATE_KEY].faults.remove(request.match_info["fault_id"]):
         return web.json_response({"error": {"code": "NotFound", "message": "no such fault"}}, status=404)
     return web.json_response({"removed": request.match_info["fault_id"]})
+
+
+async def let_go(request: web.Request) -> web.Response:
+    """End every injected delay now: the waiting requests go on as if it had passed."""
+    state = request.app[STATE_KEY]
+    held = sum(fault["held"] for fault in state.faults.describe())
+    state.let_go()
+    return web.json_response({"let_go": held})
 
 
 async def reset(request: web.Request) -> web.Response:

@@ -90,8 +90,14 @@ async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.S
     try:
         if fault is not None:
             request[FAULT_KEY] = fault
-            if fault.delay and not await state.delay(fault.delay):
-                raise ArmError(503, "SandboxReset", "The sandbox was reset or stopped while this request waited.")
+            if fault.delay:
+                fault.held += 1
+                try:
+                    waited = await state.delay(fault.delay)
+                finally:
+                    fault.held -= 1
+                if not waited:
+                    raise ArmError(503, "SandboxReset", "The sandbox was reset or stopped while this request waited.")
             if fault.status is not None:
                 raise fault.error()
         _check_auth(request)

@@ -51,6 +51,7 @@ class Fault:
     error_code: str | None = None
     message: str | None = None
     hits: int = 0
+    held: int = 0  # requests waiting out this rule's delay right now
 
     def matches(self, method: str, path: str) -> bool:
         """True when this rule applies to a request with this method and path."""
@@ -81,6 +82,7 @@ class Fault:
             "error_code": self.error_code,
             "message": self.message,
             "hits": self.hits,
+            "held": self.held,
         }
 
 

@@ -67,7 +67,8 @@ class SandboxState:
         self.config = SandboxConfig(operation_delay=self._initial_delay)
         self.estate: Estate = load_estate(estate_path)
         self.generation = 0
-        self._released = asyncio.Event()
+        self._released = asyncio.Event()  # reset or shutdown: waiting requests are answered 503
+        self._let_go = asyncio.Event()  # a test let them go: they go on as if their delay had passed
 
     def reset(self) -> None:
         """Reload the seeded estate; clear faults, operations and the request log; restore settings.
@@ -87,14 +88,22 @@ class SandboxState:
         self._released.set()
         self._released = asyncio.Event()
 
+    def let_go(self) -> None:
+        """End every injected delay now, the requests going on as if it had passed (a test decides when)."""
+        self._let_go.set()
+        self._let_go = asyncio.Event()
+
     async def delay(self, seconds: float) -> bool:
-        """Wait ``seconds`` (an injected delay); False when a reset or shutdown cut it short."""
+        """Wait ``seconds`` (an injected delay) or until :meth:`let_go`; False when a reset or shutdown
+        cut it short."""
         released = self._released
+        waits = [asyncio.ensure_future(released.wait()), asyncio.ensure_future(self._let_go.wait())]
         try:
-            await asyncio.wait_for(released.wait(), timeout=seconds)
-        except TimeoutError:
-            return True
-        return False
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        return not released.is_set()
 
     def log_request(
         self, method: str, path: str, query: str, status: int, fault_id: str | None, *, generation: int

@@ -1,10 +1,11 @@
-"""Table Storage adapters: bot state, conversation references, and the shared table provider.
+"""Table Storage adapters: bot state, conversation references, the delivery ledger, and the shared table provider.
 
 Build one :class:`TableProvider` per process from ``Settings.storage`` and hand it to the stores::
 
     tables = TableProvider.from_settings(settings.storage)
     bot_storage = TableBotStorage(tables)                  # botbuilder Storage for ConversationState/UserState
     references = ConversationReferenceStore(tables)
+    deliveries = DeliveryLedger(tables)                    # activity receipts, confirmation decisions
     ...
     await tables.close()
 
@@ -14,6 +15,7 @@ Every failure surfaces as a :class:`StorageError` subclass (bad input as ``Value
 from storage.bot_state import TableBotStorage
 from storage.codec import StateCodec, TypeRegistry
 from storage.conversation_references import ConversationReferenceStore, StoredConversationReference
+from storage.deliveries import DeliveryLedger, FormDecision
 from storage.errors import (
     ConcurrencyConflictError,
     SerializationError,
@@ -26,6 +28,8 @@ from storage.tables import TableClientOptions, TableProvider, http_env_settings_
 __all__ = [
     "ConcurrencyConflictError",
     "ConversationReferenceStore",
+    "DeliveryLedger",
+    "FormDecision",
     "SerializationError",
     "StateCodec",
     "StorageError",

@@ -62,8 +62,10 @@ HELP_REPLY = "Here is what I can do"
 # Targets (issue 2, item 9; issue 4, "Speed").
 TARGET_THROUGHPUT_RATIO = 3.0  # Switchboard help turns/s >= 3x the echo baseline
 TARGET_P50_RATIO = 0.5  # Switchboard help p50 <= half the echo baseline's
-TARGET_HELP_ROUND_TRIPS = 1  # a turn that changes no state: one (parallel) read, no write
+TARGET_HELP_ROUND_TRIPS = 1  # a turn that changes no state: one (parallel) read, no state write
 TARGET_PROMPT_ROUND_TRIPS = 2  # a prompt turn: one parallel read, one write
+# Every person's turn also inserts its delivery receipt (at most once), together with the read.
+RECEIPT_WRITES = 1
 TARGET_IMPORT_RATIO = 1.3  # import function_app within 1.3x botbuilder.core + azure.functions
 
 
@@ -443,20 +445,24 @@ def verdicts(figures: dict[str, Any]) -> list[dict[str, Any]]:
     serial = sb["help"][min(sb["help"])]
     checks.append(
         {
-            "target": f"help (changes no state): <= {TARGET_HELP_ROUND_TRIPS} storage round trip, no write",
+            "target": f"help (changes no state): <= {TARGET_HELP_ROUND_TRIPS} storage round trip, "
+            "no write but the delivery receipt",
             "measured": f"{serial['round_trips_per_turn']} round trips, {serial['requests_per_turn']} requests "
             f"({serial['reads_per_turn']} reads in parallel, {serial['writes_per_turn']} writes) per turn",
-            "pass": serial["round_trips_per_turn"] <= TARGET_HELP_ROUND_TRIPS and serial["writes_per_turn"] == 0,
+            "pass": serial["round_trips_per_turn"] <= TARGET_HELP_ROUND_TRIPS
+            and serial["writes_per_turn"] <= RECEIPT_WRITES,
         }
     )
     if "prompt" in sb:
         serial = sb["prompt"][min(sb["prompt"])]
         checks.append(
             {
-                "target": f"prompt turn: <= {TARGET_PROMPT_ROUND_TRIPS} storage round trips (one read, one write)",
+                "target": f"prompt turn: <= {TARGET_PROMPT_ROUND_TRIPS} storage round trips "
+                "(one read with the receipt, one write)",
                 "measured": f"{serial['round_trips_per_turn']} round trips, "
                 f"{serial['reads_per_turn']} reads in parallel + {serial['writes_per_turn']} write per turn",
-                "pass": serial["round_trips_per_turn"] <= TARGET_PROMPT_ROUND_TRIPS and serial["writes_per_turn"] <= 1,
+                "pass": serial["round_trips_per_turn"] <= TARGET_PROMPT_ROUND_TRIPS
+                and serial["writes_per_turn"] <= 1 + RECEIPT_WRITES,
             }
         )
     if "imports" in figures:

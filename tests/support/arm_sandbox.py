@@ -27,6 +27,7 @@ from sandbox.client import client_kwargs
 
 __all__ = [
     "DEV_SUBSCRIPTION_ID",
+    "HELD",
     "LONG_OPERATION",
     "PROD_SUBSCRIPTION_ID",
     "SandboxHandle",
@@ -42,6 +43,10 @@ PROD_SUBSCRIPTION_ID = "22222222-2222-2222-2222-222222222222"
 LONG_OPERATION = 600.0
 """An operation delay no test waits out: with it, "in progress" holds however slow the machine is,
 and the test ends operations itself with :meth:`SandboxHandle.finish_operations`."""
+
+HELD = 600.0
+"""An injected request delay no test waits out: the request is held however slow the machine is,
+and the test lets it go on with :meth:`SandboxHandle.let_go`."""
 
 _STARTUP_TIMEOUT = 10.0
 
@@ -70,8 +75,21 @@ class SandboxHandle:
         return str(self._admin("POST", "faults", spec)["id"])
 
     def faults(self) -> list[dict[str, Any]]:
-        """Every fault rule with its remaining count and hits."""
+        """Every fault rule with its remaining count, hits and the requests it holds (``held``)."""
         return list(self._admin("GET", "faults")["faults"])
+
+    def held(self) -> int:
+        """How many requests are waiting out an injected delay right now."""
+        return sum(int(rule["held"]) for rule in self.faults())
+
+    def let_go(self) -> int:
+        """End every injected delay now, the waiting requests going on as if it had passed; returns
+        how many were waiting.
+
+        With a delay no test waits out (:data:`HELD`), a request stays held however slow the machine
+        is, and the test decides when it goes on.
+        """
+        return int(self._admin("POST", "faults/let-go")["let_go"])
 
     def clear_faults(self) -> None:
         """Remove every fault rule."""

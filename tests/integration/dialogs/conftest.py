@@ -21,7 +21,7 @@ from app.direct import DirectRequestHandler
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
-from storage import TableBotStorage, TableClientOptions, TableProvider
+from storage import DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import card_validator
 from tests.support.connector import TEST_TENANT_ID
@@ -90,18 +90,27 @@ def request_budget() -> float:
 
 
 @pytest.fixture
+async def ledger(storage_connection_string: str, unique_name: str) -> AsyncIterator[DeliveryLedger]:
+    """The real delivery ledger (receipts, decisions) on Azurite, in a fresh table: not counted, not lost."""
+    async with TableProvider(connection_string=storage_connection_string, options=FAST_TABLES) as tables:
+        yield DeliveryLedger(tables, table_name=f"deliveries{unique_name}")
+
+
+@pytest.fixture
 def bot(
-    storage: CountingStorage, registry: Registry, actions: ActionContext, request_budget: float
+    storage: CountingStorage, registry: Registry, actions: ActionContext, ledger: DeliveryLedger,
+    request_budget: float,
 ) -> SwitchboardBot:
-    """The real bot whose state lives in Table Storage."""
+    """The real bot whose state lives in Table Storage, wired as in production (delivery ledger included)."""
     states = BotStates.create(storage, private_conversation=True)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=actions,
-        handler=DirectRequestHandler(registry, actions, budget=request_budget),
+        handler=DirectRequestHandler(registry, actions, budget=request_budget), decisions=ledger,
     )
     return SwitchboardBot(
-        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
+        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations,
+        deliveries=ledger,
     )
 
 

@@ -134,10 +134,18 @@ async def test_storage_lost_before_the_start_says_nothing_was_done(
     chat: Chat, storage: CountingStorage, lost_storage: TableBotStorage, sandbox: SandboxHandle
 ) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
+    azurite_storage = storage.inner
     storage.inner = ReadsHereWritesThere(reads=storage.inner, writes=lost_storage)
     [message] = texts(await chat.say(ALEX, "yes"))  # the confirmation is read, its "submitted" mark cannot be saved
     assert message.startswith("I can't reach my storage right now, so I didn't do anything.")
     assert puts(sandbox) == []  # true: nothing was sent
+
+    # Storage is back: the failed turn gave back the decision it had claimed, so "yes" runs the request once.
+    storage.inner = azurite_storage
+    sent = await chat.say(ALEX, "yes")
+    assert texts(sent)[0] == "Working on it: aks-prod / node pool np1…"
+    assert "Done" in card_texts(sent_cards(sent)[0])
+    assert puts(sandbox) == [201]
 
 
 # ------------------------------------------------------------------ a message while the request runs
@@ -163,12 +171,14 @@ async def test_a_message_while_the_request_runs_is_truthful_and_runs_nothing(
     assert seen["answer"] == [answer]
     assert puts(sandbox) == [201]
     assert "Started, not finished yet" in card_texts(sent_cards(sent)[0])
-    # The confirming turn's last save meets the other turn's write (an ETag conflict, reported as a
-    # failed turn): its message, too, says what was started rather than "nothing".
-    assert texts(sent)[-1].startswith(
+    # The confirming turn's last save meets the other turn's write (an ETag conflict): it acted, so it
+    # is not run again and keeps the other turn's state — and says what it started, never "nothing".
+    assert texts(sent)[-1] == (
         "The change to aks-prod / node pool np1 was started and Azure is still working on it. "
-        "Then something went wrong on my side (ref "
+        "Another message of yours here was handled at the same time, so I kept where that one left us. "
+        "Check aks-prod / node pool np1 before trying again."
     )
+    assert texts(sent)[0] == "Working on it: aks-prod / node pool np1…"  # released at the start, never lost
     assert puts(sandbox) == [201]
 
 

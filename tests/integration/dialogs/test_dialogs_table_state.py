@@ -43,6 +43,17 @@ async def test_a_prompt_turn_costs_one_read_and_one_write(chat: Chat, storage: C
     assert [operation for operation, _ in calls] == ["read", "write"]
 
 
+async def test_the_confirming_turn_writes_the_submitted_mark_then_the_ended_dialog(
+    chat: Chat, storage: CountingStorage, sandbox: SandboxHandle
+) -> None:
+    await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
+    storage.take()
+    await chat.say(ALEX, "yes")
+    # One point read; the mark, written before anything is sent; the ended dialog. (The decision on the
+    # form is claimed in the delivery ledger, another table, between the read and the mark.)
+    assert storage.take() == [("read", 1), ("write", 1), ("write", 1)]
+
+
 async def test_a_turn_that_runs_no_dialog_writes_nothing(chat: Chat, storage: CountingStorage) -> None:
     await chat.say(ALEX, "help")
     assert storage.take() == [("read", 1)]

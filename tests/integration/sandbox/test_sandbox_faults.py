@@ -12,7 +12,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.compute.aio import ComputeManagementClient
 from azure.mgmt.containerservice.aio import ContainerServiceClient
 
-from tests.support.arm_sandbox import LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
+from tests.support.arm_sandbox import HELD, LONG_OPERATION, PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"
 
@@ -159,6 +159,31 @@ async def test_a_request_held_across_a_reset_is_released_and_never_logged_after_
     assert released.value.status_code == 503
     assert released.value.error.code == "SandboxReset"
     assert sandbox.requests() == []  # it belonged to the generation before the reset
+
+
+async def test_a_held_request_goes_on_when_the_test_lets_it_go(
+    sandbox: SandboxHandle, aks_prod: ContainerServiceClient
+) -> None:
+    fault = sandbox.inject_fault(method="GET", path_contains=NP1, delay=HELD, times=None)
+    held = asyncio.ensure_future(aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1", retry_total=0))
+    while sandbox.held() == 0:  # noqa: ASYNC110 - the admin API is the only signal; test timeout bounds it
+        await asyncio.sleep(0.02)
+    assert not held.done()
+    assert _log_for(sandbox, NP1) == []  # still waiting: not answered, not logged
+
+    assert await asyncio.to_thread(sandbox.let_go) == 1
+
+    pool = await held
+    assert pool.count == 3  # answered as if the delay had passed
+    assert [(r["status"], r["fault"]) for r in _log_for(sandbox, NP1)] == [(200, fault)]
+    assert [(f["hits"], f["held"]) for f in sandbox.faults()] == [(1, 0)]
+    # The rule still holds the next matching request: letting go ends the waits, not the rule.
+    again = asyncio.ensure_future(aks_prod.agent_pools.get("rg-prod", "aks-prod", "np1", retry_total=0))
+    while sandbox.held() == 0:  # noqa: ASYNC110 - the admin API is the only signal; test timeout bounds it
+        await asyncio.sleep(0.02)
+    assert not again.done()
+    await asyncio.to_thread(sandbox.let_go)
+    assert (await again).count == 3
 
 
 async def test_finish_ends_running_operations_now_but_not_never_ending_ones(

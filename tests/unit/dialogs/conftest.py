@@ -30,6 +30,7 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards import CARD_CONTENT_TYPE
 from dialogs import Conversations
+from storage import DeliveryLedger, TableClientOptions, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID, teams_activity
@@ -37,6 +38,7 @@ from tools.card_validation import CardValidator
 
 __all__ = ["ALEX", "MEGAN", "Chat", "ConnectorStandIn", "Person", "card_validator"]
 
+FAST_TABLES = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=1, retry_backoff_factor=0.01, retry_backoff_max=0.05)
 
 
@@ -253,16 +255,26 @@ def request_budget() -> float:
 
 
 @pytest.fixture
-def bot(storage: Storage, registry: Registry, actions: ActionContext, request_budget: float) -> SwitchboardBot:
-    """The real bot, wired with the real dialogs and request handler."""
+async def ledger(storage_connection_string: str, unique_name: str) -> AsyncIterator[DeliveryLedger]:
+    """The real delivery ledger on Azurite (a fresh table)."""
+    async with TableProvider(connection_string=storage_connection_string, options=FAST_TABLES) as tables:
+        yield DeliveryLedger(tables, table_name=f"deliveries{unique_name}")
+
+
+@pytest.fixture
+def bot(
+    storage: Storage, registry: Registry, actions: ActionContext, ledger: DeliveryLedger, request_budget: float
+) -> SwitchboardBot:
+    """The real bot, wired with the real dialogs, request handler and delivery ledger."""
     states = BotStates.create(storage, private_conversation=True)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=actions,
-        handler=DirectRequestHandler(registry, actions, budget=request_budget),
+        handler=DirectRequestHandler(registry, actions, budget=request_budget), decisions=ledger,
     )
     return SwitchboardBot(
-        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations
+        states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID], conversations=conversations,
+        deliveries=ledger,
     )
 
 

@@ -186,11 +186,23 @@ async def test_the_fallback_by_someone_else_is_refused_in_the_thread(channel: Ch
     assert reply.startswith("This card belongs to Alex Wilber")
 
 
-async def test_an_old_card_is_no_longer_active(chat: Chat) -> None:
+async def test_an_old_card_is_no_longer_active(chat: Chat, sandbox: SandboxHandle) -> None:
+    [preview] = sent_cards(await chat.say(ALEX, "restart app web-prod"))
+    await chat.say(ALEX, "restart app web-prod")  # a new request replaces the one this preview belongs to
+    response, _ = await chat.press(ALEX, preview, "Confirm")
+    assert response.body["value"].startswith("This card is no longer active")
+    assert changes(sandbox) == []
+
+
+async def test_a_declined_preview_pressed_later_says_who_cancelled_it(chat: Chat, sandbox: SandboxHandle) -> None:
     [preview] = sent_cards(await chat.say(ALEX, "restart app web-prod"))
     await chat.say(ALEX, "no")
     response, _ = await chat.press(ALEX, preview, "Confirm")
-    assert response.body["value"].startswith("This card is no longer active")
+    assert response.body == {
+        "statusCode": 200, "type": MESSAGE,
+        "value": "This request was already cancelled by Alex Wilber. Nothing was changed.",
+    }
+    assert changes(sandbox) == []
 
 
 async def test_a_card_naming_an_unknown_action_is_refused(chat: Chat) -> None:

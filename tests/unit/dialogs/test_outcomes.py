@@ -80,8 +80,11 @@ async def test_confirm_on_the_card_is_answered_within_the_budget_and_cannot_be_p
     assert "Confirmed by Alex Wilber" in card_texts(response.body["value"])
     [outcome] = sent_cards(messages)
     assert STARTED in card_texts(outcome)
-    again, _ = await chat.press(ALEX, preview, "Confirm")
-    assert again.body["value"].startswith("This card is no longer active")
+    again, _ = await chat.press(ALEX, preview, "Confirm")  # the decision on the form stands: it runs once
+    assert again.body == {
+        "statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+        "value": "This request was already confirmed by Alex Wilber: it runs once. Nothing more was done.",
+    }
     assert puts(sandbox) == [201]
 
 
