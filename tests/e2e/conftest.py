@@ -180,7 +180,7 @@ async def playground_page(
 ) -> AsyncIterator[PlaygroundPage]:
     """A fresh Playground page (its own browser context), loaded and ready to type in."""
     context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)  # a loaded 2-core machine (make test --stress) renders slowly
     page = PlaygroundPage(await context.new_page(), playground.url)
     try:
         await page.open()

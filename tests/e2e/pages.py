@@ -37,7 +37,7 @@ class PlaygroundPage:
         self.blocked: list[str] = []
         self._channel: tuple[str, str] | None = None  # (channel, team) last opened
 
-    async def open(self, *, within: float = 20.0) -> None:
+    async def open(self, *, within: float = 60.0) -> None:
         """Load the page (the Playground then sends installationUpdate and conversationUpdate)."""
         await self.page.route("**/*", self._only_loopback)
         await self.page.goto(self.base_url, wait_until="domcontentloaded", timeout=within * 1000)
