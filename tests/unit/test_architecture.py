@@ -17,7 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-PACKAGES = ("app", "appsettings", "bot", "dialogs", "cards", "requesting", "actions", "storage", "telemetry")
+PACKAGES = (
+    "app", "appsettings", "bot", "dialogs", "cards", "guardrails", "requesting", "actions", "storage", "telemetry",
+)
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
