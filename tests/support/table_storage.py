@@ -76,3 +76,26 @@ class RecordingTransport(AsyncHttpTransport):
     async def __aexit__(self, *args: Any) -> None:
         self.closed = True
         await self._inner.__aexit__(*args)
+
+
+class WriteFailingTransport(RecordingTransport):
+    """A recording transport on which every write after the first ``writes_allowed`` fails to connect.
+
+    It stands for the storage service going away in the middle of a multi-row write: reads and
+    the first writes reach Azurite, later writes (PUT/POST/MERGE/PATCH/DELETE of entities) raise
+    ``ServiceRequestError`` as a refused connection does. Set ``writes_allowed`` to None to heal it.
+    """
+
+    def __init__(self, writes_allowed: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.writes_allowed = writes_allowed
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        from azure.core.exceptions import ServiceRequestError
+
+        is_table_call = "/Tables" in request.url.split("?", 1)[0]
+        if request.method != "GET" and not is_table_call and self.writes_allowed is not None:
+            if self.writes_allowed <= 0:
+                raise ServiceRequestError("connection refused (injected)")
+            self.writes_allowed -= 1
+        return await super().send(request, **kwargs)
