@@ -44,17 +44,27 @@ def unreachable_connection_string(port: int) -> str:
 
 
 class RecordingTransport(AsyncHttpTransport):
-    """An AioHttpTransport that records each request (method, URL) and the peak number in flight."""
+    """An AioHttpTransport that records each request (method, URL), the peak number in flight and the
+    sequential round trips (a request that starts while none is in flight starts a new round trip)."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._inner = AioHttpTransport(**kwargs)
         self.requests: list[tuple[str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.round_trips = 0
         self.closed = False
+
+    def reset(self) -> None:
+        """Forget the requests and round trips seen so far."""
+        self.requests.clear()
+        self.round_trips = 0
+        self.max_in_flight = self.in_flight
 
     async def send(self, request: Any, **kwargs: Any) -> Any:
         self.requests.append((request.method, request.url))
+        if self.in_flight == 0:
+            self.round_trips += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
