@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from azure.monitor.opentelemetry.exporter.export.logs._exporter import _convert_log_to_envelope
 
+from guardrails.records import AuditKind, AuditRecord
 from telemetry import turn_scope
+from telemetry.audit_events import AUDIT_EVENT_NAME, AuditEventEmitter
 from telemetry.custom_events import CUSTOM_EVENT_NAME_ATTRIBUTE, CustomEventEmitter
 
 from .conftest import ACCOUNT_KEY, Captured, make_activity
@@ -63,3 +67,40 @@ def test_bad_names_and_values_are_refused(captured: Captured) -> None:
     with pytest.raises(TypeError, match="must be a str"):
         CustomEventEmitter().emit("SwitchboardAudit", {"count": 3})  # type: ignore[dict-item]
     assert captured.exported() == ()
+
+
+def test_an_audit_record_becomes_one_event_with_the_audit_tables_ids(captured: Captured) -> None:
+    record = AuditRecord(
+        id="audit-1",
+        at=datetime(2026, 11, 26, 10, 0, tzinfo=timezone(timedelta(hours=1))),
+        kind=AuditKind.BREAK_GLASS,
+        actor=PROPERTIES["actor"],
+        action="scale-node-pool",
+        scope=PROPERTIES["scope"],
+        request_id="req-7f3a",
+        correlation_id="corr-1",
+        decision="approved",
+        rule_id="g-break-glass",
+        reason="payments down, please let me scale",
+        break_glass=True,
+        details={"count": "5"},
+    )
+
+    AuditEventEmitter().emit(record)
+
+    (exported,) = captured.exported()
+    envelope = _convert_log_to_envelope(exported)
+    assert envelope.data.base_data.name == AUDIT_EVENT_NAME
+    dimensions = envelope.data.base_data.properties
+    assert {key: dimensions[key] for key in ("audit_id", "request_id", "correlation_id", "actor", "scope")} == {
+        "audit_id": "audit-1",
+        "request_id": "req-7f3a",
+        "correlation_id": "corr-1",
+        "actor": PROPERTIES["actor"],
+        "scope": PROPERTIES["scope"],
+    }
+    assert dimensions["audit_kind"] == "break_glass"
+    assert dimensions["break_glass"] == "true"
+    assert dimensions["at"] == "2026-11-26T09:00:00.000000+00:00"
+    assert dimensions["detail_count"] == "5"
+    assert "payments down" not in captured.dump()  # what a person typed stays in the audit table
