@@ -78,6 +78,8 @@ def store_errors(operation: str, table: str) -> Iterator[None]:
         mapped = translate(exc, operation=operation, table=table)
         if not isinstance(mapped, StorageError):
             raise
+        if mapped is not exc:
+            mapped.__cause__ = exc  # the service's error, for the logs
         if isinstance(mapped, ConcurrencyConflictError):
             raise RecordConflict(str(mapped)) from mapped
         _log.warning("%s", mapped)

@@ -175,3 +175,25 @@ async def test_unreachable_storage_raises_store_unavailable(refused_port: int) -
             await store.add(grant())
     finally:
         await provider.close()
+
+
+async def test_add_many_stores_every_grant_readable_both_ways(store: TableGrantStore) -> None:
+    grants = [grant(principal=Principal.user(f"00000000-0000-0000-0000-{n % 3:012d}")) for n in range(250)]
+
+    await store.add_many(grants)
+
+    assert sorted(g.id for g in await store.all()) == sorted(g.id for g in grants)
+    assert len(await store.for_principals([Principal.user("00000000-0000-0000-0000-000000000001")])) == 83
+    assert len(await store.on_scopes([scope_key(RG_PROD)])) == 250
+    assert await store.get(grants[7].id) == grants[7]
+
+
+async def test_add_many_refuses_an_existing_id_and_duplicates(store: TableGrantStore) -> None:
+    existing = grant()
+    await store.add(existing)
+
+    with pytest.raises(RecordConflict):
+        await store.add_many([existing])
+    with pytest.raises(ValueError, match="same id"):
+        await store.add_many([grant(id="g-twice"), grant(id="g-twice")])
+    assert await store.all() == [existing]
