@@ -1,11 +1,35 @@
 """The guardrails' pure domain: who may do what where, approvals, freezes, break-glass, audit records.
 
 No Bot Framework, no Azure SDK, no storage and no I/O: records (:mod:`guardrails.records`),
-scope matching on ARM ids (:mod:`guardrails.scopes`) and the ports the Table Storage stores
-implement (:mod:`guardrails.ports`); the decision and the vote rules are pure functions over
-them. docs/security.md describes the model.
+scope matching on ARM ids (:mod:`guardrails.scopes`), the ports the Table Storage stores
+implement (:mod:`guardrails.ports`), and pure functions over them: the decision
+(:func:`decide`), limits, the plan hash, votes (:func:`cast_vote`), the re-check before
+execution (:func:`recheck`), the rate limit and scoped administration. docs/security.md
+describes the model.
 """
 
+from guardrails.admin import administering_grant, can_administer
+from guardrails.decision import (
+    Approved,
+    Decision,
+    Frozen,
+    MissingPermission,
+    NeedsApproval,
+    PolicySnapshot,
+    Proposal,
+    RateLimited,
+    RefusalCode,
+    Refused,
+    Verdict,
+    administrators,
+    decide,
+    grants_allowing,
+    most_specific_rule,
+)
+from guardrails.limits import LimitKind, LimitViolation, check_limits
+from guardrails.plan import plan_hash, verify_plan
+from guardrails.ratelimit import RateCheck, check_rate
+from guardrails.recheck import RecheckReason, RecheckResult, recheck
 from guardrails.records import (
     ALL_ACTIONS,
     DEFAULT_APPROVAL_TTL,
@@ -30,6 +54,7 @@ from guardrails.records import (
     VoteChoice,
 )
 from guardrails.scopes import ROOT_SCOPE, ScopeError, covers, scope_chain, scope_key
+from guardrails.votes import VoteAccepted, VoteRefusal, VoteRefused, VoteResult, cancel, cast_vote, expire
 
 __all__ = [
     "ALL_ACTIONS",
@@ -38,24 +63,58 @@ __all__ = [
     "Actor",
     "ApprovalRequest",
     "ApprovalStatus",
+    "Approved",
     "ApproverRule",
     "AuditKind",
     "AuditRecord",
+    "Decision",
     "Freeze",
+    "Frozen",
     "Grant",
     "GrantKind",
     "GrantMode",
     "Group",
+    "LimitKind",
+    "LimitViolation",
     "Limits",
+    "MissingPermission",
+    "NeedsApproval",
     "ParameterLimit",
+    "PolicySnapshot",
     "Principal",
     "PrincipalKind",
+    "Proposal",
+    "RateCheck",
     "RateLimit",
+    "RateLimited",
+    "RecheckReason",
+    "RecheckResult",
+    "RefusalCode",
+    "Refused",
     "ScopeError",
     "TimeWindow",
+    "Verdict",
     "Vote",
+    "VoteAccepted",
     "VoteChoice",
+    "VoteRefusal",
+    "VoteRefused",
+    "VoteResult",
+    "administering_grant",
+    "administrators",
+    "can_administer",
+    "cancel",
+    "cast_vote",
+    "check_limits",
+    "check_rate",
     "covers",
+    "decide",
+    "expire",
+    "grants_allowing",
+    "most_specific_rule",
+    "plan_hash",
+    "recheck",
     "scope_chain",
     "scope_key",
+    "verify_plan",
 ]

@@ -1,7 +1,7 @@
 """The guardrail records: who may do what where, approvals, freezes and the audit trail.
 
 Plain frozen dataclasses, validated on construction (a bad record cannot be built, so it cannot
-be stored): every time is timezone-aware (stored in UTC), every scope is one
+be stored): every time is timezone-aware and converted to UTC, every scope is one
 :mod:`guardrails.scopes` accepts. The stores (:mod:`guardrails.ports`) persist them; the pure
 functions of this package decide with them. Concurrency (ETags) is the stores' business:
 no record carries an ETag.
@@ -59,6 +59,15 @@ MAX_APPROVAL_TTL = timedelta(days=30)
 def _aware(name: str, value: datetime | None) -> None:
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         raise ValueError(f"{name} must be timezone-aware (UTC), got a naive datetime.")
+
+
+def _in_utc(record: object, *names: str) -> None:
+    """Check the named datetime fields are aware and store them in UTC (the same instants)."""
+    for name in names:
+        value = getattr(record, name)
+        _aware(name, value)
+        if value is not None:
+            object.__setattr__(record, name, value.astimezone(UTC))
 
 
 def _scope(name: str, value: str) -> None:
@@ -167,7 +176,7 @@ class Group:
 
     def __post_init__(self) -> None:
         _text("A group's name", self.name)
-        _aware("created_at", self.created_at)
+        _in_utc(self, "created_at")
         object.__setattr__(self, "name", self.name.strip().lower())
         object.__setattr__(self, "members", frozenset(m.strip().lower() for m in self.members if m.strip()))
 
@@ -288,8 +297,7 @@ class Grant:
     def __post_init__(self) -> None:
         _text("A grant's id", self.id)
         _scope("A grant's scope", self.scope)
-        _aware("expires_at", self.expires_at)
-        _aware("created_at", self.created_at)
+        _in_utc(self, "expires_at", "created_at")
         object.__setattr__(self, "kind", GrantKind(self.kind))
         object.__setattr__(self, "mode", GrantMode(self.mode))
         actions = frozenset(a.strip().lower() for a in self.actions if a.strip())
@@ -324,7 +332,7 @@ class ApproverRule:
     def __post_init__(self) -> None:
         _text("An approver rule's id", self.id)
         _scope("An approver rule's scope", self.scope)
-        _aware("created_at", self.created_at)
+        _in_utc(self, "created_at")
         object.__setattr__(self, "approvers", frozenset(self.approvers))
         if not self.approvers:
             raise ValueError("An approver rule names at least one approver.")
@@ -364,7 +372,7 @@ class Vote:
 
     def __post_init__(self) -> None:
         _text("A vote's voter id", self.voter_id)
-        _aware("at", self.at)
+        _in_utc(self, "at")
         object.__setattr__(self, "voter_id", self.voter_id.strip().lower())
         object.__setattr__(self, "choice", VoteChoice(self.choice))
 
@@ -406,9 +414,7 @@ class ApprovalRequest:
         _text("An approval request's id", self.id)
         _text("An approval request's requester id", self.requester_id)
         _scope("An approval request's resource id", self.resource_id)
-        _aware("expires_at", self.expires_at)
-        _aware("created_at", self.created_at)
-        _aware("decided_at", self.decided_at)
+        _in_utc(self, "expires_at", "created_at", "decided_at")
         object.__setattr__(self, "requester_id", self.requester_id.strip().lower())
         object.__setattr__(self, "status", ApprovalStatus(self.status))
         object.__setattr__(self, "votes", tuple(self.votes))
@@ -440,8 +446,7 @@ class Freeze:
         _text("A freeze's id", self.id)
         _scope("A freeze's scope", self.scope)
         _text("A freeze's reason", self.reason)
-        for name in ("starts_at", "ends_at", "declared_at"):
-            _aware(name, getattr(self, name))
+        _in_utc(self, "starts_at", "ends_at", "declared_at")
         if self.ends_at <= self.starts_at:
             raise ValueError("A freeze ends after it starts.")
 
@@ -492,7 +497,7 @@ class AuditRecord:
 
     def __post_init__(self) -> None:
         _text("An audit record's id", self.id)
-        _aware("at", self.at)
+        _in_utc(self, "at")
         object.__setattr__(self, "kind", AuditKind(self.kind))
 
 

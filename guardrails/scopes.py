@@ -25,6 +25,7 @@ resource, from ``/`` down to the resource itself, so a store reads exactly those
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 __all__ = [
@@ -84,7 +85,9 @@ def scope_segments(text: str) -> tuple[str, ...]:
     return tuple(segments)
 
 
+@lru_cache(maxsize=8192)
 def _safe_segments(text: str) -> tuple[str, ...]:
+    # Cached: a decision compares the same grant scopes and resource id many times (pure, so safe to memoize).
     try:
         return scope_segments(text)
     except (ScopeError, UnicodeDecodeError) as exc:
