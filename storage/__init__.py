@@ -30,7 +30,7 @@ from storage.errors import (
 from storage.freezes import TableFreezeStore
 from storage.grants import TableGrantStore
 from storage.groups import TableGroupStore
-from storage.policy_snapshot import PolicySnapshot, PolicySnapshotReader
+from storage.policy_snapshot import PolicySnapshotReader, SnapshotRead
 from storage.rate_counters import TableRateCounter
 from storage.tables import TableClientOptions, TableProvider, http_env_settings_present
 
@@ -39,9 +39,9 @@ __all__ = [
     "ApprovalUpdate",
     "ConcurrencyConflictError",
     "ConversationReferenceStore",
-    "PolicySnapshot",
     "PolicySnapshotReader",
     "SerializationError",
+    "SnapshotRead",
     "StateCodec",
     "StorageError",
     "StorageUnavailableError",

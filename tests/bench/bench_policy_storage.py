@@ -173,8 +173,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 seeded_s = time.perf_counter() - started
                 reader = tables.reader()
                 actor = Actor(user(0))
-                snapshot = await reader.read(actor, NODE_POOL, now=T0, rate_limit=LIMIT)
-                assert len(snapshot.grants) == GRANTS_PER_USER + 2, "the measured person's grants and their group's"
+                read = await reader.read(actor, NODE_POOL, now=T0, rate_limit=LIMIT)
+                assert len(read.snapshot.grants) == GRANTS_PER_USER + 2, "their grants and their group's"
                 transport.reset()
                 await reader.read(actor, NODE_POOL, now=T0, rate_limit=LIMIT)
                 figures[f"snapshot_{label}_requests"] = len(transport.requests)
