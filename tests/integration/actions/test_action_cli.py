@@ -40,7 +40,8 @@ def test_list_names_every_action_with_its_summary() -> None:
 def test_describe_shows_parameters_and_examples() -> None:
     result = cli(None, "describe", "scale node pool")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("aks-scale-node-pool: Set the node count of an AKS node pool.")
+    # The natural phrase first, the id second (issue: natural commands everywhere).
+    assert result.stdout.startswith("scale node pool (aks-scale-node-pool): Set the node count of an AKS node pool.")
     assert "  count (integer, required, 0 to 1000): the new node count" in result.stdout
     assert "Permission: aks-scale-node-pool on <cluster>/agentPools/<pool>" in result.stdout
     assert "  scale node pool aks-prod np1 to 5" in result.stdout
