@@ -57,7 +57,7 @@ def _to_http_response(response: EdgeResponse) -> func.HttpResponse:
     )
 
 
-_runtime = SwitchboardRuntime(freeze_after_compose=True)
+_runtime = SwitchboardRuntime(freeze_after_compose=True, warm_sdks=True)
 app = create_app(_runtime)
 
 

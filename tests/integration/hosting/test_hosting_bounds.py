@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,8 @@ from app.runtime import SwitchboardRuntime
 from bot.http_edge import MAX_JSON_DEPTH, MAX_TEXT_CHARS
 from tests.support.connector import TEST_BOT_ID, ConnectorStandIn, teams_activity
 from tests.support.hosted_app import HostedApp, json_body
+
+ROOT = Path(__file__).resolve().parents[3]
 
 JSON = {"Content-Type": "application/json"}
 
@@ -93,3 +98,37 @@ async def test_a_runtime_that_freezes_after_composing_leaves_its_start_up_object
     finally:
         gc.unfreeze()
         await runtime.close()
+
+
+_WARM_PROBE = """
+import asyncio, json, sys
+from app.runtime import SwitchboardRuntime
+
+async def main() -> None:
+    runtime = SwitchboardRuntime(json.loads(sys.argv[1]), warm_sdks=sys.argv[2] == "warm")
+    await runtime.start()
+    await runtime.warmed()
+    print(json.dumps(sorted(name for name in sys.modules if name.startswith("azure.mgmt.") and name.endswith(".aio"))))
+    await runtime.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "imported"),
+    [
+        ("warm", ["azure.mgmt.compute.aio", "azure.mgmt.containerservice.aio", "azure.mgmt.web.aio"]),
+        ("lazy", []),
+    ],
+)
+def test_a_warming_runtime_imports_the_management_sdks_off_the_event_loop_after_composing(
+    local_env: dict[str, str], mode: str, imported: list[str]
+) -> None:
+    """The first action of each family must not spend 170-300 ms importing its SDK on the event loop."""
+    result = subprocess.run(
+        [sys.executable, "-c", _WARM_PROBE, json.dumps(local_env), mode],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == imported

@@ -192,3 +192,16 @@ def test_plain_text(html: str, expected: str) -> None:
 def test_plain_text_drops_only_the_named_mentions() -> None:
     html = "<at>Switchboard</at> tell <at>Megan</at> <at>SWITCHBOARD</at>&nbsp;hi"
     assert plain_text(html, drop_mentions_of=["Switchboard"]) == "tell Megan hi"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("<at " * 7000, ""),  # unclosed start tags: the standard library's parser took seconds on these
+        ("<at>" * 7000 + "help", "help"),
+        ("help <at", "help"),
+        ("<b>scale</b> <at x='1'>Switchboard</at> node pool", "scale node pool"),
+    ],
+)
+def test_unclosed_or_deeply_nested_markup_still_gives_the_text(content: str, expected: str) -> None:
+    assert plain_text(content, drop_mentions_of=["Switchboard"]) == expected
