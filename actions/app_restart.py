@@ -29,6 +29,7 @@ from actions.spec import (
     Preview,
     Progress,
     Scope,
+    fill_title,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -107,11 +108,14 @@ class AppRestart:
             ParamKind.RESOURCE,
             "Which app?",
             description="a web app or function app, by name or resource id",
+            label="App",
             discover=discover_apps,
             resource_type=SITE_TYPE,
         ),
     )
     timeout_seconds = 300.0
+    change_title = "Restart {app}"
+    risk_rules = ()
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the app."""
@@ -133,8 +137,9 @@ class AppRestart:
         return Preview(
             target=f"{rid.name} ({app_kind(site)})",
             resource_id=str(rid),
-            changes=(Change("state", state, "restarted"),),
-            notes=("The app is unavailable for a few seconds up to a minute while it restarts.",),
+            changes=(Change("restart", "", f"{rid.name} will restart (unavailable for a few seconds up to a minute)"),),
+            title=fill_title(self, {"app": rid.name}, {"state": state}),
+            before={"state": state},
         )
 
     async def start(self, ctx: ActionContext, args: Args) -> Progress:

@@ -213,7 +213,7 @@ class ActionDialog(ComponentDialog):
         details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
         return outcome_card(
             action, requester_name=request.requester.name, target=request.preview.target,
-            headline=headline, message=outcome.message, tone=tone, details=details,
+            headline=headline, message=outcome.message, tone=tone, details=details, title=request.preview.title,
         )
 
     # ------------------------------------------------------------------ collect loop: ask, take
@@ -233,7 +233,7 @@ class ActionDialog(ComponentDialog):
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
             listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
             if not listed.choices:
-                text = texts.nothing_to_choose(parameter.name, listed.note)
+                text = texts.nothing_to_choose(parameter.noun, listed.note)
                 await step.context.send_activity(MessageFactory.text(text))
                 return await step.end_dialog(None)
         prompt_id, options = prompt_for(
@@ -256,7 +256,7 @@ class ActionDialog(ComponentDialog):
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:
-                text = texts.nothing_to_choose(form_field.parameter.name, listed.note)
+                text = texts.nothing_to_choose(form_field.parameter.noun, listed.note)
                 await present_notice(step.context, "Can't continue", text, tone=Tone.WARNING)
                 return await step.end_dialog(None)
         final = not form_stage(action.parameters, {**state["args"], **dict.fromkeys(names, "")})

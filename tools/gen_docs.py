@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from actions.describe import parameter_rows, scope_text
+from actions.describe import parameter_rows, risk_text, scope_text
 from actions.registry import Registry, default_registry
 from app.settings import SETTINGS
 from appsettings import SettingSpec
@@ -58,13 +58,15 @@ def render_actions(registry: Registry) -> str:
             lines += ["Also: " + ", ".join(f"`{alias}`" for alias in action.aliases), ""]
         lines += [f"Usage: `{action.name} {action.usage}` or `{action.name} name=value ...`", ""]
         lines += _table(
-            ["parameter", "kind", "required", "bounds", "choices", "description"],
+            ["parameter", "label", "kind", "required", "bounds", "choices", "description"],
             (
-                [f"`{r.name}`", r.kind, r.required, r.bounds, r.choices, r.description]
+                [f"`{r.name}`", r.label, r.kind, r.required, r.bounds, r.choices, r.description]
                 for r in parameter_rows(action)
             ),
         )
         lines += [
+            "",
+            f"Preview title: `{action.change_title}`. Risky (needs an explicit acknowledgement): {risk_text(action)}.",
             "",
             f"Permission: `{scope_text(action)}`. Time limit: {action.timeout_seconds:g} s.",
             "",
