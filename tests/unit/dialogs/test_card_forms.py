@@ -58,7 +58,8 @@ async def test_form_submit_preview_confirm_and_the_result(chat: Chat, actions: A
     assert "AKS cluster: aks-prod" in card_texts(form)
     count = inputs_of(form)["count"]
     # no min/max: a renderer would clamp a typed 99999 to 1000; the range is said, and checked on the server
-    assert "min" not in count and "max" not in count
+    assert "min" not in count
+    assert "max" not in count
     assert (count["label"], count["isRequired"]) == ("Node count (from 0 to 1000)", True)
     assert count["errorMessage"] == "Enter a whole number from 0 to 1000."
 
@@ -118,7 +119,8 @@ async def test_a_resource_that_was_not_offered_is_refused_precisely(chat: Chat, 
 
 async def test_a_pool_not_offered_for_the_cluster_is_refused(chat: Chat, sandbox: SandboxHandle) -> None:
     response, _ = await chat.press(ALEX, await second_stage(chat), "Review", {"pool": "np9", "count": "2"})
-    assert any(line.startswith("There is no node pool called 'np9' here.") for line in card_texts(response.body["value"]))
+    refused = card_texts(response.body["value"])
+    assert any(line.startswith("There is no node pool called 'np9' here.") for line in refused)
     assert changes(sandbox) == []
 
 
