@@ -274,15 +274,17 @@ class RequestConfirmPrompt(ConfirmPrompt):
         action = self._registry.get(validations["action"])
         if action is None:
             return
+        preview = preview_from_dict(validations["preview"])
         card = preview_card(
             action, _ref(validations, Verb.CONFIRM),
             requester_name=validations["owner_name"],
             args=[(title, label) for title, label in validations["facts"]],
-            preview=preview_from_dict(validations["preview"]),
+            preview=preview,
             errors=errors,
         )
-        chat = validations["mode"] == "chat" and not errors
-        await present_card(turn_context, card, texts.confirm_question(form=False) if chat else None)
+        question = texts.confirm_risky(acknowledgement_text(preview)) if preview.risky else texts.confirm_question(
+            form=False)
+        await present_card(turn_context, card, question if validations["mode"] == "chat" and not errors else None)
 
     @staticmethod
     async def _validate(prompt_context: PromptValidatorContext) -> bool:
