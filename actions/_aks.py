@@ -138,6 +138,7 @@ CLUSTER_PARAMETER = Parameter(
     ParamKind.RESOURCE,
     "Which AKS cluster?",
     description="an AKS cluster, by name or resource id",
+    label="AKS cluster",
     discover=discover_clusters,
     resource_type=CLUSTER_TYPE,
 )
@@ -151,6 +152,7 @@ def pool_parameter(description: str) -> Parameter:
         ParamKind.CHOICE,
         "Which node pool?",
         description=description,
+        label="Node pool",
         discover=discover_pools,
         depends_on=("cluster",),
     )

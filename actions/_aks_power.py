@@ -7,7 +7,19 @@ from typing import Any
 from actions._aks import CLUSTER_PARAMETER, cluster_power, get_cluster
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
-from actions.spec import Args, Change, Phrasing, Precondition, Preview, Progress, ProgressState, Scope
+from actions.spec import (
+    Args,
+    Change,
+    Phrasing,
+    Precondition,
+    Preview,
+    Progress,
+    ProgressState,
+    RiskRule,
+    Scope,
+    assess_risk,
+    fill_title,
+)
 
 __all__ = ["ClusterPowerAction"]
 
@@ -15,9 +27,9 @@ __all__ = ["ClusterPowerAction"]
 class ClusterPowerAction:
     """Moves a cluster's power state to ``desired`` with ``managed_clusters.begin_<verb>``.
 
-    Subclasses declare the catalog fields plus ``desired`` (``Running``/``Stopped``), ``verb``
-    (``start``/``stop``), ``gerund`` and ``notes``; and how people say it (``phrasing``) and the
-    power state the cluster must be in (``preconditions``).
+    Subclasses declare the catalog fields (``change_title``, ``risk_rules`` included) plus
+    ``desired`` (``Running``/``Stopped``), ``verb`` (``start``/``stop``), ``gerund`` and ``notes``;
+    and how people say it (``phrasing``) and the power state the cluster must be in (``preconditions``).
     """
 
     phrasing: Phrasing
@@ -32,6 +44,8 @@ class ClusterPowerAction:
     verb: str
     gerund: str
     notes: tuple[str, ...] = ()
+    change_title: str
+    risk_rules: tuple[RiskRule, ...] = ()
     usage = "{cluster}"
     timeout_seconds = 1800.0
     parameters = (
@@ -48,12 +62,17 @@ class ClusterPowerAction:
         ensure_idle(rid.name, cluster.provisioning_state)
         current = cluster_power(cluster)
         no_op = current.lower() == self.desired.lower()
+        before = {"power_state": current}
         return Preview(
             target=rid.name,
             resource_id=str(rid),
             changes=(Change("power state", current, self.desired),),
             notes=() if no_op else self.notes,
             no_op=no_op,
+            title=fill_title(self, {"cluster": rid.name}, before),
+            before=before,
+            risks=() if no_op else assess_risk(self, args, before),
+            no_op_reason=f"{rid.name} is already {self.desired.lower()}" if no_op else "",
         )
 
     async def start(self, ctx: ActionContext, args: Args) -> Progress:

@@ -18,7 +18,10 @@ from actions.spec import (
     Preview,
     Progress,
     ProgressState,
+    RiskRule,
     Scope,
+    assess_risk,
+    fill_title,
 )
 
 __all__ = ["VmPowerAction"]
@@ -29,10 +32,11 @@ _TRANSITIONAL = {"starting", "stopping", "deallocating"}
 class VmPowerAction:
     """Runs ``virtual_machines.begin_<verb>`` on one VM.
 
-    Subclasses declare the catalog fields plus ``verb`` (``start``/``deallocate``/``restart``),
-    ``desired`` (the power state afterwards), ``gerund``, ``done`` (past participle),
-    ``requires_running`` (restart) and ``notes``; and how people say it (``phrasing``) and the
-    power states the VM must be in (``preconditions``).
+    Subclasses declare the catalog fields (``change_title``, ``risk_rules`` included) plus ``verb``
+    (``start``/``deallocate``/``restart``), ``desired`` (the power state afterwards), ``gerund``,
+    ``done`` (past participle), ``requires_running`` (restart: an event, not a state change;
+    ``effect`` says what the user will see) and ``notes``; and how people say it (``phrasing``) and
+    the power states the VM must be in (``preconditions``).
     """
 
     phrasing: Phrasing
@@ -48,7 +52,10 @@ class VmPowerAction:
     gerund: str
     done: str
     requires_running = False
+    effect = ""
     notes: tuple[str, ...] = ()
+    change_title: str
+    risk_rules: tuple[RiskRule, ...] = ()
     usage = "{vm}"
     timeout_seconds = 900.0
     parameters = (
@@ -57,6 +64,7 @@ class VmPowerAction:
             ParamKind.RESOURCE,
             "Which virtual machine?",
             description="a virtual machine, by name or resource id",
+            label="Virtual machine",
             discover=discover_vms,
             resource_type=VM_TYPE,
         ),
@@ -78,13 +86,21 @@ class VmPowerAction:
                 suggestions=(f"vm-start vm={rid.name}",),
             )
         no_op = not self.requires_running and current == self.desired
-        desired = f"{self.desired} ({self.done})" if self.requires_running else self.desired
+        if self.requires_running:
+            change = Change(self.verb, "", f"{rid.name} will {self.verb} ({self.effect})")
+        else:
+            change = Change("power state", current, self.desired)
+        before = {"power_state": current}
         return Preview(
             target=rid.name,
             resource_id=str(rid),
-            changes=(Change("power state", current, desired),),
+            changes=(change,),
             notes=() if no_op else self.notes,
             no_op=no_op,
+            title=fill_title(self, {"vm": rid.name}, before),
+            before=before,
+            risks=() if no_op else assess_risk(self, args, before),
+            no_op_reason=f"{rid.name} is already {self.desired}" if no_op else "",
         )
 
     async def start(self, ctx: ActionContext, args: Args) -> Progress:

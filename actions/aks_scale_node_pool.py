@@ -34,6 +34,11 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    assess_risk,
+    at_limit,
+    fill_title,
+    large_change,
+    to_zero,
 )
 
 __all__ = ["ACTION", "AksScaleNodePool"]
@@ -72,6 +77,7 @@ class AksScaleNodePool:
             ParamKind.INTEGER,
             "How many nodes should it have?",
             description="the new node count",
+            label="Node count",
             minimum=0,
             maximum=MAX_POOL_NODES,
         ),
@@ -81,6 +87,12 @@ class AksScaleNodePool:
     preconditions = (
         CLUSTER_RUNNING,
         Precondition("pool", (MANUAL,), {AUTOSCALED: "autoscaled — change its min/max instead"}),
+    )
+    change_title = "Scale {cluster} / {pool}: {before[count]} → {count} nodes"
+    risk_rules = (
+        to_zero("count", "0 nodes: workloads that run only on this node pool stop running."),
+        large_change("count"),
+        at_limit("count"),
     )
 
     def scope(self, args: Args) -> Scope:
@@ -107,14 +119,19 @@ class AksScaleNodePool:
         notes: list[str] = []
         if count < current:
             notes.append("Nodes are drained before removal: their pods move to the remaining nodes.")
-        if count == 0:
-            notes.append("With 0 nodes, workloads scheduled only on this pool stop running.")
+        before = {"count": current}
+        no_op = current == count
+        names = {"cluster": rid.name, "pool": str(pool.name), "count": str(count)}
         preview = Preview(
             target=target,
             resource_id=pool_id(args),
-            changes=(Change("nodes", str(current), str(count)),),
-            notes=tuple(notes),
-            no_op=current == count,
+            changes=(Change("nodes", str(current), str(count), parameter="count"),),
+            notes=() if no_op else tuple(notes),
+            no_op=no_op,
+            title=fill_title(self, names, before),
+            before=before,
+            risks=() if no_op else assess_risk(self, args, before),
+            no_op_reason=f"{target} already has {_nodes(count)}" if no_op else "",
         )
         return _Plan(rid, pool, count, preview)
 
@@ -161,6 +178,10 @@ def _autoscale_instead(cluster: str, pool: Any, count: int) -> tuple[str, ...]:
     else:
         return ()
     return (f"aks-set-autoscale cluster={cluster} pool={pool.name} min={low} max={high}",)
+
+
+def _nodes(count: int) -> str:
+    return "1 node" if count == 1 else f"{count} nodes"
 
 
 ACTION = AksScaleNodePool()

@@ -33,6 +33,11 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    assess_risk,
+    at_limit,
+    fill_title,
+    large_change,
+    to_zero,
 )
 
 __all__ = ["ACTION", "AksSetAutoscale"]
@@ -72,6 +77,7 @@ class AksSetAutoscale:
             ParamKind.INTEGER,
             "At least how many nodes?",
             description="the autoscaler's minimum node count",
+            label="Minimum nodes",
             minimum=0,
             maximum=MAX_POOL_NODES,
         ),
@@ -80,6 +86,7 @@ class AksSetAutoscale:
             ParamKind.INTEGER,
             "At most how many nodes?",
             description="the autoscaler's maximum node count",
+            label="Maximum nodes",
             minimum=1,
             maximum=MAX_POOL_NODES,
         ),
@@ -89,6 +96,14 @@ class AksSetAutoscale:
     preconditions = (
         CLUSTER_RUNNING,
         Precondition("pool", (AUTOSCALED,), {MANUAL: "not autoscaled — scale it instead"}),
+    )
+    change_title = "Autoscale {cluster} / {pool}: {before[min]}\u2013{before[max]} → {min}\u2013{max} nodes"
+    risk_rules = (
+        to_zero("min", "Minimum 0: the autoscaler may remove every node of this pool."),
+        large_change("min"),
+        at_limit("min"),
+        large_change("max"),
+        at_limit("max"),
     )
 
     def scope(self, args: Args) -> Scope:
@@ -113,20 +128,28 @@ class AksSetAutoscale:
             raise ParameterError("min", f"{target} is a System pool: its minimum must be at least 1.")
         ensure_cluster_running(rid, cluster)
         ensure_idle(target, pool.provisioning_state)
-        current = f"min {pool.min_count} max {pool.max_count}"
-        desired = f"min {minimum} max {maximum}"
         count = int(pool.count or 0)
         notes: list[str] = []
         if count < minimum:
             notes.append(f"The pool has {count} nodes: the autoscaler will add nodes to reach {minimum}.")
         elif count > maximum:
             notes.append(f"The pool has {count} nodes: the autoscaler will remove nodes down to {maximum}.")
+        before = {"min": int(pool.min_count or 0), "max": int(pool.max_count or 0)}
+        no_op = (before["min"], before["max"]) == (minimum, maximum)
+        names = {"cluster": rid.name, "pool": str(pool.name), "min": str(minimum), "max": str(maximum)}
         preview = Preview(
             target=target,
             resource_id=pool_id(args),
-            changes=(Change("autoscale range", current, desired),),
-            notes=tuple(notes),
-            no_op=(pool.min_count, pool.max_count) == (minimum, maximum),
+            changes=(
+                Change("minimum nodes", str(before["min"]), str(minimum), parameter="min"),
+                Change("maximum nodes", str(before["max"]), str(maximum), parameter="max"),
+            ),
+            notes=() if no_op else tuple(notes),
+            no_op=no_op,
+            title=fill_title(self, names, before),
+            before=before,
+            risks=() if no_op else assess_risk(self, args, before),
+            no_op_reason=f"{target} already autoscales between {minimum} and {maximum} nodes" if no_op else "",
         )
         return _Plan(rid, pool, minimum, maximum, preview)
 

@@ -20,6 +20,7 @@ class AksStartCluster(ClusterPowerAction):
         "are scheduled again. Starting takes several minutes. Nothing happens when the cluster is already running."
     )
     examples = ("start cluster aks-sandbox", "aks-start-cluster cluster=aks-sandbox")
+    change_title = "Start cluster {cluster}"
     desired = "Running"
     verb = "start"
     gerund = "Starting"

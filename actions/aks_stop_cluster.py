@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._aks_power import ClusterPowerAction
 from actions.phrases import STOP
-from actions.spec import Phrasing, Precondition
+from actions.spec import Phrasing, Precondition, stops
 
 __all__ = ["ACTION", "AksStopCluster"]
 
@@ -21,10 +21,11 @@ class AksStopCluster(ClusterPowerAction):
         "Nothing happens when the cluster is already stopped."
     )
     examples = ("stop cluster aks-dev", "aks-stop-cluster cluster=aks-dev")
+    change_title = "Stop cluster {cluster}"
+    risk_rules = (stops("Every workload on the cluster stops until it is started again."),)
     desired = "Stopped"
     verb = "stop"
     gerund = "Stopping"
-    notes = ("Every workload on the cluster stops until it is started again.",)
     phrasing = Phrasing("stop cluster", STOP)
     preconditions = (Precondition("cluster", ("running",), {"stopped": "already stopped"}),)
 

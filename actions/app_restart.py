@@ -32,6 +32,7 @@ from actions.spec import (
     Preview,
     Progress,
     Scope,
+    fill_title,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -112,6 +113,7 @@ class AppRestart:
             ParamKind.RESOURCE,
             "Which app?",
             description="a web app or function app, by name or resource id",
+            label="App",
             discover=discover_apps,
             resource_type=SITE_TYPE,
         ),
@@ -119,6 +121,8 @@ class AppRestart:
     timeout_seconds = 300.0
     phrasing = Phrasing("restart app", RESTART)
     preconditions = (Precondition("app", ("running",), {"stopped": "stopped — a restart would not start it"}),)
+    change_title = "Restart {app}"
+    risk_rules = ()
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the app."""
@@ -140,8 +144,9 @@ class AppRestart:
         return Preview(
             target=f"{rid.name} ({app_kind(site)})",
             resource_id=str(rid),
-            changes=(Change("state", state, "restarted"),),
-            notes=("The app is unavailable for a few seconds up to a minute while it restarts.",),
+            changes=(Change("restart", "", f"{rid.name} will restart (unavailable for a few seconds up to a minute)"),),
+            title=fill_title(self, {"app": rid.name}, {"state": state}),
+            before={"state": state},
         )
 
     async def start(self, ctx: ActionContext, args: Args) -> Progress:

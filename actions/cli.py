@@ -90,9 +90,7 @@ async def _preview_or_run(
         command = parse_command(registry, shlex.join(options.words))
         args = await resolve_all(ctx, command.action, command.args)
         preview = await command.action.preview(ctx, args)
-        print(preview.text, file=out)
-        if preview.no_op:
-            print("(no change: it is already so)", file=out)
+        print(preview.text, file=out)  # a no-op says "… — nothing to change"
         if options.command == "preview":
             return EXIT_OK
         progress = await command.action.start(ctx, args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.spec import Action, Parameter, ParamKind, phrasing_of, preconditions_of
+from actions.spec import Action, Parameter, ParamKind, RiskKind, RiskRule, phrasing_of, preconditions_of
 
 __all__ = [
     "ParameterRow",
@@ -13,6 +13,7 @@ __all__ = [
     "describe",
     "parameter_rows",
     "precondition_lines",
+    "risk_text",
     "scope_text",
     "synonym_text",
 ]
@@ -30,6 +31,7 @@ class ParameterRow:
     """One parameter as the catalog shows it."""
 
     name: str
+    label: str
     kind: str
     required: str
     bounds: str
@@ -80,6 +82,7 @@ def parameter_rows(action: Action) -> list[ParameterRow]:
         rows.append(
             ParameterRow(
                 name=param.name,
+                label=param.title,
                 kind=_kind_text(param),
                 required=required,
                 bounds=bounds_text(param),
@@ -88,6 +91,24 @@ def parameter_rows(action: Action) -> list[ParameterRow]:
             )
         )
     return rows
+
+
+def _rule_text(action: Action, rule: RiskRule) -> str:
+    noun = next((p.noun for p in action.parameters if p.name == rule.parameter), rule.parameter)
+    if rule.kind is RiskKind.STOP:
+        return f"always (it stops what runs: {rule.message.rstrip('.')})"
+    if rule.kind is RiskKind.TO_ZERO:
+        return f"{noun} to 0"
+    if rule.kind is RiskKind.LARGE_CHANGE:
+        ratio = "double or under half" if rule.factor == 2 else f"{rule.factor} times or under 1/{rule.factor}"
+        return f"{noun} more than {ratio} of its current value, or more than {rule.step} up or down"
+    return f"{noun} at the end of its allowed range"
+
+
+def risk_text(action: Action) -> str:
+    """When a preview of the action is flagged as risky (and needs an explicit acknowledgement), in words;
+    ``never`` when it declares no risk rule."""
+    return "; ".join(_rule_text(action, rule) for rule in action.risk_rules) or "never"
 
 
 def scope_text(action: Action) -> str:
@@ -106,13 +127,16 @@ def synonym_text(action: Action) -> str:
 
 
 def precondition_lines(action: Action) -> list[str]:
-    """One line per precondition: ``vm: stopped or deallocated (otherwise not offered: running → already running)``."""
+    """One line per precondition, by the parameter's label and name:
+    ``Virtual machine (vm): stopped or deallocated (others are not offered: running → already running)``."""
+    titles = {param.name: param.title for param in action.parameters}
     lines = []
     for condition in preconditions_of(action):
         states = " or ".join(condition.states)
         reasons = ", ".join(f"{state} → {reason}" for state, reason in condition.reasons.items())
         refused = f" (others are not offered: {reasons})" if reasons else " (others are not offered)"
-        lines.append(f"{condition.parameter}: {states}{refused}")
+        title = titles.get(condition.parameter, condition.parameter)
+        lines.append(f"{title} ({condition.parameter}): {states}{refused}")
     return lines
 
 
@@ -130,9 +154,10 @@ def describe(action: Action) -> str:
     lines.append("Parameters:")
     for row in parameter_rows(action):
         facts = ", ".join(x for x in (row.kind, "required" if row.required == "yes" else row.required, row.bounds) if x)
-        lines.append(f"  {row.name} ({facts}): {row.description}")
+        lines.append(f"  {row.name} — {row.label} ({facts}): {row.description}")
         if row.choices:
             lines.append(f"      {row.choices}")
+    lines += ["", f"Preview title: {action.change_title}", f"Risky: {risk_text(action)}"]
     lines += ["", f"Permission: {scope_text(action)}", f"Time limit: {action.timeout_seconds:g} s", ""]
     lines.append("Examples:")
     lines += [f"  {example}" for example in action.examples]

@@ -349,7 +349,8 @@ async def choices(ctx: ActionContext, action: Action, name: str, args: Args) -> 
         return _offered(action, param.name, ChoiceList(param.choices))
     for dependency in param.depends_on:
         if dependency not in args:
-            raise ParameterError(dependency, f"Choose the {dependency} first: {parameter(action, dependency).prompt}")
+            needed = parameter(action, dependency)
+            raise ParameterError(dependency, f"Choose the {needed.noun} first: {needed.prompt}")
     discover = param.discover
     key = (
         "discover",
@@ -410,7 +411,7 @@ async def resolve(
         lines = "; ".join(f"{c.title} ({c.description})" if c.description else c.value for c in exact)
         raise ParameterError(
             param.name,
-            f"More than one {param.name} is called {quoted(text)}: {lines}. Say which one as resource-group/name "
+            f"More than one {param.noun} is called {quoted(text)}: {lines}. Say which one as resource-group/name "
             "or give its resource id.",
             suggestions=tuple(c.value for c in exact),
         )
@@ -452,7 +453,7 @@ def _refused(param: Parameter, item: Unavailable, listed: ChoiceList) -> Paramet
     if titles and len(titles) <= _LISTED_CHOICES:
         parts.append(f"Choose one of: {', '.join(titles)}.")
     elif not titles:
-        parts.append(f"There is no other {param.name} to choose from.")
+        parts.append(f"There is no other {param.noun} to choose from.")
     return ParameterError(param.name, " ".join(parts), suggestions=tuple(titles[:_OFFERED_SUGGESTIONS]))
 
 
@@ -477,7 +478,7 @@ async def _resolve_resource_id(
     if not listed.complete:
         return str(rid)  # not listed in time: the action's own checks read it and say if it does not exist
     raise ParameterError(
-        param.name, f"There is no {param.name} {shown(rid.name)} in resource group {shown(rid.resource_group)}."
+        param.name, f"There is no {param.noun} {shown(rid.name)} in resource group {shown(rid.resource_group)}."
     )
 
 
@@ -485,9 +486,9 @@ def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterErro
     titles = [c.title for c in listed.choices]
     close = difflib.get_close_matches(text, titles, n=3, cutoff=0.6)
     if param.kind is ParamKind.RESOURCE:
-        parts = [f"No {param.name} called {quoted(text)} is in the scope Switchboard may operate on."]
+        parts = [f"There is no {param.noun} called {quoted(text)} in the scope Switchboard may operate on."]
     else:
-        parts = [f"No {param.name} called {quoted(text)} is available here."]
+        parts = [f"There is no {param.noun} called {quoted(text)} here."]
     refused = {item.choice.title: item.reason for item in listed.unavailable}
     near_refused = difflib.get_close_matches(text, list(refused), n=1, cutoff=0.6)
     if close:
@@ -499,7 +500,7 @@ def _not_among(param: Parameter, text: str, listed: ChoiceList) -> ParameterErro
     if titles and len(titles) <= _LISTED_CHOICES:
         parts.append(f"Choose one of: {', '.join(titles)}.")
     elif not titles:
-        parts.append(f"There is no {param.name} to choose from.")
+        parts.append(f"There is no {param.noun} to choose from.")
     if not listed.complete:
         parts.append(f"({listed.note}.)" if listed.note else "(The list may be incomplete.)")
     return ParameterError(param.name, " ".join(parts), suggestions=tuple(close))
@@ -524,6 +525,6 @@ async def resolve_all(ctx: ActionContext, action: Action, raw: Mapping[str, ArgV
             resolved[param.name] = param.coerce(param.default)
         elif param.required:
             raise ParameterError(
-                param.name, f"{param.name} is missing: {param.prompt} Usage: {usage_line(action)}."
+                param.name, f"{param.title} is missing: {param.prompt} Usage: {usage_line(action)}."
             )
     return resolved

@@ -35,10 +35,20 @@ __all__ = [
     "Preview",
     "Progress",
     "ProgressState",
+    "Risk",
+    "RiskKind",
+    "RiskRule",
     "Scope",
     "Unavailable",
+    "assess_risk",
+    "at_limit",
+    "fill_title",
+    "large_change",
+    "lower_first",
     "phrasing_of",
     "preconditions_of",
+    "stops",
+    "to_zero",
     "unavailable_note",
 ]
 
@@ -107,6 +117,7 @@ class Parameter:
     kind: ParamKind
     prompt: str  # the question the bot asks for it, e.g. "Which cluster?"
     description: str = ""
+    label: str = ""  # how people see it named, e.g. "Node count", "Virtual machine" (default: from ``name``)
     required: bool = True
     default: ArgValue | None = None
     minimum: int | None = None
@@ -117,37 +128,57 @@ class Parameter:
     resource_type: str | None = None  # e.g. "Microsoft.ContainerService/managedClusters"
     depends_on: tuple[str, ...] = ()  # parameters that must be known before discovery
 
+    @property
+    def title(self) -> str:
+        """The display label at the start of a line or as a field title: ``Node count``, ``AKS cluster``."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def noun(self) -> str:
+        """The display label inside a sentence: ``node count``, ``virtual machine``, ``AKS cluster``."""
+        return lower_first(self.title)
+
+    def bounds_phrase(self) -> str:
+        """``from 0 to 1000``, ``at least 1``, ``at most 20`` or empty: the allowed range in words."""
+        if self.minimum is not None and self.maximum is not None:
+            return f"from {self.minimum} to {self.maximum}"
+        if self.minimum is not None:
+            return f"at least {self.minimum}"
+        if self.maximum is not None:
+            return f"at most {self.maximum}"
+        return ""
+
     def coerce(self, raw: ArgValue) -> ArgValue:
         """Syntax-level check and conversion of one value; raises :class:`ParameterError`.
 
         Choice membership is checked against discovered choices by the caller
         (:func:`actions.params.resolve`), which has the context to discover them.
         """
+        title = self.title
         if self.kind is ParamKind.INTEGER:
             try:
                 value = int(str(raw).strip())
             except ValueError:
-                raise ParameterError(self.name, f"{self.name} must be a whole number, got {quoted(raw)}.") from None
-            if self.minimum is not None and value < self.minimum:
-                raise ParameterError(self.name, f"{self.name} must be at least {self.minimum}, got {value}.")
-            if self.maximum is not None and value > self.maximum:
-                raise ParameterError(self.name, f"{self.name} must be at most {self.maximum}, got {value}.")
+                raise ParameterError(self.name, f"{title} must be a whole number, got {quoted(raw)}.") from None
+            low, high = self.minimum, self.maximum
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ParameterError(self.name, f"{title} must be {self.bounds_phrase()}, got {value}.")
             return value
         text = str(raw).strip()
         if not text:
-            raise ParameterError(self.name, f"{self.name} cannot be empty.")
+            raise ParameterError(self.name, f"{title} cannot be empty.")
         if len(text) > 512:
-            raise ParameterError(self.name, f"{self.name} is too long (at most 512 characters).")
+            raise ParameterError(self.name, f"{title} is too long (at most 512 characters).")
         if self.pattern and not re.fullmatch(self.pattern, text):
             raise ParameterError(
-                self.name, f"{self.name} {quoted(text)} is not valid: {self.description or self.pattern}."
+                self.name, f"{title} {quoted(text)} is not valid: {self.description or self.pattern}."
             )
         if self.kind is ParamKind.CHOICE and self.choices and self.discover is None:
             for choice in self.choices:
                 if text.lower() in (choice.value.lower(), choice.title.lower()):
                     return choice.value
             allowed = ", ".join(c.title for c in self.choices)
-            raise ParameterError(self.name, f"{self.name} must be one of: {allowed}.")
+            raise ParameterError(self.name, f"{title} must be one of: {allowed}.")
         return text
 
 
@@ -161,28 +192,221 @@ class Scope:
 
 @dataclass(frozen=True)
 class Change:
-    """One field that the action changes: ``current`` -> ``desired`` (display strings)."""
+    """One thing the action changes, as display strings.
+
+    A state change has a ``current`` and a ``desired`` value (``nodes``: ``3`` → ``5``); an event
+    that changes no lasting state (a restart) has no ``current`` and says in ``desired`` what will
+    happen (``restart``: ``web-prod will restart (brief downtime)``). ``parameter`` names the
+    parameter whose value this change sets, if any (``count``), so a card shows the two as one fact.
+    """
 
     field: str
     current: str
     desired: str
+    parameter: str = ""
+
+    @property
+    def is_event(self) -> bool:
+        """Whether this is an event (nothing to compare) rather than current → desired."""
+        return not self.current
+
+    @property
+    def shown(self) -> str:
+        """``3 → 5``, or the event's text."""
+        return self.desired if self.is_event else f"{self.current} → {self.desired}"
+
+
+class RiskKind(StrEnum):
+    """Why a change is flagged as risky."""
+
+    TO_ZERO = "to_zero"  # a count goes to 0
+    STOP = "stop"  # the action stops or deallocates something that runs
+    LARGE_CHANGE = "large_change"  # more than double / less than half / more than ``step`` up or down
+    AT_LIMIT = "at_limit"  # the value is at the end of the parameter's allowed range
+
+
+@dataclass(frozen=True)
+class Risk:
+    """One risk of a previewed change, with the sentence a preview shows for it."""
+
+    kind: RiskKind
+    parameter: str  # the parameter it is about ("" for the action as a whole, e.g. a stop)
+    message: str
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    """A declared rule of what counts as risky for an action (build them with :func:`to_zero`,
+    :func:`stops`, :func:`large_change`, :func:`at_limit`); :func:`assess_risk` evaluates them.
+
+    ``message`` may use ``{label}`` / ``{noun}`` (the parameter's display label), ``{value}``
+    (desired), ``{before}`` (current), ``{limit}`` and ``{reason}``; empty means the kind's default.
+    """
+
+    kind: RiskKind
+    parameter: str = ""
+    message: str = ""
+    factor: int = 2  # LARGE_CHANGE: more than ``factor`` times, or less than 1/``factor`` of, the current value
+    step: int = 10  # LARGE_CHANGE: more than ``step`` up or down
+
+
+def to_zero(parameter: str, message: str = "") -> RiskRule:
+    """Risky when ``parameter`` goes to 0 (from anything else)."""
+    return RiskRule(RiskKind.TO_ZERO, parameter, message)
+
+
+def stops(message: str) -> RiskRule:
+    """Risky whenever the action runs: it stops or deallocates what is running. ``message`` says what stops."""
+    return RiskRule(RiskKind.STOP, "", message)
+
+
+def large_change(parameter: str, *, factor: int = 2, step: int = 10, message: str = "") -> RiskRule:
+    """Risky when ``parameter`` more than ``factor``-folds, falls below 1/``factor``, or moves by more than ``step``."""
+    return RiskRule(RiskKind.LARGE_CHANGE, parameter, message, factor=factor, step=step)
+
+
+def at_limit(parameter: str, message: str = "") -> RiskRule:
+    """Risky when ``parameter`` is set to the minimum or maximum of its declared range (a minimum of 0
+    is left to a :func:`to_zero` rule of the same parameter, when declared)."""
+    return RiskRule(RiskKind.AT_LIMIT, parameter, message)
+
+
+_DEFAULT_RISK_MESSAGES = {
+    RiskKind.TO_ZERO: "{label} goes to 0.",
+    RiskKind.LARGE_CHANGE: "{label} {before} → {value} is a large change ({reason}).",
+    RiskKind.AT_LIMIT: "{value} is the {limit} {noun} allowed.",
+}
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _large_change_reason(rule: RiskRule, value: int, before: int) -> str | None:
+    if before > 0 and value > before * rule.factor:
+        return "more than double" if rule.factor == 2 else f"more than {rule.factor} times"
+    if before > 0 and value * rule.factor < before:
+        return "less than half" if rule.factor == 2 else f"less than 1/{rule.factor}"
+    if value - before > rule.step:
+        return f"more than {rule.step} more"
+    if before - value > rule.step:
+        return f"more than {rule.step} fewer"
+    return None
+
+
+def _assess_one(action: Action, rule: RiskRule, args: Args, before: Mapping[str, ArgValue]) -> Risk | None:
+    if rule.kind is RiskKind.STOP:
+        return Risk(rule.kind, "", rule.message)
+    param = next((p for p in action.parameters if p.name == rule.parameter), None)
+    if param is None:
+        raise ValueError(f"{action.name} declares a risk rule for an unknown parameter {rule.parameter!r}")
+    value = _as_int(args.get(param.name))
+    current = _as_int(before.get(param.name))
+    if value is None or value == current:
+        return None  # not given, not a number, or not changing: nothing new to flag
+    fields: dict[str, object] = {"label": param.title, "noun": param.noun, "value": value, "before": current}
+    if rule.kind is RiskKind.TO_ZERO:
+        hit = value == 0
+    elif rule.kind is RiskKind.LARGE_CHANGE:
+        reason = None if current is None else _large_change_reason(rule, value, current)
+        hit = reason is not None
+        fields["reason"] = reason
+    else:  # AT_LIMIT
+        low, high = param.minimum, param.maximum
+        zero_rule = any(r.kind is RiskKind.TO_ZERO and r.parameter == param.name for r in action.risk_rules)
+        at_high = high is not None and value == high
+        at_low = low is not None and value == low and not (low == 0 and zero_rule)
+        hit = at_high or at_low
+        fields["limit"] = "highest" if at_high else "lowest"
+    if not hit:
+        return None
+    template = rule.message or _DEFAULT_RISK_MESSAGES[rule.kind]
+    return Risk(rule.kind, param.name, template.format_map(fields))
+
+
+def assess_risk(action: Action, args: Args, before: Mapping[str, ArgValue]) -> tuple[Risk, ...]:
+    """The risks of running ``action`` with ``args`` (resolved) on a resource whose current values are
+    ``before`` (:attr:`Preview.before`), from the action's declared ``risk_rules``. Pure: no I/O.
+
+    Rules are checked in declaration order and a parameter gets at most one risk (the first rule
+    that applies); a parameter whose value does not change is never flagged. Raises ValueError
+    when a rule names a parameter the action does not declare.
+    """
+    found: list[Risk] = []
+    flagged: set[str] = set()
+    for rule in action.risk_rules:
+        if rule.parameter and rule.parameter in flagged:
+            continue
+        risk = _assess_one(action, rule, args, before)
+        if risk is not None:
+            found.append(risk)
+            flagged.add(risk.parameter)
+    return tuple(found)
+
+
+def lower_first(text: str) -> str:
+    """``Node count`` → ``node count``; an initialism stays (``AKS cluster``, ``VM scale set``)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def fill_title(action: Action, names: Mapping[str, str], before: Mapping[str, ArgValue]) -> str:
+    """The action's ``change_title`` template filled in: ``Scale aks-prod / np1: 3 → 5 nodes``.
+
+    ``names`` are the display values of the arguments by parameter name (``{"cluster": "aks-prod",
+    "pool": "np1", "count": "5"}``); the template reads them as ``{cluster}`` and the current values
+    as ``{before[count]}``. Raises KeyError when the template names something not given.
+    """
+    return action.change_title.format_map({**names, "before": before})
 
 
 @dataclass(frozen=True)
 class Preview:
-    """What-if of one action run, shown before the user confirms."""
+    """What-if of one action run, shown before the user confirms.
+
+    ``title`` says the change in a few words (the action's ``change_title`` filled in);
+    ``before`` holds the resource's raw current values the change replaces, keyed by the
+    parameter that sets them (``{"count": 3}``) — or by the state it changes
+    (``{"power_state": "running"}``) — for relative limits and undo; ``risks`` are
+    :func:`assess_risk` of the run (empty for a no-op). A no-op's ``no_op_reason`` says why there
+    is nothing to change (``build-agent-1 is already deallocated``).
+    """
 
     target: str  # e.g. "aks-prod / node pool np1"
     resource_id: str
     changes: tuple[Change, ...]
-    notes: tuple[str, ...] = ()  # warnings or hints, e.g. "the cluster autoscaler is on"
+    notes: tuple[str, ...] = ()  # hints, e.g. "nodes are drained before removal"
     no_op: bool = False  # the desired state is already the current state
+    title: str = ""
+    before: Mapping[str, ArgValue] = field(default_factory=dict)
+    risks: tuple[Risk, ...] = ()
+    no_op_reason: str = ""
+
+    @property
+    def risky(self) -> bool:
+        """Whether confirming needs an explicit acknowledgement of :attr:`risks`."""
+        return bool(self.risks) and not self.no_op
 
     @property
     def text(self) -> str:
-        """One line per change, e.g. ``aks-prod / node pool np1: nodes 3 → 5``."""
-        lines = [f"{self.target}: {c.field} {c.current} → {c.desired}" for c in self.changes]
-        return "\n".join(lines + list(self.notes)) if lines else "\n".join([self.target, *self.notes])
+        """One line per change (``aks-prod / node pool np1: nodes 3 → 5``, ``restart: web-prod will restart
+        (brief downtime)``), then the risks and notes; a no-op says ``… — nothing to change``."""
+        if self.no_op:
+            reason = self.no_op_reason or f"{self.target} is already as requested"
+            return f"{reason} — nothing to change"
+        lines = [
+            f"{c.field}: {c.desired}" if c.is_event else f"{self.target}: {c.field} {c.current} → {c.desired}"
+            for c in self.changes
+        ] or [self.target]
+        return "\n".join([*lines, *(f"Risk: {r.message}" for r in self.risks), *self.notes])
 
 
 class ProgressState(StrEnum):
@@ -215,6 +439,10 @@ class Action(Protocol):
     ``usage`` is the positional form after the name, e.g. ``"{cluster} {pool} to {count}"``:
     words outside braces are optional filler the parser skips.
 
+    ``change_title`` is the short title of a preview (:func:`fill_title`); ``risk_rules`` say
+    which changes are risky (:func:`assess_risk`). ``preview`` fills :attr:`Preview.title`,
+    :attr:`Preview.before` and :attr:`Preview.risks` from them.
+
     ``args`` passed to ``scope``/``preview``/``start``/``poll`` are *resolved* values
     (:func:`actions.params.resolve_all`): integers coerced, resources given as resource ids.
     ``preview`` and ``start`` validate again against live state and raise :class:`ActionError`
@@ -232,6 +460,8 @@ class Action(Protocol):
     examples: tuple[str, ...]
     parameters: tuple[Parameter, ...]
     timeout_seconds: float
+    change_title: str  # the preview's title template, e.g. "Scale {cluster} / {pool}: {before[count]} → {count} nodes"
+    risk_rules: tuple[RiskRule, ...]  # what counts as risky for it (see assess_risk)
 
     def scope(self, args: Args) -> Scope: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._vm_power import VmPowerAction
 from actions.phrases import STOP
-from actions.spec import Phrasing, Precondition
+from actions.spec import Phrasing, Precondition, stops
 
 __all__ = ["ACTION", "VmDeallocate"]
 
@@ -21,11 +21,12 @@ class VmDeallocate(VmPowerAction):
         "Switchboard never leaves a VM powered off but still billed. Nothing happens when it is already deallocated."
     )
     examples = ("stop vm build-agent-2", "vm-deallocate vm=build-agent-1")
+    change_title = "Stop (deallocate) VM {vm}"
+    risk_rules = (stops("Everything running on the VM stops until it is started again; its disks are kept."),)
     verb = "deallocate"
     desired = "deallocated"
     gerund = "Deallocating"
     done = "deallocated"
-    notes = ("Everything running on the VM stops; its disks are kept.",)
     phrasing = Phrasing("stop vm", STOP)
     preconditions = (Precondition("vm", ("running", "stopped"), {"deallocated": "already deallocated"}),)
 

@@ -20,6 +20,8 @@ class VmRestart(VmPowerAction):
         "addresses. A VM that is not running cannot be restarted: start it instead."
     )
     examples = ("restart vm jump-prod", "vm-restart vm=build-agent-1")
+    change_title = "Restart VM {vm}"
+    effect = "brief downtime"
     verb = "restart"
     desired = "running"
     gerund = "Restarting"

@@ -20,6 +20,7 @@ class VmStart(VmPowerAction):
         "Nothing happens when it is already running."
     )
     examples = ("start vm build-agent-3", "vm-start vm=build-agent-3")
+    change_title = "Start VM {vm}"
     verb = "start"
     desired = "running"
     gerund = "Starting"

@@ -20,6 +20,11 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    assess_risk,
+    at_limit,
+    fill_title,
+    large_change,
+    to_zero,
 )
 
 __all__ = ["ACTION", "VmssSetCapacity"]
@@ -54,6 +59,7 @@ class VmssSetCapacity:
             ParamKind.RESOURCE,
             "Which VM scale set?",
             description="a VM scale set, by name or resource id",
+            label="VM scale set",
             discover=discover_scale_sets,
             resource_type=SCALE_SET_TYPE,
         ),
@@ -62,12 +68,19 @@ class VmssSetCapacity:
             ParamKind.INTEGER,
             "How many instances should it run?",
             description="the new number of instances",
+            label="Instance count",
             minimum=0,
             maximum=MAX_SCALE_SET_CAPACITY,
         ),
     )
     timeout_seconds = 1800.0
     phrasing = Phrasing("scale vmss", SCALE)
+    change_title = "Scale {vmss}: {before[capacity]} → {capacity} instances"
+    risk_rules = (
+        to_zero("capacity", "0 instances: nothing runs on this scale set."),
+        large_change("capacity"),
+        at_limit("capacity"),
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the scale set."""
@@ -87,14 +100,18 @@ class VmssSetCapacity:
         notes: list[str] = []
         if capacity < current:
             notes.append(f"{current - capacity} instance(s) will be deleted, with anything stored on them.")
-        if capacity == 0:
-            notes.append("With 0 instances, nothing runs on this scale set.")
+        before = {"capacity": current}
+        no_op = current == capacity
         preview = Preview(
             target=rid.name,
             resource_id=str(rid),
-            changes=(Change("instances", str(current), str(capacity)),),
-            notes=tuple(notes),
-            no_op=current == capacity,
+            changes=(Change("instances", str(current), str(capacity), parameter="capacity"),),
+            notes=() if no_op else tuple(notes),
+            no_op=no_op,
+            title=fill_title(self, {"vmss": rid.name, "capacity": str(capacity)}, before),
+            before=before,
+            risks=() if no_op else assess_risk(self, args, before),
+            no_op_reason=f"{rid.name} already runs {capacity} instances" if no_op else "",
         )
         return _Plan(rid, capacity, preview)
 

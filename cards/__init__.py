@@ -4,7 +4,8 @@ Public surface:
 
 - :mod:`cards.protocol` — verbs, the data a card button sends, reading a submission;
 - :func:`form_card` / :func:`form_stage` / :class:`FormField` — the form of any action;
-- :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` — a request's cards;
+- :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` — a request's cards (a risky
+  preview's acknowledgement: :func:`acknowledgement_text`, :func:`acknowledged`);
 - :func:`notice_card` — refusals and errors;
 - :func:`suggestion_card` / :func:`chosen_card` — buttons that run a command (did-you-mean, follow-ups);
 - :func:`attachment`, :data:`CARD_CONTENT_TYPE`, :data:`CARD_VERSION`, :class:`Tone`.
@@ -14,20 +15,25 @@ from cards.elements import CARD_CONTENT_TYPE, CARD_VERSION, Json, Tone, attachme
 from cards.forms import MAX_FORM_CHOICES, FormField, form_card, form_stage
 from cards.notices import notice_card
 from cards.protocol import (
+    ACKNOWLEDGE_INPUT,
+    ACKNOWLEDGE_VALUE,
     CardRef,
     CardSubmission,
     CommandPress,
     MalformedSubmission,
     SubmissionChannel,
     Verb,
+    acknowledged,
     new_form_id,
     read_command,
     read_submission,
 )
-from cards.requests import decision_card, outcome_card, preview_card
+from cards.requests import acknowledgement_text, decision_card, outcome_card, preview_card
 from cards.suggestions import MAX_SUGGESTIONS, chosen_card, suggestion_card
 
 __all__ = [
+    "ACKNOWLEDGE_INPUT",
+    "ACKNOWLEDGE_VALUE",
     "CARD_CONTENT_TYPE",
     "CARD_VERSION",
     "MAX_FORM_CHOICES",
@@ -41,6 +47,8 @@ __all__ = [
     "SubmissionChannel",
     "Tone",
     "Verb",
+    "acknowledged",
+    "acknowledgement_text",
     "attachment",
     "chosen_card",
     "decision_card",

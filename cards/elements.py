@@ -24,6 +24,7 @@ __all__ = [
     "execute_action",
     "fact_set",
     "text_block",
+    "toggle_input",
 ]
 
 Json = dict[str, Any]
@@ -33,7 +34,8 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 
 class Tone(StrEnum):
-    """The colour of a text or container: what the message means to the reader."""
+    """The style of a container: what its message means to the reader. Text is never coloured:
+    it keeps the host's default colour on every container style, so it stays readable."""
 
     DEFAULT = "default"
     GOOD = "good"
@@ -41,7 +43,6 @@ class Tone(StrEnum):
     ATTENTION = "attention"
 
 
-_TEXT_COLORS = {Tone.DEFAULT: None, Tone.GOOD: "Good", Tone.WARNING: "Warning", Tone.ATTENTION: "Attention"}
 _CONTAINER_STYLES = {Tone.DEFAULT: "emphasis", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.ATTENTION: "attention"}
 
 
@@ -50,19 +51,16 @@ def text_block(
     *,
     size: str | None = None,
     weight: str | None = None,
-    tone: Tone = Tone.DEFAULT,
     subtle: bool = False,
     spacing: str | None = None,
 ) -> Json:
-    """A wrapping ``TextBlock``. ``size``/``weight``/``spacing`` take the schema's values (e.g. ``"Medium"``)."""
+    """A wrapping ``TextBlock`` in the default colour. ``size``/``weight``/``spacing`` take the schema's values
+    (e.g. ``"Medium"``); to say that something is good, risky or wrong, put it in a :func:`container`."""
     block: Json = {"type": "TextBlock", "text": text, "wrap": True}
     if size:
         block["size"] = size
     if weight:
         block["weight"] = weight
-    color = _TEXT_COLORS[tone]
-    if color:
-        block["color"] = color
     if subtle:
         block["isSubtle"] = True
     if spacing:
@@ -82,6 +80,21 @@ def container(items: Sequence[Json | None], *, tone: Tone = Tone.DEFAULT) -> Jso
     if not kept:
         return None
     return {"type": "Container", "style": _CONTAINER_STYLES[tone], "items": kept}
+
+
+def toggle_input(input_id: str, title: str, *, value_on: str, label: str, error_message: str) -> Json:
+    """A required ``Input.Toggle`` (a check box): the client sends ``value_on`` only when it is ticked,
+    and refuses to submit until it is (``isRequired``). The server must check the value again."""
+    return {
+        "type": "Input.Toggle",
+        "id": input_id,
+        "title": title,
+        "label": label,
+        "valueOn": value_on,
+        "wrap": True,
+        "isRequired": True,
+        "errorMessage": error_message,
+    }
 
 
 def execute_action(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from actions.spec import Action, ArgValue, Choice, ChoiceList, Parameter, ParamKind, unavailable_note
 from cards.elements import Json, Tone, adaptive_card, container, execute_action, fact_set, text_block
-from cards.protocol import CARD_DATA_KEY, CardRef, Verb
+from cards.protocol import ACKNOWLEDGE_INPUT, CARD_DATA_KEY, CardRef, Verb
 
 __all__ = ["MAX_FORM_CHOICES", "FormField", "form_card", "form_stage"]
 
@@ -72,7 +72,7 @@ def form_card(
     body: list[Json | None] = [
         text_block(action.summary, size="Medium", weight="Bolder"),
         text_block(f"Form for {ref.owner_name}. Only they can submit it.", size="Small", subtle=True, spacing="None"),
-        container([text_block(error, tone=Tone.ATTENTION) for error in errors], tone=Tone.ATTENTION),
+        container([text_block(error) for error in errors], tone=Tone.ATTENTION),
         fact_set(known),
     ]
     for form_field in fields:
@@ -90,8 +90,8 @@ def form_card(
 
 def _field_elements(form_field: FormField) -> list[Json | None]:
     parameter = form_field.parameter
-    if parameter.name == CARD_DATA_KEY:
-        raise ValueError(f"a parameter may not be named {CARD_DATA_KEY!r}")
+    if parameter.name in (CARD_DATA_KEY, ACKNOWLEDGE_INPUT):
+        raise ValueError(f"a parameter may not be named {parameter.name!r}")
     if parameter.kind is ParamKind.INTEGER:
         return [_number_input(parameter, form_field.value)]
     if parameter.kind is ParamKind.TEXT:
@@ -100,7 +100,7 @@ def _field_elements(form_field: FormField) -> list[Json | None]:
 
 
 def _base_input(parameter: Parameter, input_type: str, error_message: str) -> Json:
-    element: Json = {"type": input_type, "id": parameter.name, "label": parameter.prompt}
+    element: Json = {"type": input_type, "id": parameter.name, "label": parameter.title}
     if parameter.required:
         element["isRequired"] = True
     element["errorMessage"] = error_message
@@ -108,20 +108,14 @@ def _base_input(parameter: Parameter, input_type: str, error_message: str) -> Js
 
 
 def _number_input(parameter: Parameter, value: ArgValue | None) -> Json:
-    low, high = parameter.minimum, parameter.maximum
-    if low is not None and high is not None:
-        message = f"Enter a whole number from {low} to {high}."
-    elif low is not None:
-        message = f"Enter a whole number of at least {low}."
-    elif high is not None:
-        message = f"Enter a whole number of at most {high}."
-    else:
-        message = "Enter a whole number."
+    """An ``Input.Number`` WITHOUT ``min``/``max``: renderers (Teams' and the Playground's spin buttons)
+    clamp a typed value into those bounds, silently turning 99999 into 1000. The range is stated in
+    the label and the error message instead, and the server refuses a value outside it, saying so."""
+    bounds = parameter.bounds_phrase()
+    message = f"Enter a whole number {bounds}." if bounds else "Enter a whole number."
     element = _base_input(parameter, "Input.Number", message)
-    if low is not None:
-        element["min"] = low
-    if high is not None:
-        element["max"] = high
+    if bounds:
+        element["label"] = f"{parameter.title} ({bounds})"
     if parameter.description:
         element["placeholder"] = parameter.description
     initial = value if value is not None else parameter.default
@@ -133,7 +127,7 @@ def _number_input(parameter: Parameter, value: ArgValue | None) -> Json:
 
 
 def _text_input(parameter: Parameter, value: ArgValue | None) -> Json:
-    message = parameter.description or f"Enter {parameter.name}."
+    message = parameter.description or f"Enter the {parameter.noun}."
     element = _base_input(parameter, "Input.Text", message)
     element["maxLength"] = 512
     if parameter.pattern:
@@ -161,12 +155,12 @@ def _choice_elements(parameter: Parameter, form_field: FormField) -> list[Json |
         reason = f" ({offered.note})" if offered.note else ""
         hidden = unavailable_note(offered)
         return [
-            text_block(parameter.prompt, weight="Bolder"),
-            text_block(f"Nothing is available to choose here right now{reason}.", tone=Tone.ATTENTION),
+            text_block(parameter.title, weight="Bolder"),
+            container([text_block(f"Nothing is available to choose here right now{reason}.")], tone=Tone.ATTENTION),
             text_block(hidden, size="Small", subtle=True, spacing="None") if hidden else None,
         ]
     shown = _within_budget(offered.choices[:MAX_FORM_CHOICES])
-    element = _base_input(parameter, "Input.ChoiceSet", f"Choose one of the listed options for {parameter.name}.")
+    element = _base_input(parameter, "Input.ChoiceSet", f"Choose a {parameter.noun} from the list.")
     element["style"] = "filtered" if len(shown) > _FILTERED_FROM else "compact"
     element["placeholder"] = "Choose…" if len(shown) <= _FILTERED_FROM else "Type to search…"
     element["choices"] = [
@@ -187,6 +181,6 @@ def _choice_elements(parameter: Parameter, form_field: FormField) -> list[Json |
     if hidden:  # Input.ChoiceSet cannot show a choice disabled: left out, and said why
         notes.append(text_block(hidden, size="Small", subtle=True, spacing="None"))
     if not offered.complete:
-        notes.append(text_block(f"Note: {offered.note or 'the list may be incomplete'}.", size="Small",
-                                tone=Tone.WARNING, spacing="None"))
+        notes.append(container([text_block(f"Note: {offered.note or 'the list may be incomplete'}.", size="Small")],
+                               tone=Tone.WARNING))
     return notes

@@ -13,8 +13,9 @@ __all__ = ["notice_card"]
 
 
 def notice_card(title: str, text: str, *, tone: Tone = Tone.DEFAULT, footer: str | None = None) -> Json:
-    """A card with a bold ``title``, a ``text`` and an optional small ``footer``."""
+    """A card with a bold ``title`` and a ``text`` in a container styled by ``tone`` (default-coloured
+    text), and an optional small ``footer``."""
     return adaptive_card([
-        container([text_block(title, weight="Bolder", tone=tone), text_block(text, spacing="None")], tone=tone),
+        container([text_block(title, weight="Bolder"), text_block(text, spacing="None")], tone=tone),
         text_block(footer, size="Small", subtle=True) if footer else None,
     ])

@@ -34,6 +34,8 @@ from typing import Any
 from actions.quoting import quoted
 
 __all__ = [
+    "ACKNOWLEDGE_INPUT",
+    "ACKNOWLEDGE_VALUE",
     "CARD_DATA_KEY",
     "INVOKE_NAME",
     "MAX_RUN_COMMAND",
@@ -44,6 +46,7 @@ __all__ = [
     "MalformedSubmission",
     "SubmissionChannel",
     "Verb",
+    "acknowledged",
     "new_form_id",
     "read_command",
     "read_submission",
@@ -51,6 +54,10 @@ __all__ = [
 ]
 
 CARD_DATA_KEY = "switchboard"
+ACKNOWLEDGE_INPUT = "acknowledge"
+"""Input id of a risky preview's "I understand: …" check box (no parameter may be named so)."""
+ACKNOWLEDGE_VALUE = "understood"
+"""What the check box sends when ticked."""
 INVOKE_NAME = "adaptiveCard/action"
 _PROTOCOL_VERSION = 1
 _FORM_ID = re.compile(r"^f-[0-9a-f]{16}$")
@@ -123,6 +130,12 @@ class CardSubmission:
     ref: CardRef
     inputs: Mapping[str, str] = field(default_factory=dict)
     channel: SubmissionChannel = SubmissionChannel.EXECUTE
+
+
+def acknowledged(submission: CardSubmission) -> bool:
+    """Whether the press carries a ticked "I understand: …" box of a risky preview. Decides on the
+    server; the client's required check box is a convenience that tampered data can skip."""
+    return submission.inputs.get(ACKNOWLEDGE_INPUT) == ACKNOWLEDGE_VALUE
 
 
 # ---------------------------------------------------------------- buttons that run a command

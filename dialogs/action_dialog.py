@@ -222,7 +222,7 @@ class ActionDialog(ComponentDialog):
         details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
         return outcome_card(
             action, requester_name=request.requester.name, target=request.preview.target,
-            headline=headline, message=outcome.message, tone=tone, details=details,
+            headline=headline, message=outcome.message, tone=tone, details=details, title=request.preview.title,
         )
 
     # ------------------------------------------------------------------ collect loop: ask, take
@@ -242,7 +242,7 @@ class ActionDialog(ComponentDialog):
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
             listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
             if not listed.choices:
-                text = texts.nothing_to_choose(parameter.name, listed.note or unavailable_note(listed))
+                text = texts.nothing_to_choose(parameter.noun, listed.note or unavailable_note(listed))
                 await step.context.send_activity(MessageFactory.text(text))
                 return await step.end_dialog(None)
         prompt_id, options = prompt_for(
@@ -265,7 +265,7 @@ class ActionDialog(ComponentDialog):
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:
-                text = texts.nothing_to_choose(form_field.parameter.name, listed.note or unavailable_note(listed))
+                text = texts.nothing_to_choose(form_field.parameter.noun, listed.note or unavailable_note(listed))
                 await present_notice(step.context, "Can't continue", text, tone=Tone.WARNING)
                 return await step.end_dialog(None)
         final = not form_stage(action.parameters, {**state["args"], **dict.fromkeys(names, "")})

@@ -31,7 +31,18 @@ from actions.context import ActionContext
 from actions.quoting import quoted
 from actions.registry import Registry
 from actions.spec import Action, ArgValue, ChoiceList, ParameterError, ParamKind
-from cards import CardRef, CardSubmission, FormField, Tone, Verb, form_card, notice_card, preview_card
+from cards import (
+    CardRef,
+    CardSubmission,
+    FormField,
+    Tone,
+    Verb,
+    acknowledged,
+    acknowledgement_text,
+    form_card,
+    notice_card,
+    preview_card,
+)
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.decisions import already_decided, claim_decision
@@ -252,15 +263,29 @@ class RequestConfirmPrompt(ConfirmPrompt):
         submission = turn_inputs(dialog_context.context).submission
         if submission is None:
             typed = await self._typed_decision(dialog_context)
+            if typed is True and self._is_risky(dialog_context):
+                typed = None  # `yes` is not enough for a risky change: the validator says so; nothing is claimed
             if typed is not None and not await self._claim(dialog_context, typed):
                 return Dialog.end_of_turn
             return await super().continue_dialog(dialog_context)
         if not self.accepts(dialog_context.active_dialog, submission):
             return Dialog.end_of_turn
         confirmed = submission.ref.verb is Verb.CONFIRM
+        options: PromptOptions = dialog_context.active_dialog.state[self.persisted_options]
+        preview = preview_from_dict(options.validations["preview"])
+        if confirmed and preview.risky and not acknowledged(submission):
+            # checked here, not only by the card's required check box: card data can be forged;
+            # nothing is claimed, so the owner can still tick the box and confirm
+            await self._show_preview(dialog_context.context, options.validations, [texts.acknowledge_first(
+                acknowledgement_text(preview))])
+            return Dialog.end_of_turn
         if not await self._claim(dialog_context, confirmed):
             return Dialog.end_of_turn
         return await dialog_context.end_dialog(confirmed)
+
+    def _is_risky(self, dialog_context: DialogContext) -> bool:
+        options: PromptOptions = dialog_context.active_dialog.state[self.persisted_options]
+        return preview_from_dict(options.validations["preview"]).risky
 
     async def _typed_decision(self, dialog_context: DialogContext) -> bool | None:
         """What a typed answer decides (yes: True, no: False), or None when it is not an answer."""
@@ -297,27 +322,37 @@ class RequestConfirmPrompt(ConfirmPrompt):
         if is_retry and options.retry_prompt is not None:
             await turn_context.send_activity(options.retry_prompt)
             return
-        validations = options.validations
+        await self._show_preview(turn_context, options.validations)
+
+    async def _show_preview(
+        self, turn_context: TurnContext, validations: Mapping[str, Any], errors: Sequence[str] = ()
+    ) -> None:
         action = self._registry.get(validations["action"])
         if action is None:
             return
+        preview = preview_from_dict(validations["preview"])
         card = preview_card(
             action, _ref(validations, Verb.CONFIRM),
             requester_name=validations["owner_name"],
             args=[(title, label) for title, label in validations["facts"]],
-            preview=preview_from_dict(validations["preview"]),
+            preview=preview,
+            errors=errors,
         )
-        chat = validations["mode"] == "chat"
-        await present_card(turn_context, card, texts.confirm_question(form=False) if chat else None)
+        question = texts.confirm_risky(acknowledgement_text(preview)) if preview.risky else texts.confirm_question(
+            form=False)
+        await present_card(turn_context, card, question if validations["mode"] == "chat" and not errors else None)
 
     @staticmethod
     async def _validate(prompt_context: PromptValidatorContext) -> bool:
-        if prompt_context.recognized.succeeded:
+        preview = preview_from_dict(prompt_context.options.validations["preview"])
+        risky_yes = prompt_context.recognized.succeeded and prompt_context.recognized.value is True and preview.risky
+        if prompt_context.recognized.succeeded and not risky_yes:
             return True
         attempt = prompt_context.options.number_of_attempts + 1
         if attempt >= texts.MAX_TRIES:
             await prompt_context.context.send_activity(MessageFactory.text(texts.gave_up("answer")))
             prompt_context.recognized.value = Answer(sentinel=Sentinel.GAVE_UP)
             return True
-        prompt_context.options.retry_prompt = MessageFactory.text(texts.confirm_retry(attempt))
+        retry = texts.confirm_risky(acknowledgement_text(preview)) if risky_yes else texts.confirm_retry(attempt)
+        prompt_context.options.retry_prompt = MessageFactory.text(retry)
         return False

@@ -198,7 +198,7 @@ class _ParameterValidator:
         options = prompt_context.options
         attempt = options.number_of_attempts + 1
         if attempt >= texts.MAX_TRIES:
-            stop = f"{reason}\n\n{texts.gave_up(parameter.name)}"
+            stop = f"{reason}\n\n{texts.gave_up(parameter.noun)}"
             await prompt_context.context.send_activity(MessageFactory.text(stop))
             prompt_context.recognized.value = Answer(sentinel=Sentinel.GAVE_UP)
             return True

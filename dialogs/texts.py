@@ -14,6 +14,7 @@ from actions.quoting import quoted, shown
 
 __all__ = [
     "MAX_TRIES",
+    "acknowledge_first",
     "action_not_understood",
     "already_submitted",
     "cancel_too_late",
@@ -24,6 +25,7 @@ __all__ = [
     "coming_soon",
     "confirm_question",
     "confirm_retry",
+    "confirm_risky",
     "did_you_mean_help",
     "empty_message",
     "fill_in_the_form",
@@ -127,6 +129,19 @@ def confirm_question(form: bool) -> str:
 
 def confirm_retry(attempt: int) -> str:
     return retry("Please answer `yes` or `no`.", "Go ahead with this change?", attempt)
+
+
+def acknowledge_first(acknowledgement: str) -> str:
+    """A risky request's Confirm pressed without its check box ticked."""
+    return f'This change is risky: tick "{acknowledgement}", then press Confirm. Nothing was changed.'
+
+
+def confirm_risky(acknowledgement: str) -> str:
+    """`yes` typed for a risky request: it needs the card's check box."""
+    return (
+        f'This change is risky, so `yes` is not enough: on the card, tick "{acknowledgement}" and '
+        "press Confirm — or reply `no` to cancel."
+    )
 
 
 def no_op() -> str:

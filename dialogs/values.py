@@ -13,7 +13,7 @@ from typing import Any
 from actions import params
 from actions.context import ActionContext
 from actions.resource_ids import parse_resource_id
-from actions.spec import Action, ActionError, ArgValue, Change, ParamKind, Preview
+from actions.spec import Action, ActionError, ArgValue, Change, ParamKind, Preview, Risk, RiskKind
 
 __all__ = ["arg_facts", "label_for", "preview_from_dict", "preview_to_dict"]
 
@@ -37,8 +37,8 @@ async def label_for(ctx: ActionContext, action: Action, name: str, value: ArgVal
 
 
 def arg_facts(action: Action, labels: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(parameter title, label) pairs in declaration order, for cards."""
-    return [(p.name.replace("_", " ").capitalize(), labels[p.name]) for p in action.parameters if p.name in labels]
+    """(parameter display label, value label) pairs in declaration order, for cards: ``("Node count", "5")``."""
+    return [(p.title, labels[p.name]) for p in action.parameters if p.name in labels]
 
 
 def preview_to_dict(preview: Preview) -> dict[str, Any]:
@@ -46,18 +46,27 @@ def preview_to_dict(preview: Preview) -> dict[str, Any]:
     return {
         "target": preview.target,
         "resource_id": preview.resource_id,
-        "changes": [[c.field, c.current, c.desired] for c in preview.changes],
+        "changes": [[c.field, c.current, c.desired, c.parameter] for c in preview.changes],
         "notes": list(preview.notes),
         "no_op": preview.no_op,
+        "title": preview.title,
+        "before": dict(preview.before),
+        "risks": [[r.kind.value, r.parameter, r.message] for r in preview.risks],
+        "no_op_reason": preview.no_op_reason,
     }
 
 
 def preview_from_dict(data: Mapping[str, Any]) -> Preview:
-    """The preview stored by :func:`preview_to_dict`."""
+    """The preview stored by :func:`preview_to_dict` (a dialog stored before titles and risks existed
+    reads back with none)."""
     return Preview(
         target=str(data["target"]),
         resource_id=str(data["resource_id"]),
-        changes=tuple(Change(str(f), str(c), str(d)) for f, c, d in data["changes"]),
+        changes=tuple(Change(*(str(part) for part in change)) for change in data["changes"]),
         notes=tuple(str(note) for note in data["notes"]),
         no_op=bool(data["no_op"]),
+        title=str(data.get("title", "")),
+        before={str(key): value for key, value in dict(data.get("before", {})).items()},
+        risks=tuple(Risk(RiskKind(kind), str(name), str(message)) for kind, name, message in data.get("risks", [])),
+        no_op_reason=str(data.get("no_op_reason", "")),
     )

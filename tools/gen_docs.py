@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from actions.describe import parameter_rows, precondition_lines, scope_text, synonym_text
+from actions.describe import parameter_rows, precondition_lines, risk_text, scope_text, synonym_text
 from actions.registry import Registry, default_registry
 from actions.spec import phrasing_of
 from app.settings import SETTINGS
@@ -71,13 +71,15 @@ def render_actions(registry: Registry) -> str:
             lines += [f"- {line}" for line in precondition_lines(action)]
             lines += [""]
         lines += _table(
-            ["parameter", "kind", "required", "bounds", "choices", "description"],
+            ["parameter", "label", "kind", "required", "bounds", "choices", "description"],
             (
-                [f"`{r.name}`", r.kind, r.required, r.bounds, r.choices, r.description]
+                [f"`{r.name}`", r.label, r.kind, r.required, r.bounds, r.choices, r.description]
                 for r in parameter_rows(action)
             ),
         )
         lines += [
+            "",
+            f"Preview title: `{action.change_title}`. Risky (needs an explicit acknowledgement): {risk_text(action)}.",
             "",
             f"Permission: `{scope_text(action)}`. Time limit: {action.timeout_seconds:g} s.",
             "",

@@ -58,17 +58,18 @@ async def test_scale_a_node_pool_with_the_card_form(
     await expect(latest_card(playground_page, "Form for Alex Wilber")).to_be_visible(timeout=20_000)
     # The card stays where it is while invoke answers replace its content: hold on to its position.
     form = playground_page.page.locator(_CARD).nth(await playground_page.page.locator(_CARD).count() - 1)
-    await choose(playground_page, form, "Which AKS cluster?", "aks-prod (rg-prod · sub 22222222 · Running)")
+    await choose(playground_page, form, "AKS cluster", "aks-prod (rg-prod · sub 22222222 · Running)")
     await form.get_by_role("button", name="Next").click()
 
     # The invoke's answer replaces the card in place: the second form, for the pool and the count.
-    await expect(form.get_by_text("Cluster")).to_be_visible(timeout=20_000)
-    await choose(playground_page, form, "Which node pool?", f"np1 (User · {before} nodes)")
-    await form.get_by_role("spinbutton", name="How many nodes should it have?").fill(str(wanted))
+    await expect(form.get_by_role("combobox", name="Node pool")).to_be_visible(timeout=20_000)
+    await choose(playground_page, form, "Node pool", f"np1 (User · {before} nodes)")
+    await form.get_by_role("spinbutton", name="Node count (from 0 to 1000)").fill(str(wanted))
     await form.get_by_role("button", name="Review").click()
 
-    await expect(form.get_by_text("Submitted by Alex Wilber")).to_be_visible(timeout=20_000)
-    await expect(form.get_by_text(f"{before} → {wanted}")).to_be_visible()
+    await expect(form.get_by_text("Requested by Alex Wilber")).to_be_visible(timeout=20_000)
+    await expect(form.get_by_text(f"Scale aks-prod / np1: {before} → {wanted} nodes")).to_be_visible()
+    await expect(form.get_by_text(f"{before} → {wanted}", exact=True)).to_be_visible()
     await form.get_by_role("button", name="Confirm").click()
 
     await expect(form.get_by_text("Confirmed by Alex Wilber")).to_be_visible(timeout=30_000)

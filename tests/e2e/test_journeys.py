@@ -94,11 +94,11 @@ async def test_a_command_typed_in_personal_chat_runs_after_confirm(
     await personal_chat.send_in_chat("scale node pool aks-prod np1 to 5")
 
     preview = await card(personal_chat, "3 → 5")
-    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
     assert await estate.writes() == [], "nothing may change before Confirm"
     await preview.get_by_role("button", name="Confirm").click()
 
-    result = await card(personal_chat, "5 nodes")
+    result = await card(personal_chat, "now has 5 nodes")  # the title of the preview says "5 nodes" too
     await expect(result).to_contain_text("aks-prod / node pool np1")
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [(w["method"], w["status"]) for w in await estate.writes()] == [("PUT", 201)], "scaled exactly once"
@@ -112,10 +112,10 @@ async def test_a_command_typed_in_a_channel_runs_after_yes_in_its_thread(
     post = await playground_page.post_in_channel("scale node pool aks-prod np1 to 5", mention_bot=True)
 
     preview = await card(playground_page, "3 → 5", inside=post)
-    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
     await playground_page.reply_in_thread(post, "yes", mention_bot=True)
 
-    result = await card(playground_page, "5 nodes", inside=post)
+    result = await card(playground_page, "now has 5 nodes", inside=post)
     await expect(result).to_contain_text("aks-prod / node pool np1")
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [w["method"] for w in await estate.writes()] == ["PUT"], "scaled exactly once"
@@ -132,10 +132,10 @@ async def test_prompts_answered_one_by_one_in_personal_chat(
     await say(personal_chat, "np1", expect_reply="How many nodes")
     await personal_chat.send_in_chat("4")
     preview = await card(personal_chat, "2 → 4")
-    await expect(preview).to_contain_text("aks-dev / node pool np1")
+    await expect(preview).to_contain_text("Scale aks-dev / np1: 2 → 4 nodes")
     await personal_chat.send_in_chat("yes")
 
-    await card(personal_chat, "4 nodes")
+    await card(personal_chat, "now has 4 nodes")
     assert await estate.node_count(DEV, "aks-dev", "np1") == 4
     await assert_no_error_shown(personal_chat)
 
@@ -146,14 +146,16 @@ async def test_stop_a_vm_with_the_form_in_a_channel_thread(
     await playground_page.open_channel("General")
     post = await playground_page.post_in_channel("stop vm", mention_bot=True)
 
-    form = await card(playground_page, "Which virtual machine?", inside=post)
-    await form.get_by_role("combobox", name="Which virtual machine?").click()
+    form = await card(playground_page, "Virtual machine", inside=post)
+    await form.get_by_role("combobox", name="Virtual machine").click()
     await playground_page.page.get_by_role("option", name=re.compile(r"^build-agent-2\b")).click()
     await form.get_by_role("button", name="Review").click()
 
     # The invoke's answer replaces the form with the preview, in place; the result comes below it.
     await expect(form).to_contain_text("running → deallocated", timeout=TURN * 1000)
+    await expect(form).to_contain_text("Check before you confirm")  # stopping is risky: it needs the box ticked
     cards_before = await playground_page.cards(post).count()
+    await form.get_by_role("checkbox", name="I understand: stop (deallocate) VM build-agent-2").check()
     await form.get_by_role("button", name="Confirm").click()
 
     await expect(playground_page.cards(post)).to_have_count(cards_before + 1, timeout=TURN * 1000)

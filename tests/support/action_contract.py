@@ -18,7 +18,7 @@ from actions.context import ActionContext
 from actions.params import parse_command, resolve_all
 from actions.registry import Registry
 from actions.runner import poll_until_done, run_to_completion, run_within
-from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState
+from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState, RiskKind
 from tests.support.arm_sandbox import LONG_OPERATION, SandboxHandle
 
 ReadState = Callable[[ActionContext, SandboxHandle], Awaitable[Any]]
@@ -30,6 +30,8 @@ class ActionCase:
 
     command: str  # the happy path, as a user types it
     changes: tuple[Change, ...]  # the preview's figures for it
+    title: str  # the preview's title for it, e.g. "Scale aks-prod / np1: 3 → 5 nodes"
+    current: Mapping[str, ArgValue]  # the preview's ``before``: the raw current values it replaces
     read_state: ReadState  # reads the state the action changes (through the SDK, or the sandbox's records)
     before: Any
     after: Any
@@ -42,6 +44,7 @@ class ActionCase:
     not_found_text: str  # part of the message preview gives for it
     invalid: tuple[tuple[Mapping[str, ArgValue], str], ...]  # (raw args, parameter the error names)
     preview_target: str = ""  # the preview's target when it differs from ``target``
+    risks: tuple[RiskKind, ...] = ()  # the risks the happy path is flagged with
 
 
 def status_checks(sandbox: SandboxHandle) -> list[dict[str, Any]]:
@@ -71,6 +74,9 @@ class ActionContract:
         assert preview.changes == self.case.changes
         assert not preview.no_op
         assert preview.target == (self.case.preview_target or self.case.target)
+        assert preview.title == self.case.title
+        assert dict(preview.before) == dict(self.case.current)
+        assert tuple(risk.kind for risk in preview.risks) == self.case.risks
 
     async def test_happy_path_changes_the_resource(
         self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry

@@ -40,9 +40,8 @@ def test_list_names_every_action_with_its_summary() -> None:
 def test_describe_shows_parameters_and_examples() -> None:
     result = cli(None, "describe", "scale node pool")
     assert result.returncode == 0, result.stderr
-    # The natural phrase first, the id second (issue: natural commands everywhere).
     assert result.stdout.startswith("scale node pool (aks-scale-node-pool): Set the node count of an AKS node pool.")
-    assert "  count (integer, required, 0 to 1000): the new node count" in result.stdout
+    assert "  count — Node count (integer, required, 0 to 1000): the new node count" in result.stdout
     assert "Permission: aks-scale-node-pool on <cluster>/agentPools/<pool>" in result.stdout
     assert "  scale node pool aks-prod np1 to 5" in result.stdout
 
@@ -73,16 +72,16 @@ def test_run_changes_the_resource_and_reports_the_end(sandbox: SandboxHandle) ->
         "build-agent-3 is running.",
     ]
     again = cli(sandbox, "preview", "vm-start", "vm=build-agent-3")
-    assert "(no change: it is already so)" in again.stdout
+    assert again.stdout == "build-agent-3 is already running — nothing to change\n"
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("aks-scale-node-pool", "cluster=aks-prod", "pool=np1", "count=5000"), "count must be at most 1000"),
+        (("aks-scale-node-pool", "cluster=aks-prod", "pool=np1", "count=5000"), "must be from 0 to 1000, got 5000"),
         (("aks-scale-node-pool", "cluster=aks-prod", "pool=np1", "cuont=5"), "Did you mean count?"),
-        (("aks-scale-node-pool", "cluster=aks-prod", "pool=np1"), "count is missing"),
-        (("vm-start", "vm=build-agent-9"), "No vm called 'build-agent-9'"),
+        (("aks-scale-node-pool", "cluster=aks-prod", "pool=np1"), "Node count is missing"),
+        (("vm-start", "vm=build-agent-9"), "There is no virtual machine called 'build-agent-9'"),
         (("restart", "vm", "build-agent-3"), "build-agent-3 is deallocated, not running"),
     ],
 )

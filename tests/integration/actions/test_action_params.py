@@ -44,7 +44,7 @@ async def test_an_ambiguous_name_lists_the_candidates(ctx: ActionContext, regist
     with pytest.raises(ParameterError) as caught:
         await resolve(turn, action, "vmss", "vmss-web", {})
     assert caught.value.parameter == "vmss"
-    assert "More than one vmss is called 'vmss-web'" in caught.value.message
+    assert "More than one VM scale set is called 'vmss-web'" in caught.value.message
     assert "rg-dev · sub 11111111" in caught.value.message
     assert "rg-prod · sub 22222222" in caught.value.message
     assert set(caught.value.suggestions) == {DEV_WEB, PROD_WEB}
@@ -69,7 +69,7 @@ async def test_a_near_miss_of_a_choice_a_precondition_refuses_says_why_and_offer
     with pytest.raises(ParameterError) as caught:
         await resolve(ctx, action, "vm", "jump-prd", {})
     assert caught.value.message == (
-        "No vm called 'jump-prd' is in the scope Switchboard may operate on. "
+        "There is no virtual machine called 'jump-prd' in the scope Switchboard may operate on. "
         "jump-prod is already running. Choose one of: build-agent-3."
     )
     assert caught.value.suggestions == ("build-agent-3",)
@@ -99,7 +99,7 @@ async def test_a_dependent_parameter_needs_its_dependency_first(ctx: ActionConte
     with pytest.raises(ParameterError) as caught:
         await resolve(ctx, action, "pool", "np1", {})
     assert caught.value.parameter == "cluster"
-    assert caught.value.message == "Choose the cluster first: Which AKS cluster?"
+    assert caught.value.message == "Choose the AKS cluster first: Which AKS cluster?"
 
 
 async def test_pools_are_checked_against_the_chosen_cluster(ctx: ActionContext, registry: Registry) -> None:
@@ -107,7 +107,7 @@ async def test_pools_are_checked_against_the_chosen_cluster(ctx: ActionContext, 
     assert action is not None
     known = {"cluster": await resolve(ctx, action, "cluster", "aks-dev", {})}
     assert await resolve(ctx, action, "pool", "NP1", known) == "np1"
-    with pytest.raises(ParameterError, match="No pool called 'np2'") as caught:
+    with pytest.raises(ParameterError, match="There is no node pool called 'np2' here") as caught:
         await resolve(ctx, action, "pool", "np2", known)  # aks-prod has np2, aks-dev does not
     assert "Choose one of: np1, system." in caught.value.message
 
@@ -120,7 +120,7 @@ async def test_missing_lists_what_to_ask_next(ctx: ActionContext, registry: Regi
     with pytest.raises(ParameterError) as caught:
         await resolve_all(ctx, action, {"cluster": "aks-dev", "count": "3"})
     assert caught.value.parameter == "pool"
-    assert caught.value.message.startswith("pool is missing: Which node pool?")
+    assert caught.value.message.startswith("Node pool is missing: Which node pool?")
 
 
 async def test_an_id_not_listed_in_time_is_left_for_the_action_to_check(
@@ -142,5 +142,7 @@ async def test_a_name_not_listed_in_time_says_the_list_may_be_incomplete(
     ctx = make_context(discovery_timeout_seconds=0.5)
     with pytest.raises(ParameterError) as caught:
         await resolve(ctx, action, "vmss", "vmss-web", {})
-    assert caught.value.message.startswith("No vmss called 'vmss-web' is in the scope Switchboard may operate on.")
+    assert caught.value.message.startswith(
+        "There is no VM scale set called 'vmss-web' in the scope Switchboard may operate on."
+    )
     assert caught.value.message.endswith("(the list may be incomplete: Azure was slow to list scale sets.)")

@@ -9,7 +9,7 @@ import pytest
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
-from actions.spec import ActionError, Change, ParameterError, ProgressState
+from actions.spec import ActionError, Change, ParameterError, ProgressState, RiskKind
 from tests.support.action_contract import ActionCase, ActionContract, mutating_statuses
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
@@ -28,7 +28,9 @@ async def np1_nodes(ctx: ActionContext, sandbox: SandboxHandle) -> int:
 class TestAksScaleNodePool(ActionContract):
     case = ActionCase(
         command="scale node pool aks-prod np1 to 5",
-        changes=(Change("nodes", "3", "5"),),
+        changes=(Change("nodes", "3", "5", parameter="count"),),
+        title="Scale aks-prod / np1: 3 → 5 nodes",
+        current={"count": 3},
         read_state=np1_nodes,
         before=3,
         after=5,
@@ -95,8 +97,11 @@ class TestAksScaleNodePool(ActionContract):
         args = await resolve_all(ctx, action, {"cluster": "aks-dev", "pool": "np1", "count": "0"})
         preview = await action.preview(ctx, args)
         assert preview.text.splitlines()[0] == "aks-dev / node pool np1: nodes 2 → 0"
+        assert (preview.title, dict(preview.before)) == ("Scale aks-dev / np1: 2 → 0 nodes", {"count": 2})
         assert any("drained" in note for note in preview.notes)
-        assert any("0 nodes" in note for note in preview.notes)
+        assert [(risk.kind, risk.message) for risk in preview.risks] == [
+            (RiskKind.TO_ZERO, "0 nodes: workloads that run only on this node pool stop running."),
+        ]
 
     async def test_a_stopped_cluster_must_be_started_first(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("aks-scale-node-pool")
@@ -112,7 +117,9 @@ class TestAksScaleNodePool(ActionContract):
         action = registry.get("aks-scale-node-pool")
         assert action is not None
         args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np1", "count": "3"})
-        assert (await action.preview(ctx, args)).no_op
+        preview = await action.preview(ctx, args)
+        assert preview.no_op
+        assert (preview.text, preview.risks) == ("aks-prod / node pool np1 already has 3 nodes — nothing to change", ())
         progress = await action.start(ctx, args)
         assert progress.state is ProgressState.SUCCEEDED
         assert "already has 3 nodes" in progress.message
@@ -141,7 +148,7 @@ class TestAksScaleNodePool(ActionContract):
         action = registry.get("aks-scale-node-pool")
         assert action is not None
         ghost = AKS_PROD.replace("aks-prod", "aks-ghost")
-        with pytest.raises(ParameterError, match="There is no cluster aks-ghost in resource group rg-prod"):
+        with pytest.raises(ParameterError, match="There is no AKS cluster aks-ghost in resource group rg-prod"):
             await resolve_all(ctx, action, {"cluster": ghost, "pool": "np1", "count": "5"})
         with pytest.raises(ActionError, match="cluster aks-ghost was not found"):
             await action.preview(ctx, {"cluster": ghost, "pool": "np1", "count": 5})

@@ -26,7 +26,12 @@ async def np2_range(ctx: ActionContext, sandbox: SandboxHandle) -> tuple[int, in
 class TestAksSetAutoscale(ActionContract):
     case = ActionCase(
         command="set autoscale aks-prod np2 min 2 max 8",
-        changes=(Change("autoscale range", "min 2 max 6", "min 2 max 8"),),
+        changes=(
+            Change("minimum nodes", "2", "2", parameter="min"),
+            Change("maximum nodes", "6", "8", parameter="max"),
+        ),
+        title="Autoscale aks-prod / np2: 2\u20136 → 2\u20138 nodes",
+        current={"min": 2, "max": 6},
         read_state=np2_range,
         before=(2, 6),
         after=(2, 8),
@@ -80,4 +85,6 @@ class TestAksSetAutoscale(ActionContract):
         action = registry.get("aks-set-autoscale")
         assert action is not None
         args = await resolve_all(ctx, action, {"cluster": "aks-prod", "pool": "np2", "min": "2", "max": "6"})
-        assert (await action.preview(ctx, args)).no_op
+        preview = await action.preview(ctx, args)
+        assert preview.no_op
+        assert preview.text == "aks-prod / node pool np2 already autoscales between 2 and 6 nodes — nothing to change"

@@ -23,6 +23,8 @@ class TestAksStartCluster(ActionContract):
     case = ActionCase(
         command="start cluster aks-sandbox",
         changes=(Change("power state", "Stopped", "Running"),),
+        title="Start cluster aks-sandbox",
+        current={"power_state": "Stopped"},
         read_state=sandbox_power,
         before="Stopped",
         after="Running",

@@ -6,7 +6,7 @@ from actions._aks import cluster_power
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
-from actions.spec import Change
+from actions.spec import Change, RiskKind
 from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
@@ -23,6 +23,9 @@ class TestAksStopCluster(ActionContract):
     case = ActionCase(
         command="stop cluster aks-dev",
         changes=(Change("power state", "Running", "Stopped"),),
+        title="Stop cluster aks-dev",
+        current={"power_state": "Running"},
+        risks=(RiskKind.STOP,),
         read_state=dev_power,
         before="Running",
         after="Stopped",
@@ -46,10 +49,13 @@ class TestAksStopCluster(ActionContract):
         args = await resolve_all(ctx, action, {"cluster": "aks-sandbox"})
         preview = await action.preview(ctx, args)
         assert preview.no_op
-        assert preview.text == "aks-sandbox: power state Stopped → Stopped"
+        assert preview.text == "aks-sandbox is already stopped — nothing to change"
+        assert preview.risks == ()
 
     async def test_the_preview_warns_that_workloads_stop(self, ctx: ActionContext, registry: Registry) -> None:
         action = registry.get("aks-stop-cluster")
         assert action is not None
         preview = await action.preview(ctx, await resolve_all(ctx, action, {"cluster": "aks-dev"}))
-        assert preview.notes == ("Every workload on the cluster stops until it is started again.",)
+        assert [risk.message for risk in preview.risks] == [
+            "Every workload on the cluster stops until it is started again.",
+        ]

@@ -30,7 +30,9 @@ async def web_prod_restarted(ctx: ActionContext, sandbox: SandboxHandle) -> bool
 class TestAppRestart(ActionContract):
     case = ActionCase(
         command="restart app web-prod",
-        changes=(Change("state", "Running", "restarted"),),
+        changes=(Change("restart", "", "web-prod will restart (unavailable for a few seconds up to a minute)"),),
+        title="Restart web-prod",
+        current={"state": "Running"},
         read_state=web_prod_restarted,
         before=False,
         after=True,

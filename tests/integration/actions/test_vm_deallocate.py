@@ -6,7 +6,7 @@ from actions._compute import power_state
 from actions.context import ActionContext
 from actions.params import parse_command, resolve_all
 from actions.registry import Registry
-from actions.spec import Change
+from actions.spec import Change, RiskKind
 from tests.support.action_contract import ActionCase, ActionContract
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
@@ -23,6 +23,9 @@ class TestVmDeallocate(ActionContract):
     case = ActionCase(
         command="stop vm build-agent-2",
         changes=(Change("power state", "running", "deallocated"),),
+        title="Stop (deallocate) VM build-agent-2",
+        current={"power_state": "running"},
+        risks=(RiskKind.STOP,),
         read_state=agent_2_power,
         before="running",
         after="deallocated",
@@ -44,3 +47,4 @@ class TestVmDeallocate(ActionContract):
         assert action is not None
         preview = await action.preview(ctx, await resolve_all(ctx, action, {"vm": "build-agent-3"}))
         assert preview.no_op
+        assert (preview.text, preview.risks) == ("build-agent-3 is already deallocated — nothing to change", ())

@@ -28,7 +28,9 @@ async def restarts_of_jump(ctx: ActionContext, sandbox: SandboxHandle) -> int:
 class TestVmRestart(ActionContract):
     case = ActionCase(
         command="restart vm jump-prod",
-        changes=(Change("power state", "running", "running (restarted)"),),
+        changes=(Change("restart", "", "jump-prod will restart (brief downtime)"),),
+        title="Restart VM jump-prod",
+        current={"power_state": "running"},
         read_state=restarts_of_jump,
         before=0,
         after=1,

@@ -23,6 +23,8 @@ class TestVmStart(ActionContract):
     case = ActionCase(
         command="start vm build-agent-3",
         changes=(Change("power state", "deallocated", "running"),),
+        title="Start VM build-agent-3",
+        current={"power_state": "deallocated"},
         read_state=agent_3_power,
         before="deallocated",
         after="running",

@@ -7,7 +7,7 @@ from typing import Any
 from actions.context import ActionContext
 from actions.params import resolve_all
 from actions.registry import Registry
-from actions.spec import Change, ProgressState
+from actions.spec import Change, ProgressState, RiskKind
 from tests.support.action_contract import ActionCase, ActionContract, mutating_statuses
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 
@@ -24,7 +24,9 @@ async def web_capacity(ctx: ActionContext, sandbox: SandboxHandle) -> int:
 class TestVmssSetCapacity(ActionContract):
     case = ActionCase(
         command="scale vmss vmss-web to 6 instances",
-        changes=(Change("instances", "4", "6"),),
+        changes=(Change("instances", "4", "6", parameter="capacity"),),
+        title="Scale vmss-web: 4 → 6 instances",
+        current={"capacity": 4},
         read_state=web_capacity,
         before=4,
         after=6,
@@ -60,8 +62,8 @@ class TestVmssSetCapacity(ActionContract):
         args = await resolve_all(ctx, action, {"vmss": "vmss-build", "capacity": "0"})
         preview = await action.preview(ctx, args)
         assert preview.text.splitlines()[0] == "vmss-build: instances 2 → 0"
-        assert preview.notes == (
-            "2 instance(s) will be deleted, with anything stored on them.",
-            "With 0 instances, nothing runs on this scale set.",
-        )
+        assert preview.notes == ("2 instance(s) will be deleted, with anything stored on them.",)
+        assert [(risk.kind, risk.message) for risk in preview.risks] == [
+            (RiskKind.TO_ZERO, "0 instances: nothing runs on this scale set."),
+        ]
         assert preview.resource_id.startswith(f"/subscriptions/{DEV_SUBSCRIPTION_ID}/")

@@ -82,7 +82,11 @@ async def test_a_card_form_round_trips_through_table_storage(
     response, _ = await chat.press(MEGAN, response.body["value"], "Confirm")
     assert response.body["value"].startswith("This card belongs to Alex Wilber")
     preview = next(card for card in reversed(list(chat.cards.values())) if "actions" in card)
-    await chat.press(ALEX, preview, "Confirm")
+    # 3 → 7 is more than double: its risk, kept in the stored dialog, needs the box ticked
+    response, _ = await chat.press(ALEX, preview, "Confirm")
+    assert "Check before you confirm" in card_texts(response.body["value"])
+    assert await pool_count(actions) == 3
+    await chat.press(ALEX, preview, "Confirm", {"acknowledge": "understood"})
     assert await pool_count(actions) == 7
     assert_valid_cards(card_validator, chat.cards)
 

@@ -61,7 +61,7 @@ def test_every_parameter_kind_becomes_a_validated_input() -> None:
         {"title": "Silver", "value": "silver"},
     ]
     assert found["tier"]["value"] == "silver"
-    expected = {"type": "Input.Number", "min": 1, "max": 20, "value": 2, "isRequired": True}
+    expected = {"type": "Input.Number", "value": 2, "isRequired": True, "label": "Workers (from 1 to 20)"}
     assert {key: found["workers"][key] for key in expected} == expected
     assert found["workers"]["errorMessage"] == "Enter a whole number from 1 to 20."
     assert found["label"]["regex"] == "^(?:[a-z][a-z-]{0,30})$"

@@ -55,17 +55,20 @@ async def test_an_action_named_alone_gets_a_form_generated_from_its_declaration(
 
 async def test_form_submit_preview_confirm_and_the_result(chat: Chat, actions: ActionContext) -> None:
     form = await second_stage(chat)
-    assert "Cluster: aks-prod" in card_texts(form)
-    assert {k: inputs_of(form)["count"][k] for k in ("min", "max", "isRequired")} == {
-        "min": 0, "max": 1000, "isRequired": True,
-    }
+    assert "AKS cluster: aks-prod" in card_texts(form)
+    count = inputs_of(form)["count"]
+    # no min/max: a renderer would clamp a typed 99999 to 1000; the range is said, and checked on the server
+    assert "min" not in count
+    assert "max" not in count
+    assert (count["label"], count["isRequired"]) == ("Node count (from 0 to 1000)", True)
+    assert count["errorMessage"] == "Enter a whole number from 0 to 1000."
 
     response, sent = await chat.press(ALEX, form, "Review", {"pool": "np1", "count": "6"})
     preview = response.body["value"]
     assert sent == []  # the preview replaces the form in place
-    assert card_texts(preview)[1:7] == [
-        "Submitted by Alex Wilber", "Cluster: aks-prod", "Pool: np1", "Count: 6", "aks-prod / node pool np1",
-        "nodes: 3 → 6",
+    assert card_texts(preview)[:5] == [
+        "Scale aks-prod / np1: 3 → 6 nodes", "Requested by Alex Wilber", "AKS cluster: aks-prod", "Node pool: np1",
+        "Node count: 3 → 6",
     ]
 
     response, sent = await chat.press(ALEX, preview, "Confirm")
@@ -80,7 +83,7 @@ async def test_form_submit_preview_confirm_and_the_result(chat: Chat, actions: A
 async def test_the_action_submit_fallback_works_the_same_way(chat: Chat, actions: ActionContext) -> None:
     [form] = sent_cards(await chat.press_fallback(ALEX, await open_form(chat), "Next", {"cluster": AKS_PROD}))
     [preview] = sent_cards(await chat.press_fallback(ALEX, form, "Review", {"pool": "np1", "count": "2"}))
-    assert "nodes: 3 → 2" in card_texts(preview)
+    assert "Node count: 3 → 2" in card_texts(preview)
     sent = await chat.press_fallback(ALEX, preview, "Confirm")
     assert "aks-prod / node pool np1 now has 2 nodes." in card_texts(sent_cards(sent)[0])
     assert await pool_count(actions) == 2
@@ -99,7 +102,7 @@ async def test_an_invalid_submission_comes_back_with_the_reason_and_the_values(
     form = await second_stage(chat)
     response, _ = await chat.press(ALEX, form, "Review", {"pool": "np1", "count": "5000"})
     again = response.body["value"]
-    assert "count must be at most 1000, got 5000." in card_texts(again)
+    assert "Node count must be from 0 to 1000, got 5000." in card_texts(again)
     assert inputs_of(again)["pool"]["value"] == "np1"  # what was valid stays filled in
     assert changes(sandbox) == []
 
@@ -116,7 +119,8 @@ async def test_a_resource_that_was_not_offered_is_refused_precisely(chat: Chat, 
 
 async def test_a_pool_not_offered_for_the_cluster_is_refused(chat: Chat, sandbox: SandboxHandle) -> None:
     response, _ = await chat.press(ALEX, await second_stage(chat), "Review", {"pool": "np9", "count": "2"})
-    assert any(line.startswith("No pool called 'np9'") for line in card_texts(response.body["value"]))
+    refused = card_texts(response.body["value"])
+    assert any(line.startswith("There is no node pool called 'np9' here.") for line in refused)
     assert changes(sandbox) == []
 
 

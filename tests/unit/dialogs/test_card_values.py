@@ -58,7 +58,7 @@ class LabelApp:
         return Scope(self.name, self.resource_id)
 
     async def preview(self, ctx: object, args: Args) -> Preview:
-        changes = tuple(Change(name, "?", str(args[name])) for name in ("tier", "workers", "label"))
+        changes = tuple(Change(name, "?", str(args[name]), parameter=name) for name in ("tier", "workers", "label"))
         return Preview("app", self.resource_id, changes)
 
     async def start(self, ctx: object, args: Args) -> Progress:
@@ -161,7 +161,7 @@ async def test_after_null_the_filled_in_form_goes_on_to_the_preview_and_runs(
     again = await deliver(chat, await open_form(chat), {"tier": None, "workers": None, "label": None})
     assert isinstance(again, dict)
     preview = await deliver(chat, again, VALID)
-    assert "workers: ? → 4" in preview_facts(preview)
+    assert "Workers: ? → 4" in preview_facts(preview)
     assert isinstance(preview, dict)
     await deliver(chat, preview, {})
     assert label_app.started == [{"tier": "gold", "workers": 4, "label": "blue"}]
@@ -174,7 +174,7 @@ async def test_a_number_is_accepted_as_a_number_or_a_string(
     chat: Chat, label_app: LabelApp, deliver: Deliver, workers: Any
 ) -> None:
     preview = await deliver(chat, await open_form(chat), {**VALID, "workers": workers})
-    assert "workers: ? → 5" in preview_facts(preview)
+    assert "Workers: ? → 5" in preview_facts(preview)
     assert isinstance(preview, dict)
     await deliver(chat, preview, {})
     assert label_app.started == [{"tier": "gold", "workers": 5, "label": "blue"}]
@@ -186,7 +186,7 @@ async def test_surrounding_whitespace_is_ignored_for_choices_and_text(
 ) -> None:
     preview = await deliver(chat, await open_form(chat), {"tier": "  gold\u00a0", "workers": 4, "label": "\tblue  "})
     facts = preview_facts(preview)
-    for line in ("Tier: Gold", "Label: blue", "tier: ? → gold", "workers: ? → 4", "label: ? → blue"):
+    for line in ("Tier: ? → gold", "Workers: ? → 4", "Label: ? → blue"):
         assert line in facts
 
 
@@ -197,7 +197,7 @@ async def test_a_fraction_for_a_whole_number_is_refused_clearly(
 ) -> None:
     answer = await deliver(chat, await open_form(chat), {**VALID, "workers": workers})
     shown = form_again(answer)
-    assert f"workers must be a whole number, got '{str(workers).strip()}'." in shown
+    assert f"Workers must be a whole number, got '{str(workers).strip()}'." in shown
     assert label_app.started == []
 
 
@@ -238,7 +238,7 @@ async def test_a_value_that_is_not_single_is_refused_precisely_on_submit(
     )
     assert "damaged" not in reply
     # The form is still waiting: a proper submission goes on to the preview.
-    assert "workers: ? → 4" in preview_facts(await by_submit(chat, form, VALID))
+    assert "Workers: ? → 4" in preview_facts(await by_submit(chat, form, VALID))
     assert label_app.started == []
 
 

@@ -27,9 +27,9 @@ async def test_all_parameters_inline_preview_confirm_and_the_result(chat: Chat, 
     sent = await chat.say(ALEX, "scale node pool aks-prod np1 to 5")
     assert texts(sent) == ["Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."]
     [preview] = sent_cards(sent)
-    assert card_texts(preview)[1:7] == [
-        "Submitted by Alex Wilber", "Cluster: aks-prod", "Pool: np1", "Count: 5", "aks-prod / node pool np1",
-        "nodes: 3 → 5",
+    assert card_texts(preview)[:5] == [
+        "Scale aks-prod / np1: 3 → 5 nodes", "Requested by Alex Wilber", "AKS cluster: aks-prod", "Node pool: np1",
+        "Node count: 3 → 5",
     ]
     assert [a["title"] for a in preview["actions"]] == ["Confirm", "Cancel"]
 
@@ -58,7 +58,7 @@ async def test_parameters_are_prompted_one_by_one_with_the_right_prompt(
     assert question.startswith("How many nodes should it have? (0 to 1000)")
 
     sent = await chat.say(ALEX, "four")  # the number prompt understands words
-    assert "Count: 4" in card_texts(sent_cards(sent)[0])
+    assert "Node count: 3 → 4" in card_texts(sent_cards(sent)[0])
 
     assert texts(await chat.say(ALEX, "no")) == ["Cancelled. Nothing was changed."]
     assert await pool_count(actions, "np1") == 3
@@ -67,26 +67,26 @@ async def test_parameters_are_prompted_one_by_one_with_the_right_prompt(
 
 async def test_a_resource_can_be_typed_by_name_and_a_refused_inline_value_is_asked_again(chat: Chat) -> None:
     sent = said(await chat.say(ALEX, "scale node pool aks-prod np9 to 5"))
-    assert sent[0].startswith("No pool called 'np9'")  # the reason, worded by actions.params
+    assert sent[0].startswith("There is no node pool called 'np9' here.")  # the reason, worded by actions.params
     assert sent[1].startswith("Which node pool?")
 
     sent = await chat.say(ALEX, "np1")
-    assert "Pool: np1" in card_texts(sent_cards(sent)[0])
+    assert "Node pool: np1" in card_texts(sent_cards(sent)[0])
 
 
 async def test_invalid_then_valid_input_is_reasked_with_the_reason(chat: Chat) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1")
 
     [retry] = texts(await chat.say(ALEX, "lots"))
-    assert retry.startswith("count must be a whole number, got 'lots'.")
+    assert retry.startswith("Node count must be a whole number, got 'lots'.")
     assert "How many nodes should it have? (0 to 1000) (try 2 of 3, or say `cancel`)" in retry
 
     [retry] = texts(await chat.say(ALEX, "5000"))
-    assert retry.startswith("count must be at most 1000, got 5000.")
+    assert retry.startswith("Node count must be from 0 to 1000, got 5000.")
     assert "(try 3 of 3" in retry
 
     sent = await chat.say(ALEX, "2")
-    assert "nodes: 3 → 2" in card_texts(sent_cards(sent)[0])
+    assert "Node count: 3 → 2" in card_texts(sent_cards(sent)[0])
 
 
 async def test_three_invalid_answers_stop_politely_and_nothing_runs(
@@ -96,8 +96,8 @@ async def test_three_invalid_answers_stop_politely_and_nothing_runs(
     await chat.say(ALEX, "np7")
     await chat.say(ALEX, "np8")
     [stop] = texts(await chat.say(ALEX, "np9"))
-    assert stop.startswith("No pool called 'np9'")
-    assert "That's 3 tries without a valid pool, so I've stopped here. Nothing was changed." in stop
+    assert stop.startswith("There is no node pool called 'np9' here.")
+    assert "That's 3 tries without a valid node pool, so I've stopped here. Nothing was changed." in stop
 
     assert texts(await chat.say(ALEX, "cancel")) == ["There is nothing to cancel."]  # the dialog is gone
     assert changes(sandbox) == []
@@ -160,7 +160,7 @@ async def test_use_a_form_switches_to_the_card(chat: Chat) -> None:
     await chat.say(ALEX, "scale node pool aks-prod")
     sent = await chat.say(ALEX, "use a form")
     [form] = sent_cards(sent)
-    assert "Cluster: aks-prod" in card_texts(form)  # what was already said is kept
+    assert "AKS cluster: aks-prod" in card_texts(form)  # what was already said is kept
     assert {e["id"] for e in form["body"] if e["type"].startswith("Input.")} == {"pool", "count"}
 
 

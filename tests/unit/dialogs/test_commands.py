@@ -35,6 +35,14 @@ CARD = "application/vnd.microsoft.card.adaptive"
 GO_AHEAD = "Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."
 
 
+def risky(acknowledgement: str) -> str:
+    """What `yes`-or-the-card question a risky preview asks in chat."""
+    return (
+        f'This change is risky, so `yes` is not enough: on the card, tick "{acknowledgement}" and '
+        "press Confirm — or reply `no` to cancel."
+    )
+
+
 def changes(sandbox: SandboxHandle) -> list[dict[str, Any]]:
     return [r for r in sandbox.requests() if r["method"] not in ("GET", "HEAD")]
 
@@ -51,26 +59,34 @@ async def vm_power(actions: ActionContext, name: str) -> str:
 # ---------------------------------------------------------------- synonyms
 
 
+RESTART_BUILD_AGENT_1 = "build-agent-1 will restart (brief downtime)"
+STOP_BUILD_AGENT_2 = risky("I understand: stop (deallocate) VM build-agent-2")
+
+
 @pytest.mark.parametrize(
-    ("typed", "target", "change"),
+    ("typed", "title", "change", "question"),
     [
-        ("reboot vm build-agent-1", "build-agent-1", "power state: running → running (restarted)"),
-        ("bounce vm build-agent-1", "build-agent-1", "power state: running → running (restarted)"),
-        ("shut down vm build-agent-2", "build-agent-2", "power state: running → deallocated"),
-        ("power off vm build-agent-2", "build-agent-2", "power state: running → deallocated"),
-        ("bounce app web-prod", "web-prod (web app)", "state: Running → restarted"),
-        ("reboot app web-prod", "web-prod (web app)", "state: Running → restarted"),  # never "reboot vm app …"
-        ("resize node pool aks-prod np1 to 5", "aks-prod / node pool np1", "nodes: 3 → 5"),
-        ("power on vm build-agent-3", "build-agent-3", "power state: deallocated → running"),
+        ("reboot vm build-agent-1", "Restart VM build-agent-1", RESTART_BUILD_AGENT_1, GO_AHEAD),
+        ("bounce vm build-agent-1", "Restart VM build-agent-1", RESTART_BUILD_AGENT_1, GO_AHEAD),
+        ("shut down vm build-agent-2", "Stop (deallocate) VM build-agent-2", "Power state: running → deallocated",
+         STOP_BUILD_AGENT_2),
+        ("power off vm build-agent-2", "Stop (deallocate) VM build-agent-2", "Power state: running → deallocated",
+         STOP_BUILD_AGENT_2),
+        ("bounce app web-prod", "Restart web-prod",
+         "web-prod will restart (unavailable for a few seconds up to a minute)", GO_AHEAD),
+        ("reboot app web-prod", "Restart web-prod",  # never "reboot vm app …"
+         "web-prod will restart (unavailable for a few seconds up to a minute)", GO_AHEAD),
+        ("resize node pool aks-prod np1 to 5", "Scale aks-prod / np1: 3 → 5 nodes", "Node count: 3 → 5", GO_AHEAD),
+        ("power on vm build-agent-3", "Start VM build-agent-3", "Power state: deallocated → running", GO_AHEAD),
     ],
 )
 async def test_a_declared_synonym_runs_the_action_it_stands_for(
-    chat: Chat, sandbox: SandboxHandle, typed: str, target: str, change: str
+    chat: Chat, sandbox: SandboxHandle, typed: str, title: str, change: str, question: str
 ) -> None:
     sent = await chat.say(ALEX, typed)
-    assert texts(sent) == [GO_AHEAD]
+    assert texts(sent) == [question]
     [preview] = sent_cards(sent)
-    assert target in card_texts(preview)
+    assert card_texts(preview)[0] == title
     assert change in card_texts(preview)
     assert texts(await chat.say(ALEX, "no")) == ["Cancelled. Nothing was changed."]
     assert changes(sandbox) == []
@@ -100,7 +116,7 @@ async def test_a_did_you_mean_button_runs_its_command_when_pressed(chat: Chat, a
     assert "actions" not in response.body["value"]
     assert texts(messages) == [GO_AHEAD]
     [preview] = sent_cards(messages)
-    assert "nodes: 3 → 5" in card_texts(preview)
+    assert card_texts(preview)[0] == "Scale aks-prod / np1: 3 → 5 nodes"
 
     await chat.say(ALEX, "yes")
     assert (await pool(actions, "np1")).count == 5
@@ -110,7 +126,7 @@ async def test_a_suggestion_button_works_through_the_action_submit_fallback(chat
     [card] = sent_cards(await chat.say(ALEX, "restrat app web-prod"))
     sent = await chat.press_fallback(ALEX, card, "restart app web-prod")
     assert texts(sent) == [GO_AHEAD]
-    assert "state: Running → restarted" in card_texts(sent_cards(sent)[0])
+    assert card_texts(sent_cards(sent)[0])[0] == "Restart web-prod"
 
 
 async def test_the_autoscale_follow_up_is_a_button_that_changes_the_range(
@@ -122,7 +138,9 @@ async def test_the_autoscale_follow_up_is_a_button_that_changes_the_range(
     assert run_buttons(card) == {"set autoscale aks-prod np2 min 2 max 8": "set autoscale aks-prod np2 min 2 max 8"}
 
     _, messages = await chat.press(ALEX, card, "set autoscale aks-prod np2 min 2 max 8")
-    assert "autoscale range: min 2 max 6 → min 2 max 8" in card_texts(sent_cards(messages)[0])
+    preview = card_texts(sent_cards(messages)[0])
+    assert preview[0] == "Autoscale aks-prod / np2: 2\u20136 → 2\u20138 nodes"
+    assert "Maximum nodes: 6 → 8" in preview
     await chat.say(ALEX, "yes")
     assert ((await pool(actions, "np2")).min_count, (await pool(actions, "np2")).max_count) == (2, 8)
 
@@ -137,7 +155,7 @@ async def test_a_follow_up_that_would_change_nothing_is_not_offered(chat: Chat) 
 async def test_a_misspelled_value_offers_the_whole_corrected_command(chat: Chat) -> None:
     sent = await chat.say(ALEX, "restart app web-prd")
     [card] = sent_cards(sent)
-    assert card_texts(card)[0].startswith("No app called 'web-prd' is in the scope Switchboard may operate on.")
+    assert card_texts(card)[0].startswith("There is no app called 'web-prd' in the scope Switchboard may operate on.")
     assert run_buttons(card) == {command: command for command in ("restart app web-prod", "restart app web-dev")}
 
     # Pressed while the bot asks "Which app?": the button replaces that question with its command.
@@ -152,7 +170,7 @@ async def test_a_refused_answer_to_a_question_offers_buttons_with_the_whole_comm
     await chat.say(ALEX, "scale node pool aks-prod")  # asks which pool
     sent = await chat.say(ALEX, "np9")
     [retry] = texts(sent)
-    assert retry.startswith("No pool called 'np9' is available here. Did you mean np1?")
+    assert retry.startswith("There is no node pool called 'np9' here. Did you mean np1?")
     [buttons] = sent_cards(sent)
     assert card_texts(buttons) == ["Or run one of these:"]
     assert run_buttons(buttons) == {"scale node pool aks-prod np1": "scale node pool aks-prod np1"}
@@ -185,7 +203,7 @@ async def test_a_run_button_is_only_ever_typed_text(chat: Chat, sandbox: Sandbox
     # Whatever a forged button carries goes through the parser like a message: no shortcut to running.
     sent = await chat.send(chat.activity(ALEX, value={"switchboard": {"v": 1, "verb": "run",
                                                                        "command": "vm-deallocate vm=jump-prod"}}))
-    assert texts(sent) == [GO_AHEAD]
+    assert texts(sent) == [risky("I understand: stop (deallocate) VM jump-prod")]
     assert changes(sandbox) == []
 
 
@@ -236,7 +254,7 @@ async def test_in_chat_a_refused_choice_is_explained_and_the_others_offered(chat
     sent = await chat.say(ALEX, "cancel")
     assert texts(sent) == ["Cancelled. Nothing was changed."]
     [refusal, question] = said(await chat.say(ALEX, "restart vm build-agent-9"))
-    assert refusal.startswith("No vm called 'build-agent-9'")
+    assert refusal.startswith("There is no virtual machine called 'build-agent-9'")
     assert question.startswith("Which virtual machine?")
     assert "build-agent-3" not in question.split("Answer in chat")[1]  # not among the numbered choices
     assert "Not offered: build-agent-3 (deallocated — start it instead)." in question
@@ -253,7 +271,7 @@ async def test_in_chat_a_refused_choice_is_explained_and_the_others_offered(chat
 async def test_nothing_to_choose_says_what_was_left_out_and_why(chat: Chat) -> None:
     [notice] = said(await chat.say(ALEX, "set autoscale aks-dev"))  # no pool of aks-dev autoscales
     assert notice == (
-        "There is no pool you can choose right now (Not offered: np1 (not autoscaled — scale it instead), "
+        "There is no node pool you can choose right now (Not offered: np1 (not autoscaled — scale it instead), "
         "system (not autoscaled — scale it instead).), so I can't continue. Nothing was changed."
     )
 
@@ -284,7 +302,7 @@ async def test_a_value_the_preview_refuses_brings_the_form_back_with_the_other_v
     ]
 
     response, messages = await chat.press(ALEX, again, "Review", {"pool": "system", "count": 4})
-    assert "nodes: 3 → 4" in card_texts(response.body["value"])
+    assert card_texts(response.body["value"])[0] == "Scale aks-prod / system: 3 → 4 nodes"
     assert changes(sandbox) == []
 
 

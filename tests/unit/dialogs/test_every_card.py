@@ -12,43 +12,59 @@ import pytest
 from actions.registry import default_registry
 from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, inputs_of, sent_cards
 
-# action -> (what the user enters on each form page (choices by the name shown), the preview's
-# target and change line, the outcome card's last line). Figures are the seeded estate's
-# (sandbox/README.md): aks-prod np1 has 3 nodes, np2 autoscales 2..6, vmss-build runs 2 instances…
-WALKS: dict[str, tuple[list[dict[str, str]], str, str, str]] = {
+# action -> (what the user enters on each form page (choices by the name shown), the target the
+# messages name, the preview's title, its facts after "Requested by …", the outcome card's last line).
+# Figures are the seeded estate's (sandbox/README.md): aks-prod np1 has 3 nodes, np2 autoscales 2..6,
+# vmss-build runs 2 instances…
+WALKS: dict[str, tuple[list[dict[str, str]], str, str, list[str], str]] = {
     "aks-scale-node-pool": (
-        [{"cluster": "aks-prod"}, {"pool": "np1", "count": "5"}],
-        "aks-prod / node pool np1", "nodes: 3 → 5", "aks-prod / node pool np1 now has 5 nodes.",
+        [{"cluster": "aks-prod"}, {"pool": "np1", "count": "5"}], "aks-prod / node pool np1",
+        "Scale aks-prod / np1: 3 → 5 nodes", ["AKS cluster: aks-prod", "Node pool: np1", "Node count: 3 → 5"],
+        "aks-prod / node pool np1 now has 5 nodes.",
     ),
     "aks-set-autoscale": (
-        [{"cluster": "aks-prod"}, {"pool": "np2", "min": "2", "max": "8"}],
-        "aks-prod / node pool np2", "autoscale range: min 2 max 6 → min 2 max 8",
+        [{"cluster": "aks-prod"}, {"pool": "np2", "min": "2", "max": "8"}], "aks-prod / node pool np2",
+        "Autoscale aks-prod / np2: 2\u20136 → 2\u20138 nodes",
+        ["AKS cluster: aks-prod", "Node pool: np2", "Minimum nodes: 2 (unchanged)", "Maximum nodes: 6 → 8"],
         "aks-prod / node pool np2 now autoscales between 2 and 8 nodes.",
     ),
     "aks-start-cluster": (
-        [{"cluster": "aks-sandbox"}], "aks-sandbox", "power state: Stopped → Running", "aks-sandbox is running.",
+        [{"cluster": "aks-sandbox"}], "aks-sandbox",
+        "Start cluster aks-sandbox", ["AKS cluster: aks-sandbox", "Power state: Stopped → Running"],
+        "aks-sandbox is running.",
     ),
     "aks-stop-cluster": (
-        [{"cluster": "aks-dev"}], "aks-dev", "power state: Running → Stopped", "aks-dev is stopped.",
+        [{"cluster": "aks-dev"}], "aks-dev",
+        "Stop cluster aks-dev", ["AKS cluster: aks-dev", "Power state: Running → Stopped"], "aks-dev is stopped.",
     ),
     "vmss-set-capacity": (
-        [{"vmss": "vmss-build", "capacity": "3"}], "vmss-build", "instances: 2 → 3", "vmss-build now runs 3 instances.",
+        [{"vmss": "vmss-build", "capacity": "3"}], "vmss-build",
+        "Scale vmss-build: 2 → 3 instances", ["VM scale set: vmss-build", "Instance count: 2 → 3"],
+        "vmss-build now runs 3 instances.",
     ),
     "vm-start": (
-        [{"vm": "build-agent-3"}], "build-agent-3", "power state: deallocated → running", "build-agent-3 is running.",
+        [{"vm": "build-agent-3"}], "build-agent-3",
+        "Start VM build-agent-3", ["Virtual machine: build-agent-3", "Power state: deallocated → running"],
+        "build-agent-3 is running.",
     ),
     "vm-deallocate": (
-        [{"vm": "build-agent-2"}], "build-agent-2", "power state: running → deallocated",
+        [{"vm": "build-agent-2"}], "build-agent-2",
+        "Stop (deallocate) VM build-agent-2", ["Virtual machine: build-agent-2", "Power state: running → deallocated"],
         "build-agent-2 is deallocated.",
     ),
     "vm-restart": (
-        [{"vm": "jump-prod"}], "jump-prod", "power state: running → running (restarted)", "jump-prod is restarted.",
+        [{"vm": "jump-prod"}], "jump-prod",
+        "Restart VM jump-prod", ["Virtual machine: jump-prod", "jump-prod will restart (brief downtime)"],
+        "jump-prod is restarted.",
     ),
     "app-restart": (
-        [{"app": "func-orders"}], "func-orders (function app)", "state: Running → restarted",
+        [{"app": "func-orders"}], "func-orders (function app)",
+        "Restart func-orders",
+        ["App: func-orders", "func-orders will restart (unavailable for a few seconds up to a minute)"],
         "func-orders was restarted.",
     ),
 }  # fmt: skip
+RISKY = {"aks-stop-cluster", "vm-deallocate"}  # stopping what runs: Confirm needs the "I understand" box
 
 
 def enter(card: dict[str, Any], wanted: dict[str, str]) -> dict[str, str]:
@@ -73,7 +89,7 @@ def test_every_action_has_a_walk() -> None:
 
 @pytest.mark.parametrize("name", list(WALKS))
 async def test_the_form_of_every_action_leads_to_its_preview_and_its_result(chat: Chat, name: str) -> None:
-    pages, target, change, outcome = WALKS[name]
+    pages, target, title, facts, outcome = WALKS[name]
     [card] = sent_cards(await chat.say(ALEX, name))
     for number, page in enumerate(pages):
         button = "Review" if number == len(pages) - 1 else "Next"
@@ -81,16 +97,20 @@ async def test_the_form_of_every_action_leads_to_its_preview_and_its_result(chat
         card = response.body["value"]
 
     preview = card_texts(card)
-    assert preview[1] == "Submitted by Alex Wilber"
-    assert [target, change] == preview[preview.index(target) : preview.index(target) + 2]
+    assert preview[:2] == [title, "Requested by Alex Wilber"]
+    assert [fact for fact in preview if fact.split(": ")[0] in {f.split(": ")[0] for f in facts}] == facts
     assert preview[-1] == "Confirm to go ahead, or cancel to change nothing."
     assert [action["title"] for action in card["actions"]] == ["Confirm", "Cancel"]
+    assert ("acknowledge" in inputs_of(card)) is (name in RISKY)
 
-    response, messages = await chat.press(ALEX, card, "Confirm")
+    ticked = {"acknowledge": "understood"} if name in RISKY else None
+    response, messages = await chat.press(ALEX, card, "Confirm", ticked)
 
     confirmed = card_texts(response.body["value"])
+    assert confirmed[0] == title
     assert confirmed[-2:] == ["Confirmed by Alex Wilber", "The result follows below."]
     assert messages[0].text == f"Working on it: {target}…"
     [result] = sent_cards(messages[1:])
+    assert card_texts(result)[0] == title
     assert card_texts(result)[-2:] == ["Done", outcome]
     assert len(chat.cards) == 1 + len(pages) + 2  # form, one per page (the last: the preview), confirmed, result

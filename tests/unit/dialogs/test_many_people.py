@@ -27,11 +27,11 @@ async def test_two_people_interleaving_in_one_thread_each_drive_only_their_own_d
     assert reply.startswith("Sorry, I don't know that one.")
 
     [megan_preview] = sent_cards(await channel.say(MEGAN, "restart app web-prod"))
-    assert "Submitted by Megan Bowen" in card_texts(megan_preview)
+    assert "Requested by Megan Bowen" in card_texts(megan_preview)
 
     [alex_preview] = sent_cards(await channel.say(ALEX, "4"))  # Alex's question is still waiting for him
-    assert "Submitted by Alex Wilber" in card_texts(alex_preview)
-    assert "nodes: 3 → 4" in card_texts(alex_preview)
+    assert "Requested by Alex Wilber" in card_texts(alex_preview)
+    assert "Node count: 3 → 4" in card_texts(alex_preview)
 
     # Megan's "cancel" cancels Megan's request only.
     assert texts(await channel.say(MEGAN, "cancel")) == ["Cancelled. Nothing was changed."]
@@ -64,4 +64,4 @@ async def test_the_same_person_in_another_thread_has_another_dialog(channel: Cha
     [reply] = texts(await other_thread.say(ALEX, "5"))
     assert reply.startswith("Sorry, I don't know that one.")
     [preview] = sent_cards(await channel.say(ALEX, "5"))
-    assert "nodes: 3 → 5" in card_texts(preview)
+    assert "Node count: 3 → 5" in card_texts(preview)

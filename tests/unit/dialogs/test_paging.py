@@ -52,4 +52,4 @@ async def test_a_name_from_another_page_is_accepted(chat: Chat) -> None:
     await chat.say(ALEX, "scale node pool aks-dev count=2")
     sent = await chat.say(ALEX, "np1")  # on the last page, not the first
     [preview] = sent_cards(sent)
-    assert "aks-dev / node pool np1" in card_texts(preview)
+    assert "aks-dev / node pool np1 already has 2 nodes" in card_texts(preview)

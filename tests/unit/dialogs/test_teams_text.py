@@ -54,7 +54,7 @@ async def test_a_channel_command_in_a_paragraph_after_nbsp_runs_to_the_end(
 ) -> None:
     sent = await say_html(channel, ALEX, "<p><at>Switchboard</at>&nbsp;scale node pool aks-prod np1 to 5</p>")
     [preview] = sent_cards(sent)
-    assert "nodes: 3 → 5" in card_texts(preview)
+    assert "Node count: 3 → 5" in card_texts(preview)
 
     sent = await say_html(channel, ALEX, "<p><at>Switchboard</at>&nbsp;yes</p>")
     assert "aks-prod / node pool np1 now has 5 nodes." in card_texts(sent_cards(sent)[0])
@@ -66,7 +66,7 @@ async def test_personal_chat_line_breaks_and_answers_in_markup(chat: Chat, sandb
     assert question.startswith("How many nodes should it have? (0 to 1000)")
 
     sent = await say_html(chat, ALEX, "<p>&nbsp;4&#8203;</p>")  # the prompt sees the plain answer
-    assert "Count: 4" in card_texts(sent_cards(sent)[0])
+    assert "Node count: 3 → 4" in card_texts(sent_cards(sent)[0])
     assert texts(await say_html(chat, ALEX, "<div>no</div>")) == ["Cancelled. Nothing was changed."]
     assert changes(sandbox) == []
 
@@ -96,7 +96,7 @@ async def test_a_message_only_in_an_html_attachment_runs(
 async def test_a_refused_answer_is_repeated_as_plain_text(chat: Chat) -> None:
     await say_html(chat, ALEX, "scale node pool aks-prod np1")
     [retry] = texts(await say_html(chat, ALEX, "&lt;b&gt;lots&lt;/b&gt;&nbsp;*now*"))
-    assert retry.startswith("count must be a whole number, got 'blots/b now'.")
+    assert retry.startswith("Node count must be a whole number, got 'blots/b now'.")
     assert_plain(retry.split("\n\n")[0])
 
 
@@ -104,7 +104,7 @@ async def test_a_refused_inline_value_is_repeated_as_plain_text(channel: Chat) -
     sent = said(await say_html(
         channel, ALEX, "<at>Switchboard</at>&nbsp;scale node pool [aks](https://evil.example) np1 to 5"
     ))
-    assert sent[0].startswith("No cluster called 'aks(https://evil.example)'")
+    assert sent[0].startswith("There is no AKS cluster called 'aks(https://evil.example)'")
     assert_plain(sent[0])
 
 
