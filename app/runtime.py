@@ -42,8 +42,9 @@ class SwitchboardRuntime:
         then scans only what turns allocate: ~1 ms instead of ~50 ms of CPU on the event loop,
         which one request in a few hundred would otherwise pay. For the process's one runtime
         (``function_app``); tests, which compose many, leave it off.
-    :param warm_sdks: once composed, import the Azure management SDKs in a worker thread
-        (:func:`actions.clients.import_sdks`), then freeze again when ``freeze_after_compose``:
+    :param warm_sdks: import the Azure management SDKs in a worker thread
+        (:func:`actions.clients.import_sdks`) once started (:meth:`start`) or once the first
+        message is answered, then freeze again when ``freeze_after_compose``:
         the first action of each family then costs no import on the event loop (170-300 ms of
         CPU each otherwise). :meth:`warmed` waits for it. For the process's one runtime.
     :param build_options: passed to :func:`app.composition.build_switchboard` (tests use
@@ -78,8 +79,6 @@ class SwitchboardRuntime:
         async with self._lock:
             if self._switchboard is None and self._settings_error is None:
                 self._switchboard = self._compose()
-                if self._switchboard is not None and self._warm_sdks:
-                    self._warming = asyncio.get_running_loop().run_in_executor(None, self._warm)
         if self._switchboard is None:
             raise NotConfiguredError(str(self._settings_error))
         return self._switchboard
@@ -88,10 +87,12 @@ class SwitchboardRuntime:
         """Compose now (hosts with a start-up phase call this): raises the :class:`SettingsError`
         that names every missing or malformed setting, so start-up stops with that message."""
         try:
-            return await self.switchboard()
+            switchboard = await self.switchboard()
         except NotConfiguredError:
             assert self._settings_error is not None
             raise self._settings_error from None
+        self._start_warming()  # a host with a start-up phase: nothing is being answered yet
+        return switchboard
 
     def _compose(self) -> Switchboard | None:
         env = os.environ if self._env is None else self._env
@@ -109,6 +110,10 @@ class SwitchboardRuntime:
         if self._freeze_after_compose:
             gc.freeze()
         return switchboard
+
+    def _start_warming(self) -> None:
+        if self._warm_sdks and self._warming is None and self._switchboard is not None:
+            self._warming = asyncio.get_running_loop().run_in_executor(None, self._warm)
 
     def _warm(self) -> None:
         from actions.clients import import_sdks
@@ -133,7 +138,10 @@ class SwitchboardRuntime:
             return _not_configured()
         except Exception:
             return _start_failed()
-        return await switchboard.messages.handle(request)
+        try:
+            return await switchboard.messages.handle(request)
+        finally:
+            self._start_warming()  # after the first answer: a cold start's first turn never competes with it
 
     async def health(self, request: EdgeRequest) -> EdgeResponse:
         """``/api/health``: 200 ``{"status": "ok"}`` once composed, 503 when the settings are invalid."""
