@@ -15,6 +15,7 @@ from storage.bot_state import TableBotStorage
 from storage.codec import StateCodec, TypeRegistry
 from storage.conversation_references import ConversationReferenceStore, StoredConversationReference
 from storage.errors import (
+    AlreadyExistsError,
     ConcurrencyConflictError,
     SerializationError,
     StorageError,
@@ -24,6 +25,7 @@ from storage.errors import (
 from storage.tables import TableClientOptions, TableProvider, http_env_settings_present
 
 __all__ = [
+    "AlreadyExistsError",
     "ConcurrencyConflictError",
     "ConversationReferenceStore",
     "SerializationError",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = [
+    "AlreadyExistsError",
     "ConcurrencyConflictError",
     "SerializationError",
     "StorageError",
@@ -37,6 +38,10 @@ class StorageUnavailableError(StorageError):
 
 class ConcurrencyConflictError(StorageError):
     """Someone else changed the item since it was read (ETag mismatch), or it already exists."""
+
+
+class AlreadyExistsError(ConcurrencyConflictError):
+    """An insert found an item with the same keys (HTTP 409). Nothing was written or overwritten."""
 
 
 class ValueTooLargeError(StorageError):
@@ -79,7 +84,7 @@ def translate(exc: BaseException, *, operation: str, table: str) -> BaseExceptio
     if isinstance(exc, ResourceModifiedError):
         return ConcurrencyConflictError(f"{where} failed: the item was changed by someone else (ETag mismatch)")
     if isinstance(exc, ResourceExistsError):
-        return ConcurrencyConflictError(f"{where} failed: the item already exists")
+        return AlreadyExistsError(f"{where} failed: the item already exists")
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
         return StorageError(f"{where} failed: no access token for storage (check the managed identity)")
     if isinstance(exc, HttpResponseError):
@@ -97,7 +102,9 @@ def _from_status(where: str, status: int | None, code: object) -> StorageError:
     code = getattr(code, "value", code)  # azure-data-tables reports a TableErrorCode enum
     code_text = f", error code {code}" if code else ""
     detail = f"status {status}{code_text}"
-    if status in (409, 412):
+    if status == 409:
+        return AlreadyExistsError(f"{where} failed: the item already exists ({detail})")
+    if status == 412:
         return ConcurrencyConflictError(f"{where} failed: the item was changed by someone else ({detail})")
     if status == 413 or (isinstance(code, str) and code in _TOO_LARGE_CODES):
         return ValueTooLargeError(f"{where} failed: the service refused the value as too large ({detail})")

@@ -20,13 +20,16 @@ from telemetry._configure import APP_LOGGER, AUDIT_LOGGER, audit_event, configur
 from telemetry._filters import TEXT_FIELDS, ContextFilter, RedactionFilter, debug_text
 from telemetry._redact import redact
 from telemetry._turn import CONTEXT_FIELDS, current_correlation_id, log_context, turn_scope
+from telemetry.custom_events import CUSTOM_EVENT_NAME_ATTRIBUTE, CustomEventEmitter
 
 __all__ = [
     "APP_LOGGER",
     "AUDIT_LOGGER",
     "CONTEXT_FIELDS",
+    "CUSTOM_EVENT_NAME_ATTRIBUTE",
     "TEXT_FIELDS",
     "ContextFilter",
+    "CustomEventEmitter",
     "RedactionFilter",
     "audit_event",
     "configure_telemetry",

@@ -44,17 +44,27 @@ def unreachable_connection_string(port: int) -> str:
 
 
 class RecordingTransport(AsyncHttpTransport):
-    """An AioHttpTransport that records each request (method, URL) and the peak number in flight."""
+    """An AioHttpTransport that records each request (method, URL), the peak number in flight and the
+    sequential round trips (a request that starts while none is in flight starts a new round trip)."""
 
     def __init__(self, **kwargs: Any) -> None:
         self._inner = AioHttpTransport(**kwargs)
         self.requests: list[tuple[str, str]] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.round_trips = 0
         self.closed = False
+
+    def reset(self) -> None:
+        """Forget the requests and round trips seen so far."""
+        self.requests.clear()
+        self.round_trips = 0
+        self.max_in_flight = self.in_flight
 
     async def send(self, request: Any, **kwargs: Any) -> Any:
         self.requests.append((request.method, request.url))
+        if self.in_flight == 0:
+            self.round_trips += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -76,3 +86,26 @@ class RecordingTransport(AsyncHttpTransport):
     async def __aexit__(self, *args: Any) -> None:
         self.closed = True
         await self._inner.__aexit__(*args)
+
+
+class WriteFailingTransport(RecordingTransport):
+    """A recording transport on which every write after the first ``writes_allowed`` fails to connect.
+
+    It stands for the storage service going away in the middle of a multi-row write: reads and
+    the first writes reach Azurite, later writes (PUT/POST/MERGE/PATCH/DELETE of entities) raise
+    ``ServiceRequestError`` as a refused connection does. Set ``writes_allowed`` to None to heal it.
+    """
+
+    def __init__(self, writes_allowed: int | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.writes_allowed = writes_allowed
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        from azure.core.exceptions import ServiceRequestError
+
+        is_table_call = "/Tables" in request.url.split("?", 1)[0]
+        if request.method != "GET" and not is_table_call and self.writes_allowed is not None:
+            if self.writes_allowed <= 0:
+                raise ServiceRequestError("connection refused (injected)")
+            self.writes_allowed -= 1
+        return await super().send(request, **kwargs)

@@ -15,6 +15,7 @@ from azure.core.exceptions import (
 )
 
 from storage.errors import (
+    AlreadyExistsError,
     ConcurrencyConflictError,
     StorageError,
     StorageUnavailableError,
@@ -55,9 +56,9 @@ def http_error(status: int, code: str | None = None) -> HttpResponseError:
         (http_error(500), StorageUnavailableError),
         (http_error(429), StorageUnavailableError),
         (http_error(412, "UpdateConditionNotSatisfied"), ConcurrencyConflictError),
-        (http_error(409, "EntityAlreadyExists"), ConcurrencyConflictError),
+        (http_error(409, "EntityAlreadyExists"), AlreadyExistsError),
         (ResourceModifiedError(f"changed {SECRET}"), ConcurrencyConflictError),
-        (ResourceExistsError(f"exists {SECRET}"), ConcurrencyConflictError),
+        (ResourceExistsError(f"exists {SECRET}"), AlreadyExistsError),
         (http_error(413), ValueTooLargeError),
         (http_error(400, "PropertyValueTooLarge"), ValueTooLargeError),
         (http_error(400, "EntityTooLarge"), ValueTooLargeError),
@@ -99,3 +100,9 @@ def test_error_codes_reported_as_enums_are_shown_as_text() -> None:
     error = http_error(400)
     error.error_code = TableErrorCode.INVALID_INPUT
     assert "error code InvalidInput" in str(translate(error, operation="write", table="t"))
+
+
+def test_an_existing_item_is_a_kind_of_conflict() -> None:
+    # Callers that only care about "someone else got there first" keep catching ConcurrencyConflictError.
+    assert issubclass(AlreadyExistsError, ConcurrencyConflictError)
+    assert type(translate(http_error(412), operation="write", table="t")) is ConcurrencyConflictError

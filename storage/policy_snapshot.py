@@ -1,0 +1,166 @@
+"""``PolicySnapshotReader``: everything one policy decision reads, in one parallel round of storage calls.
+
+For a person acting on a resource at a moment it reads, all at once (``asyncio.gather``):
+
+- the groups the person belongs to (one partition query, :meth:`TableGroupStore.groups_of`);
+- the grants of the person and of their groups (one partition query per principal);
+- the approver rules of the resource's scope chain (one point read per scope,
+  :func:`guardrails.scopes.scope_chain`: ``/``, subscription, resource group, provider, resource, …);
+- the freezes on that chain that have not ended (one partition query per scope);
+- the person's request count in the current rate-limit window (one point read);
+- optionally the admin grants on the chain (who could grant a missing permission).
+
+Nothing reads a whole table, so the time of a snapshot depends on what one person and one
+scope chain hold, not on how many grants the tables hold in all.
+
+**Group grants in the same round.** Which groups' grants to read depends on the membership,
+which is read in the same round. The reader remembers each person's groups from their last
+snapshot in this process (a bounded cache) and reads those groups' grants alongside the fresh
+membership. The membership read is authoritative: grants of groups the person has left are
+dropped, and groups they joined since are read in a second round. So a snapshot is never built
+on stale membership; it takes one round whenever the membership is the one last seen (every
+decision after a person's first in this process, or a person in no group), two otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from guardrails.records import Actor, ApproverRule, Freeze, Grant, GrantKind, Principal, PrincipalKind, RateLimit
+from guardrails.scopes import scope_chain
+from storage.approver_rules import TableApproverRuleStore
+from storage.freezes import TableFreezeStore
+from storage.grants import TableGrantStore
+from storage.groups import TableGroupStore
+from storage.guardrail_rows import gather_all
+from storage.rate_counters import TableRateCounter
+
+__all__ = ["PolicySnapshot", "PolicySnapshotReader"]
+
+_GROUP_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class PolicySnapshot:
+    """What one decision needs, as read at ``read_at``.
+
+    ``actor`` carries the groups read; ``grants`` are the actor's and their groups' (expired ones
+    included: the decision compares with its clock); ``rules`` and ``freezes`` are those on
+    ``scope_chain`` (freezes ending after ``read_at``); ``requests_in_window`` is the actor's
+    count in the rate window starting at ``window_start``; ``admin_grants`` the admin grants on
+    the chain when asked for, else empty. ``rounds``: sequential storage rounds it took (1 or 2).
+    """
+
+    actor: Actor
+    resource_id: str
+    scope_chain: tuple[str, ...]
+    grants: tuple[Grant, ...]
+    rules: tuple[ApproverRule, ...]
+    freezes: tuple[Freeze, ...]
+    requests_in_window: int
+    window_start: datetime
+    read_at: datetime
+    admin_grants: tuple[Grant, ...] = ()
+    rounds: int = 1
+
+
+class PolicySnapshotReader:
+    """Reads a :class:`PolicySnapshot` from the guardrail stores (one instance per process)."""
+
+    def __init__(
+        self,
+        *,
+        grants: TableGrantStore,
+        groups: TableGroupStore,
+        rules: TableApproverRuleStore,
+        freezes: TableFreezeStore,
+        rate: TableRateCounter,
+        group_cache_size: int = _GROUP_CACHE_SIZE,
+    ) -> None:
+        self._grants = grants
+        self._groups = groups
+        self._rules = rules
+        self._freezes = freezes
+        self._rate = rate
+        self._known_groups: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._cache_size = group_cache_size
+
+    async def read(
+        self,
+        actor: Actor,
+        resource_id: str,
+        *,
+        now: datetime,
+        rate_limit: RateLimit,
+        with_admin_grants: bool = False,
+    ) -> PolicySnapshot:
+        """The snapshot for ``actor`` acting on ``resource_id`` at ``now`` (aware).
+
+        Raises :class:`~guardrails.scopes.ScopeError` for a resource id that is not an ARM path, and
+        the stores' errors (:class:`~guardrails.ports.StoreUnavailable`, …) when storage fails.
+        An unidentified actor (no Entra object id) holds no grants: only the scope's rules and
+        freezes are read.
+        """
+        chain = scope_chain(resource_id)
+        window_start = rate_limit.window_start(now)
+        object_id = actor.object_id
+        guessed = self._known_groups.get(object_id, frozenset()) if object_id else frozenset()
+        principals = [Principal.user(object_id), *(Principal.group(g) for g in sorted(guessed))] if object_id else []
+
+        async def nothing_groups() -> frozenset[str]:
+            return frozenset()
+
+        async def nothing_count() -> int:
+            return 0
+
+        async def no_grants() -> list[Grant]:
+            return []
+
+        groups, grants, rules, freezes, count, admin = await gather_all(
+            [
+                self._groups.groups_of(object_id) if object_id else nothing_groups(),
+                self._grants.for_principals(principals) if principals else no_grants(),
+                self._rules.on_scopes(chain),
+                self._freezes.on_scopes(chain, ending_after=now),
+                self._rate.count(Principal.user(object_id).key, window_start) if object_id else nothing_count(),
+                self._grants.on_scopes(chain, GrantKind.ADMIN) if with_admin_grants else no_grants(),
+            ]
+        )
+        assert isinstance(groups, frozenset)
+        rounds = 1
+        held: list[Grant] = [g for g in grants if _held(g, object_id, groups)]  # type: ignore[union-attr]
+        joined = groups - guessed
+        if joined:
+            rounds = 2
+            held.extend(await self._grants.for_principals(Principal.group(g) for g in sorted(joined)))
+        if object_id:
+            self._remember(object_id, groups)
+        return PolicySnapshot(
+            actor=Actor(object_id=object_id, name=actor.name, groups=groups),
+            resource_id=resource_id,
+            scope_chain=chain,
+            grants=tuple(held),
+            rules=tuple(rules),  # type: ignore[arg-type]
+            freezes=tuple(freezes),  # type: ignore[arg-type]
+            requests_in_window=int(count),  # type: ignore[call-overload]
+            window_start=window_start,
+            read_at=now,
+            admin_grants=tuple(admin),  # type: ignore[arg-type]
+            rounds=rounds,
+        )
+
+    def _remember(self, object_id: str, groups: frozenset[str]) -> None:
+        self._known_groups[object_id] = groups
+        self._known_groups.move_to_end(object_id)
+        while len(self._known_groups) > self._cache_size:
+            self._known_groups.popitem(last=False)
+
+
+def _held(grant: Grant, object_id: str, groups: frozenset[str]) -> bool:
+    """Whether ``grant`` is the person's own or one of their current groups'."""
+    principal = grant.principal
+    if principal == Principal.user(object_id):
+        return True
+    return principal.kind is PrincipalKind.GROUP and principal.id in groups
