@@ -1,4 +1,4 @@
-"""Table Storage adapters: bot state, conversation references, and the shared table provider.
+"""Table Storage adapters: bot state, conversation references, the guardrails' stores, the shared table provider.
 
 Build one :class:`TableProvider` per process from ``Settings.storage`` and hand it to the stores::
 
@@ -8,9 +8,14 @@ Build one :class:`TableProvider` per process from ``Settings.storage`` and hand 
     ...
     await tables.close()
 
-Every failure surfaces as a :class:`StorageError` subclass (bad input as ``ValueError``).
+Every failure surfaces as a :class:`StorageError` subclass (bad input as ``ValueError``); the
+guardrail stores (``TableGrantStore`` … ``PolicySnapshotReader``, docs/guardrail-storage.md) raise
+the errors of :mod:`guardrails.ports` instead, as their ports declare.
 """
 
+from storage.approvals import ApprovalUpdate, TableApprovalStore
+from storage.approver_rules import TableApproverRuleStore
+from storage.audit import TableAuditStore
 from storage.bot_state import TableBotStorage
 from storage.codec import StateCodec, TypeRegistry
 from storage.conversation_references import ConversationReferenceStore, StoredConversationReference
@@ -22,20 +27,35 @@ from storage.errors import (
     StorageUnavailableError,
     ValueTooLargeError,
 )
+from storage.freezes import TableFreezeStore
+from storage.grants import TableGrantStore
+from storage.groups import TableGroupStore
+from storage.policy_snapshot import PolicySnapshotReader, SnapshotRead
+from storage.rate_counters import TableRateCounter
 from storage.tables import TableClientOptions, TableProvider, http_env_settings_present
 
 __all__ = [
     "AlreadyExistsError",
+    "ApprovalUpdate",
     "ConcurrencyConflictError",
     "ConversationReferenceStore",
+    "PolicySnapshotReader",
     "SerializationError",
+    "SnapshotRead",
     "StateCodec",
     "StorageError",
     "StorageUnavailableError",
     "StoredConversationReference",
+    "TableApprovalStore",
+    "TableApproverRuleStore",
+    "TableAuditStore",
     "TableBotStorage",
     "TableClientOptions",
+    "TableFreezeStore",
+    "TableGrantStore",
+    "TableGroupStore",
     "TableProvider",
+    "TableRateCounter",
     "TypeRegistry",
     "ValueTooLargeError",
     "http_env_settings_present",

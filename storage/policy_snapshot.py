@@ -28,7 +28,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from guardrails.records import Actor, ApproverRule, Freeze, Grant, GrantKind, Principal, PrincipalKind, RateLimit
+from guardrails.decision import PolicySnapshot
+from guardrails.ports import RecordNotFound
+from guardrails.records import Actor, Grant, GrantKind, Group, Principal, PrincipalKind, RateLimit
 from guardrails.scopes import scope_chain
 from storage.approver_rules import TableApproverRuleStore
 from storage.freezes import TableFreezeStore
@@ -37,32 +39,29 @@ from storage.groups import TableGroupStore
 from storage.guardrail_rows import gather_all
 from storage.rate_counters import TableRateCounter
 
-__all__ = ["PolicySnapshot", "PolicySnapshotReader"]
+__all__ = ["PolicySnapshotReader", "SnapshotRead"]
 
 _GROUP_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
-class PolicySnapshot:
-    """What one decision needs, as read at ``read_at``.
+class SnapshotRead:
+    """A :class:`guardrails.decision.PolicySnapshot` as read, and how it was read.
 
-    ``actor`` carries the groups read; ``grants`` are the actor's and their groups' (expired ones
-    included: the decision compares with its clock); ``rules`` and ``freezes`` are those on
-    ``scope_chain`` (freezes ending after ``read_at``); ``requests_in_window`` is the actor's
-    count in the rate window starting at ``window_start``; ``admin_grants`` the admin grants on
-    the chain when asked for, else empty. ``rounds``: sequential storage rounds it took (1 or 2).
+    ``actor`` carries the groups read (pass it to the decision); ``snapshot.grants`` are the
+    actor's and their groups' (expired ones included: the decision compares with its clock);
+    ``snapshot.approver_rules`` and ``snapshot.freezes`` those on ``scope_chain`` (freezes ending
+    after ``read_at``); ``snapshot.recent_requests`` the actor's count in the rate window starting
+    at ``window_start``; ``snapshot.admins`` and ``snapshot.groups`` only when asked for.
+    ``rounds``: sequential storage rounds it took.
     """
 
     actor: Actor
     resource_id: str
     scope_chain: tuple[str, ...]
-    grants: tuple[Grant, ...]
-    rules: tuple[ApproverRule, ...]
-    freezes: tuple[Freeze, ...]
-    requests_in_window: int
+    snapshot: PolicySnapshot
     window_start: datetime
     read_at: datetime
-    admin_grants: tuple[Grant, ...] = ()
     rounds: int = 1
 
 
@@ -95,8 +94,13 @@ class PolicySnapshotReader:
         now: datetime,
         rate_limit: RateLimit,
         with_admin_grants: bool = False,
-    ) -> PolicySnapshot:
+        with_approver_groups: bool = False,
+    ) -> SnapshotRead:
         """The snapshot for ``actor`` acting on ``resource_id`` at ``now`` (aware).
+
+        ``with_admin_grants``: also the admin grants on the chain (who could grant a missing
+        permission), in the same round. ``with_approver_groups``: also the members of the groups
+        the rules name (re-checking votes before execution): one more round, after the rules.
 
         Raises :class:`~guardrails.scopes.ScopeError` for a resource id that is not an ARM path, and
         the stores' errors (:class:`~guardrails.ports.StoreUnavailable`, …) when storage fails.
@@ -135,21 +139,38 @@ class PolicySnapshotReader:
         if joined:
             rounds = 2
             held.extend(await self._grants.for_principals(Principal.group(g) for g in sorted(joined)))
+        members: dict[str, frozenset[str]] = {}
+        if with_approver_groups:
+            named = sorted({p.id for r in rules for p in r.approvers if p.kind is PrincipalKind.GROUP})  # type: ignore[union-attr]
+            if named:
+                rounds += 1
+                for name, group in zip(named, await gather_all(self._group_or_none(n) for n in named), strict=True):
+                    members[name] = group.members if group is not None else frozenset()
         if object_id:
             self._remember(object_id, groups)
-        return PolicySnapshot(
+        return SnapshotRead(
             actor=Actor(object_id=object_id, name=actor.name, groups=groups),
             resource_id=resource_id,
             scope_chain=chain,
-            grants=tuple(held),
-            rules=tuple(rules),  # type: ignore[arg-type]
-            freezes=tuple(freezes),  # type: ignore[arg-type]
-            requests_in_window=int(count),  # type: ignore[call-overload]
+            snapshot=PolicySnapshot(
+                grants=tuple(held),
+                approver_rules=tuple(rules),  # type: ignore[arg-type]
+                freezes=tuple(freezes),  # type: ignore[arg-type]
+                admins=tuple(admin),  # type: ignore[arg-type]
+                groups=members,
+                recent_requests=int(count),  # type: ignore[call-overload]
+                rate_limit=rate_limit,
+            ),
             window_start=window_start,
             read_at=now,
-            admin_grants=tuple(admin),  # type: ignore[arg-type]
             rounds=rounds,
         )
+
+    async def _group_or_none(self, name: str) -> Group | None:
+        try:
+            return await self._groups.get(name)
+        except RecordNotFound:
+            return None
 
     def _remember(self, object_id: str, groups: frozenset[str]) -> None:
         self._known_groups[object_id] = groups

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from actions.spec import Change, Preview
 from guardrails.records import (
+    Actor,
     ApprovalRequest,
-    ApprovalStatus,
     ApproverRule,
     AuditKind,
     AuditRecord,
@@ -24,6 +23,7 @@ from guardrails.records import (
     Vote,
     VoteChoice,
 )
+from guardrails.votes import VoteAccepted, cast_vote
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SUB = "/subscriptions/11111111-1111-1111-1111-111111111111"
@@ -127,17 +127,18 @@ def vote(voter: str, choice: VoteChoice = VoteChoice.APPROVE, **overrides: Any) 
 
 
 def with_vote(current: ApprovalRequest, new: Vote) -> tuple[ApprovalRequest | None, str]:
-    """A stand-in for the domain's vote rule: one vote per person while pending; approved at quorum."""
-    if current.status is not ApprovalStatus.PENDING:
-        return None, "already decided"
-    if current.voted(new.voter_id):
-        return None, "already voted"
-    votes = (*current.votes, new)
-    approvals = {v.voter_id for v in votes if v.choice is VoteChoice.APPROVE}
-    status = ApprovalStatus.APPROVED if len(approvals) >= current.quorum else ApprovalStatus.PENDING
-    decided_at = new.at if status is ApprovalStatus.APPROVED else None
-    changed = dataclasses.replace(current, votes=votes, status=status, decided_at=decided_at)
-    return changed, "recorded"
+    """``new`` cast through the domain's vote rule (:func:`guardrails.votes.cast_vote`) by a member of
+    the group ``platform``, which the scope's rule names, from a card showing this request.
+
+    Returns the record to write (None: nothing to write) and ``recorded`` or the refusal's code.
+    """
+    platform = frozenset({Principal.group("platform")})
+    governing = ApproverRule(id="r-test", scope=current.resource_id, approvers=platform, quorum=current.quorum)
+    voter = Actor(new.voter_id, new.voter_name, frozenset({"platform"}))
+    result = cast_vote(current, governing, voter, new.choice, new.comment, new.at, current.plan_hash, current.id)
+    if isinstance(result, VoteAccepted):
+        return result.approval, "recorded"
+    return result.approval, result.refusal.value
 
 
 def audit(**overrides: Any) -> AuditRecord:

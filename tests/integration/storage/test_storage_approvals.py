@@ -102,7 +102,7 @@ async def test_fifty_concurrent_updates_hand_off_exactly_once(store: TableApprov
     final = (await store.get(original.id)).record
     assert [u.approved_here for u in updates].count(True) == 1
     assert [u.result for u in updates].count("recorded") == 2
-    assert [u.result for u in updates].count("already decided") == 48
+    assert [u.result for u in updates].count("already_decided") == 48
     assert final.status is ApprovalStatus.APPROVED
     assert len(final.votes) == 2
 
@@ -136,7 +136,7 @@ async def test_the_same_person_voting_twice_at_once_counts_once(store: TableAppr
 
     updates = await asyncio.gather(*(store.update(original.id, lambda a: with_vote(a, vote(BOB))) for _ in range(5)))
 
-    assert sorted(u.result for u in updates) == ["already voted"] * 4 + ["recorded"]
+    assert sorted(u.result for u in updates) == ["already_voted"] * 4 + ["recorded"]
     final = (await store.get(original.id)).record
     assert final.status is ApprovalStatus.PENDING
     assert [v.voter_id for v in final.votes] == [BOB]

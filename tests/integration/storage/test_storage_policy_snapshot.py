@@ -85,15 +85,30 @@ async def seed(stores: Stores) -> dict[str, str]:
 async def test_a_snapshot_holds_what_the_decision_needs_and_nothing_else(stores: Stores) -> None:
     ids = await seed(stores)
 
-    snapshot = await stores.reader().read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT, with_admin_grants=True)
+    read = await stores.reader().read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT, with_admin_grants=True)
 
-    assert snapshot.actor.groups == {"platform"}
+    snapshot = read.snapshot
+    assert read.actor.groups == {"platform"}
     assert sorted(g.id for g in snapshot.grants) == sorted([ids["own"], ids["group"]])
-    assert [r.id for r in snapshot.rules] == [ids["rule_sub"], ids["rule_prod"]]
+    assert [r.id for r in snapshot.approver_rules] == [ids["rule_sub"], ids["rule_prod"]]
     assert [f.id for f in snapshot.freezes] == [ids["freeze_now"]]
-    assert snapshot.requests_in_window == 3
-    assert [g.id for g in snapshot.admin_grants] == [ids["admin"]]
-    assert snapshot.scope_chain == scope_chain(NODE_POOL)
+    assert snapshot.recent_requests == 3
+    assert snapshot.rate_limit == LIMIT
+    assert [g.id for g in snapshot.admins] == [ids["admin"]]
+    assert snapshot.groups == {}
+    assert read.scope_chain == scope_chain(NODE_POOL)
+    assert read.rounds == 2  # this process had not seen Alice's groups yet: platform's grants in a second round
+
+
+async def test_the_approver_groups_for_re_checking_votes_take_one_more_round(stores: Stores) -> None:
+    await seed(stores)  # the rules name Bob and the group platform (Alice)
+    reader = stores.reader()
+    await reader.read(Actor(BOB), NODE_POOL, now=T0, rate_limit=LIMIT)  # learns Bob's groups
+
+    read = await reader.read(Actor(BOB), NODE_POOL, now=T0, rate_limit=LIMIT, with_approver_groups=True)
+
+    assert read.snapshot.groups == {"platform": frozenset({ALICE})}
+    assert read.rounds == 2
 
 
 async def test_a_warm_snapshot_is_one_parallel_round_of_point_and_partition_reads(stores: Stores) -> None:
@@ -102,7 +117,7 @@ async def test_a_warm_snapshot_is_one_parallel_round_of_point_and_partition_read
     await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)  # learns Alice's groups
     stores.transport.reset()
 
-    snapshot = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
+    read = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
 
     chain = len(scope_chain(NODE_POOL))  # /, subscription, resource group, provider, cluster, node pool
     # membership + Alice's grants + platform's grants + a rule and a freeze query per scope + the counter
@@ -110,14 +125,14 @@ async def test_a_warm_snapshot_is_one_parallel_round_of_point_and_partition_read
     assert all(method == "GET" for method, _ in stores.transport.requests)
     assert all("$filter=PartitionKey" in url or "PartitionKey=" in url for _, url in stores.transport.requests)
     assert stores.transport.round_trips == 1
-    assert snapshot.rounds == 1
+    assert read.rounds == 1
 
 
 async def test_membership_is_always_read_fresh(stores: Stores) -> None:
     ids = await seed(stores)
     reader = stores.reader()
     first = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
-    assert ids["group"] in {g.id for g in first.grants}
+    assert ids["group"] in {g.id for g in first.snapshot.grants}
 
     await stores.groups.put(Group("platform", frozenset(), created_at=T0))  # Alice leaves platform
     await stores.groups.put(Group("finance", frozenset({ALICE, BOB}), created_at=T0))  # and joins finance
@@ -125,14 +140,14 @@ async def test_membership_is_always_read_fresh(stores: Stores) -> None:
     second = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
 
     assert second.actor.groups == {"finance"}
-    assert sorted(g.id for g in second.grants) == sorted([ids["own"], ids["other_group"]])
+    assert sorted(g.id for g in second.snapshot.grants) == sorted([ids["own"], ids["other_group"]])
     assert second.rounds == 2  # a group joined since the last snapshot: its grants in a second round
     assert stores.transport.round_trips == 2
 
 
 async def test_an_unidentified_actor_holds_nothing(stores: Stores) -> None:
     await seed(stores)
-    snapshot = await stores.reader().read(Actor(""), NODE_POOL, now=T0, rate_limit=LIMIT)
-    assert snapshot.grants == ()
-    assert snapshot.requests_in_window == 0
-    assert [f.scope for f in snapshot.freezes] == [RG_PROD]
+    read = await stores.reader().read(Actor(""), NODE_POOL, now=T0, rate_limit=LIMIT)
+    assert read.snapshot.grants == ()
+    assert read.snapshot.recent_requests == 0
+    assert [f.scope for f in read.snapshot.freezes] == [RG_PROD]
