@@ -468,6 +468,8 @@ class AuditKind(StrEnum):
     GRANT_REVOKED = "grant_revoked"
     APPROVERS_CHANGED = "approvers_changed"
     GROUP_CHANGED = "group_changed"
+    POLICY_IMPORTED = "policy_imported"  # a policy file replaced the whole policy (decision: activated / failed)
+    ADMIN_BOOTSTRAPPED = "admin_bootstrapped"  # an admin grant added from the command line, outside any chat
     EXECUTION_STARTED = "execution_started"
     EXECUTION_ENDED = "execution_ended"
 

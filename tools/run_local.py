@@ -5,6 +5,9 @@ prints the address to open, and stops everything (newest first, whole process gr
 SIGTERM or SIGHUP. When any component fails to start or dies, the others are stopped and the
 command exits 1 with the failed component's last output.
 
+When it starts Azurite, it imports the demo guardrail policy (``tools/demo_policy.yaml``) into it
+(``--no-demo-policy`` to skip); storage you configured yourself is left alone.
+
 Settings: values already in the environment win, then the ``Values`` of ``local.settings.json``
 (the file ``func start`` reads), then local defaults (see :mod:`tools.local_settings`).
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import shutil
 import sys
@@ -38,6 +42,9 @@ from tools.processes import (
     wait_for_http,
 )
 from tools.stack import DEVHOST_PORT, ROOT, ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
+
+DEMO_POLICY = ROOT / "tools" / "demo_policy.yaml"
+"""The guardrail policy `make run` seeds (docs/security.md, "Bootstrapping an installation")."""
 
 __all__ = ["main"]
 
@@ -86,6 +93,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="where component logs (logs/) and the Playground's devTools/ go (default .run/, ignored by git)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not echo the components' output (see the logs)")
+    parser.add_argument(
+        "--no-demo-policy",
+        action="store_true",
+        help=f"do not import the demo policy ({DEMO_POLICY.relative_to(ROOT)}) into the Azurite this run starts",
+    )
     args = parser.parse_args(argv)
     if args.check and args.no_playground:
         parser.error("--check sends its message through the Playground: drop --no-playground")
@@ -99,6 +111,25 @@ def echo_line(name: str, line: str) -> None:
 
 def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
+
+
+def seed_demo_policy(connection_string: str, path: Path | None = None) -> bool:
+    """Import the demo policy into the fresh Azurite (``python -m app.policy import``); warn and go on if it fails.
+
+    Only into the Azurite this run started: storage configured by the user keeps its own policy.
+    """
+    from app.policy.cli import run as policy_cli
+
+    path = path or DEMO_POLICY
+    say(f"importing the demo policy {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ...")
+    err = io.StringIO()
+    code = asyncio.run(policy_cli(["import", str(path)], env={"SwitchboardStorage": connection_string},
+                                  out=io.StringIO(), err=err))
+    if code != 0:
+        lines = err.getvalue().strip().splitlines()
+        say(f"warning: the demo policy was not imported: {lines[-1] if lines else f'exit code {code}'}")
+        return False
+    return True
 
 
 def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespace) -> Running:
@@ -122,6 +153,8 @@ def start_stack(supervisor: Supervisor, plan: LocalPlan, args: argparse.Namespac
         )
         storage = storage or instance.connection_string
         azurite_ports = instance.ports
+        if not args.no_demo_policy:
+            seed_demo_policy(instance.connection_string)
     elif plan.storage.note:
         say(plan.storage.note)
 

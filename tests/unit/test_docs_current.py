@@ -1,4 +1,4 @@
-"""The generated docs (docs/actions.md, docs/settings.md) match the code; regenerate with `make docs`."""
+"""The generated docs (docs/actions.md, settings.md, policy.md) match the code; regenerate with `make docs`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from pathlib import Path
 
 from actions.registry import default_registry
 from app.settings import SETTINGS
-from tools.gen_docs import ACTIONS_DOC, SETTINGS_DOC, render_actions, render_settings, stale_files
+from guardrails.policyfile import POLICY_SCHEMA, SEMANTIC_RULES
+from tools.gen_docs import (
+    ACTIONS_DOC,
+    POLICY_DOC,
+    SETTINGS_DOC,
+    render_actions,
+    render_policy_format,
+    render_settings,
+    stale_files,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +28,20 @@ def test_actions_doc_is_current() -> None:
 
 def test_settings_doc_is_current() -> None:
     assert SETTINGS_DOC.read_text() == render_settings(SETTINGS), "run `python -m tools.gen_docs`"
+
+
+def test_policy_doc_is_current() -> None:
+    expected = render_policy_format(POLICY_SCHEMA, SEMANTIC_RULES)
+    assert POLICY_DOC.read_text() == expected, "run `python -m tools.gen_docs`"
+
+
+def test_every_policy_field_is_documented() -> None:
+    policy_doc = POLICY_DOC.read_text()
+    for section in ("groups", "grants", "approver_rules", "freezes"):
+        for field in POLICY_SCHEMA["properties"][section]["items"]["properties"]:
+            assert f"| `{section}[].{field}` |" in policy_doc
+    assert "| `grants[].limits.<parameter>.max_increase` |" in policy_doc
+    assert "| `grants[].window.time_zone` |" in policy_doc
 
 
 def test_every_action_and_setting_is_documented() -> None:
@@ -42,6 +65,7 @@ def test_check_mode_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path) -
     assert gen_docs("--check").returncode == 0
     (tmp_path / "actions.md").write_text(ACTIONS_DOC.read_text().replace("aks-scale-node-pool", "aks-scale", 1))
     (tmp_path / "settings.md").write_text(SETTINGS_DOC.read_text())
+    (tmp_path / "policy.md").write_text(POLICY_DOC.read_text())
     stale = gen_docs("--check", "--docs-dir", str(tmp_path))
     assert stale.returncode == 1
     assert stale.stderr.strip() == f"stale: {tmp_path / 'actions.md'} (run `python -m tools.gen_docs`)"
