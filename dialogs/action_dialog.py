@@ -45,7 +45,14 @@ from actions.spec import Action, ActionError, ParameterError, ParamKind, unavail
 from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
-from dialogs.card_steps import CONFIRM_PROMPT, FORM_DIALOG, FormDialog, RequestConfirmPrompt, form_fields
+from dialogs.card_steps import (
+    CONFIRM_PROMPT,
+    FORM_DIALOG,
+    FormDialog,
+    RequestConfirmPrompt,
+    form_fields,
+    innermost_dialog,
+)
 from dialogs.form_return import back_to_form
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
 from dialogs.suggestions import say_with_buttons, suggested_commands
@@ -334,16 +341,10 @@ async def submitted_request(dialog_context: DialogContext) -> dict[str, str] | N
     platform call was started (or was about to be) in an earlier or concurrent turn, so it must
     not be confirmed again, and cancelling it cannot change what was started.
     """
-    instance = dialog_context.active_dialog
-    if instance is None:
+    found = await innermost_dialog(dialog_context)
+    if found is None:
         return None
-    dialog: Any = await dialog_context.find_dialog(instance.id)
-    while isinstance(dialog, ComponentDialog):
-        inner = instance.state.get(ComponentDialog.persisted_dialog_state)
-        if inner is None or not inner.dialog_stack:
-            return None
-        instance = inner.dialog_stack[0]
-        dialog = await dialog.find_dialog(instance.id)
+    _, instance = found
     if instance.id != _RUN:
         return None
     submitted = instance.state.get("values", {}).get(_SUBMITTED)

@@ -56,6 +56,7 @@ __all__ = [
     "FormDialog",
     "RequestConfirmPrompt",
     "form_fields",
+    "innermost_dialog",
     "waiting_card_step",
 ]
 
@@ -71,8 +72,8 @@ class CardStep(Protocol):
         ...
 
 
-async def waiting_card_step(dialog_context: DialogContext) -> tuple[CardStep, DialogInstance] | None:
-    """The card step (form or confirmation) the innermost active dialog of this stack is, if any.
+async def innermost_dialog(dialog_context: DialogContext) -> tuple[Any, DialogInstance] | None:
+    """The innermost active dialog of this stack and its instance, or None when nothing is active.
 
     Component dialogs keep their own stack in their instance state; this walks down to the leaf.
     """
@@ -86,8 +87,14 @@ async def waiting_card_step(dialog_context: DialogContext) -> tuple[CardStep, Di
             return None
         instance = inner.dialog_stack[0]
         dialog = await dialog.find_dialog(instance.id)
-    if isinstance(dialog, FormDialog | RequestConfirmPrompt):
-        return dialog, instance
+    return dialog, instance
+
+
+async def waiting_card_step(dialog_context: DialogContext) -> tuple[CardStep, DialogInstance] | None:
+    """The card step (form or confirmation) the innermost active dialog of this stack is, if any."""
+    found = await innermost_dialog(dialog_context)
+    if found is not None and isinstance(found[0], FormDialog | RequestConfirmPrompt):
+        return found
     return None
 
 
