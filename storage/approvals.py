@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from guardrails.ports import RecordConflict, RecordNotFound, Versioned
 from guardrails.records import ApprovalRequest, ApprovalStatus
 from storage.guardrail_codec import approval_from_json, approval_to_json
-from storage.guardrail_rows import entity_etag, gather_all, newest_first_key, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, entity_etag, gather_all, newest_first_key, partition, store_errors
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient
@@ -93,7 +93,7 @@ class _Slot:
     latest: Versioned[ApprovalRequest] | None = None
 
 
-class TableApprovalStore:
+class TableApprovalStore(GuardrailTable):
     """The :class:`guardrails.ports.ApprovalStore` on Table Storage, plus :meth:`update`.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
@@ -101,13 +101,8 @@ class TableApprovalStore:
     """
 
     def __init__(self, tables: TableProvider, *, table_name: str = "approvals") -> None:
-        self._tables = tables
-        self.table_name = table_name
+        super().__init__(tables, table_name=table_name)
         self._slots: dict[str, _Slot] = {}
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
 
     @staticmethod
     def _record_row(approval: ApprovalRequest) -> dict[str, Any]:

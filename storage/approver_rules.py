@@ -15,12 +15,11 @@ from guardrails.ports import RecordNotFound
 from guardrails.records import ApproverRule
 from guardrails.scopes import scope_key
 from storage.guardrail_codec import rule_from_json, rule_to_json
-from storage.guardrail_rows import entity_etag, family_filter, gather_all, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, entity_etag, family_filter, gather_all, partition, store_errors
 
 if TYPE_CHECKING:
-    from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
+    pass
 
 __all__ = ["TableApproverRuleStore"]
 
@@ -28,20 +27,14 @@ _SCOPE = "scope"
 _ROW = "rule"
 
 
-class TableApproverRuleStore:
+class TableApproverRuleStore(GuardrailTable):
     """The :class:`guardrails.ports.ApproverRuleStore` on Table Storage.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "approverrules") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "approverrules"
 
     async def put(self, rule: ApproverRule) -> None:
         """Create or replace the rule of ``rule.scope`` (one entity)."""

@@ -32,12 +32,11 @@ from typing import TYPE_CHECKING, Any
 from guardrails.ports import AuditQuery, RecordConflict
 from guardrails.records import AuditRecord
 from storage.guardrail_codec import audit_from_json, audit_to_json, utc
-from storage.guardrail_rows import gather_all, newest_first_key, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, gather_all, newest_first_key, partition, store_errors
 
 if TYPE_CHECKING:
-    from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
+    pass
 
 __all__ = ["DEFAULT_QUERY_DAYS", "TableAuditStore"]
 
@@ -52,20 +51,14 @@ def _day(moment: datetime) -> str:
     return utc(moment).strftime("%Y-%m-%d")
 
 
-class TableAuditStore:
+class TableAuditStore(GuardrailTable):
     """The :class:`guardrails.ports.AuditStore` on Table Storage: :meth:`append` and :meth:`query` only.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "audit") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "audit"
 
     @staticmethod
     def _rows(record: AuditRecord) -> tuple[dict[str, Any], list[dict[str, Any]]]:

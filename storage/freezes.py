@@ -28,13 +28,12 @@ from guardrails.ports import RecordConflict, RecordNotFound
 from guardrails.records import Freeze
 from guardrails.scopes import scope_key
 from storage.guardrail_codec import freeze_from_json, freeze_to_json, utc
-from storage.guardrail_rows import family_filter, gather_all, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, family_filter, gather_all, partition, store_errors
 from storage.keys import table_key
 
 if TYPE_CHECKING:
-    from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
+    pass
 
 __all__ = ["TableFreezeStore"]
 
@@ -42,20 +41,14 @@ _FREEZE, _SCOPE = "freeze", "scope"
 _RECORD_ROW = "freeze"
 
 
-class TableFreezeStore:
+class TableFreezeStore(GuardrailTable):
     """The :class:`guardrails.ports.FreezeStore` on Table Storage.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "freezes") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "freezes"
 
     @staticmethod
     def _rows(freeze: Freeze) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -38,13 +38,12 @@ from guardrails.ports import RecordConflict, RecordNotFound
 from guardrails.records import Grant, GrantKind, Principal
 from guardrails.scopes import scope_key
 from storage.guardrail_codec import grant_from_json, grant_to_json
-from storage.guardrail_rows import family_filter, gather_all, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, family_filter, gather_all, partition, store_errors
 from storage.keys import table_key
 
 if TYPE_CHECKING:
-    from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
+    pass
 
 __all__ = ["TableGrantStore"]
 
@@ -57,20 +56,14 @@ def _bucket(grant_id: str) -> str:
     return hashlib.sha256(grant_id.encode("utf-8", "surrogatepass")).hexdigest()[:2]
 
 
-class TableGrantStore:
+class TableGrantStore(GuardrailTable):
     """The :class:`guardrails.ports.GrantStore` on Table Storage.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "grants") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "grants"
 
     @staticmethod
     def _rows(grant: Grant) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 from guardrails.ports import RecordNotFound
 from guardrails.records import Group
 from storage.guardrail_codec import group_from_json, group_to_json
-from storage.guardrail_rows import entity_etag, family_filter, gather_all, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, entity_etag, family_filter, gather_all, partition, store_errors
 from storage.keys import table_key
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
 
 __all__ = ["TableGroupStore"]
 
@@ -39,20 +38,14 @@ _GROUP, _MEMBER = "group", "member"
 _RECORD_ROW = "group"
 
 
-class TableGroupStore:
+class TableGroupStore(GuardrailTable):
     """The :class:`guardrails.ports.GroupStore` on Table Storage.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "groups") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "groups"
 
     async def _read(self, table: TableClient, name: str) -> tuple[Group, str] | None:
         from azure.core.exceptions import ResourceNotFoundError

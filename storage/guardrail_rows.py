@@ -20,13 +20,20 @@ import logging
 from collections.abc import Awaitable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from guardrails.ports import RecordConflict, RecordNotFound, StoreError, StoreUnavailable
 from storage.errors import ConcurrencyConflictError, StorageError, StorageUnavailableError, translate
 from storage.keys import MAX_KEY_UTF16_UNITS, escape_key, table_key, utf16_units
 
-__all__ = ["entity_etag", "family_filter", "gather_all", "newest_first_key", "partition", "store_errors"]
+if TYPE_CHECKING:  # pragma: no cover
+    from azure.data.tables.aio import TableClient
+
+    from storage.tables import TableProvider
+
+__all__ = [
+    "GuardrailTable", "entity_etag", "family_filter", "gather_all", "newest_first_key", "partition", "store_errors",
+]
 
 _log = logging.getLogger("switchboard.storage.guardrails")
 _T = TypeVar("_T")
@@ -61,6 +68,24 @@ def newest_first_key(moment: datetime, unique: str) -> str:
 
 
 _ONE_MICRO = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC) - _EPOCH
+
+
+class GuardrailTable:
+    """The base of the guardrail stores: one table of the process's provider, opened on first use.
+
+    :param tables: the process's :class:`~storage.tables.TableProvider`.
+    :param table_name: the table; default: the store's :attr:`DEFAULT_TABLE`.
+    """
+
+    DEFAULT_TABLE = ""
+
+    def __init__(self, tables: TableProvider, *, table_name: str | None = None) -> None:
+        self._tables = tables
+        self.table_name = table_name or self.DEFAULT_TABLE
+
+    async def _table(self) -> TableClient:
+        with store_errors("open", self.table_name):
+            return await self._tables.table(self.table_name)
 
 
 @contextmanager

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 
 from guardrails.ports import RecordConflict
 from storage.guardrail_codec import utc
-from storage.guardrail_rows import entity_etag, partition, store_errors
+from storage.guardrail_rows import GuardrailTable, entity_etag, partition, store_errors
 
 if TYPE_CHECKING:
-    from azure.data.tables.aio import TableClient
 
-    from storage.tables import TableProvider
+    pass
 
 __all__ = ["TableRateCounter"]
 
@@ -31,20 +30,14 @@ def _row_key(window_start: datetime) -> str:
     return utc(window_start).strftime("%Y%m%dT%H%M%SZ")
 
 
-class TableRateCounter:
+class TableRateCounter(GuardrailTable):
     """The :class:`guardrails.ports.RateCounter` on Table Storage.
 
     :param tables: the process's :class:`~storage.tables.TableProvider`.
     :param table_name: the table (created on first use).
     """
 
-    def __init__(self, tables: TableProvider, *, table_name: str = "ratecounters") -> None:
-        self._tables = tables
-        self.table_name = table_name
-
-    async def _table(self) -> TableClient:
-        with store_errors("open", self.table_name):
-            return await self._tables.table(self.table_name)
+    DEFAULT_TABLE = "ratecounters"
 
     async def count(self, principal_key: str, window_start: datetime) -> int:
         """Requests counted for ``principal_key`` in the window starting at ``window_start`` (0 if none)."""
