@@ -41,9 +41,13 @@ class Tone(StrEnum):
     GOOD = "good"
     WARNING = "warning"
     ATTENTION = "attention"
+    ACCENT = "accent"  # in progress, waiting: neither good nor bad news
 
 
-_CONTAINER_STYLES = {Tone.DEFAULT: "emphasis", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.ATTENTION: "attention"}
+_CONTAINER_STYLES = {
+    Tone.DEFAULT: "emphasis", Tone.GOOD: "good", Tone.WARNING: "warning", Tone.ATTENTION: "attention",
+    Tone.ACCENT: "accent",
+}
 
 
 def text_block(

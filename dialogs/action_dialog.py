@@ -74,6 +74,8 @@ _OUTCOME_LOOK = {
     OutcomeState.STARTED: ("Started, not finished yet", Tone.WARNING),
     OutcomeState.UNCONFIRMED: ("Could not be confirmed", Tone.WARNING),
     OutcomeState.REFUSED: ("Not done", Tone.WARNING),
+    OutcomeState.AWAITING_APPROVAL: ("Waiting for approval", Tone.ACCENT),
+    OutcomeState.QUEUED: ("Queued", Tone.ACCENT),
 }
 
 _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
@@ -82,6 +84,8 @@ _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
     OutcomeState.STARTED: EffectStatus.RUNNING,
     OutcomeState.UNCONFIRMED: EffectStatus.UNCONFIRMED,
     OutcomeState.REFUSED: None,  # nothing was sent
+    OutcomeState.AWAITING_APPROVAL: None,  # nothing was sent; the approvers decide
+    OutcomeState.QUEUED: None,  # nothing was sent yet; the operation's worker reports back
 }
 
 

@@ -50,13 +50,17 @@ class Request:
     preview: Preview
     labels: Mapping[str, str] = field(default_factory=dict)  # display value per argument
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    card_activity_id: str | None = None  # the request's one card in ``conversation``, updated in place
+    reason: str | None = None  # the requester's reason (asked for when approval is needed)
+    break_glass: bool = False  # the requester invoked break-glass for this one request (needs ``reason``)
 
 
 class OutcomeState(StrEnum):
     """Where a request stood when ``submit`` returned — only what is known, never more.
 
-    ``REFUSED`` is the only state in which nothing was sent to Azure; every other one comes after
-    the platform call was started, so its message never says "nothing was changed".
+    ``REFUSED``, ``AWAITING_APPROVAL`` and ``QUEUED`` are the states in which nothing was sent to Azure
+    yet; every other one comes after the platform call was started, so its message never says
+    "nothing was changed".
     """
 
     SUCCEEDED = "succeeded"  # done, confirmed by Azure
@@ -64,12 +68,16 @@ class OutcomeState(StrEnum):
     STARTED = "started"  # accepted by Azure and still running when the wait ended: check the resource
     UNCONFIRMED = "unconfirmed"  # sent, but Azure did not say what became of it: check the resource
     REFUSED = "refused"  # not run, nothing was changed: the message says why and what to do
+    AWAITING_APPROVAL = "awaiting_approval"  # kept, waiting for approvers; nothing was sent yet
+    QUEUED = "queued"  # approved and queued as an operation; a worker starts it and reports back
 
 
 OUTCOME_CONTINUATION_TOKEN = "continuation_token"
 """``Outcome.details`` key of the operation's continuation token (for a later resume; never shown)."""
 
 _INTERNAL_DETAILS = frozenset({OUTCOME_CONTINUATION_TOKEN})
+
+_NOT_SENT = frozenset({"refused", "awaiting_approval", "queued"})
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,8 @@ class Outcome:
 
     @property
     def started(self) -> bool:
-        """Whether the platform call was started (anything but a refusal): something may have changed."""
-        return self.state is not OutcomeState.REFUSED
+        """Whether the platform call was started (not refused, waiting or queued): something may have changed."""
+        return self.state.value not in _NOT_SENT
 
     @property
     def shown_details(self) -> dict[str, str]:
