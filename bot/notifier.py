@@ -74,6 +74,12 @@ class NoticePolicy:
     deadline: float = 120.0
     windows: tuple[RateWindow, ...] = NOTICE_WINDOWS
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("a notice needs at least one attempt")
+        if min(self.initial_backoff, self.max_backoff, self.jitter, self.max_total_wait) < 0 or self.deadline <= 0:
+            raise ValueError("notice waits must not be negative and the deadline must be positive")
+
 
 @dataclass(frozen=True)
 class UndeliveredNotice:

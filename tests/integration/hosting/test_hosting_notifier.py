@@ -226,16 +226,26 @@ async def test_a_dead_conversation_is_gone_and_its_reference_pruned(
     assert "aks-prod scaled" not in caplog.text  # message text only at DEBUG
 
 
-async def test_an_update_of_a_deleted_message_is_gone_but_keeps_the_conversation(
-    notifier: TeamsNotifier, connector: ConnectorStandIn, references: ConversationReferenceStore
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(404, "ActivityNotFound"), (403, "ConversationBlockedByUser"), (403, "BotDisabledByAdmin")],
+)
+async def test_a_deleted_card_or_a_blocked_chat_is_gone_but_keeps_the_conversation(
+    notifier: TeamsNotifier,
+    connector: ConnectorStandIn,
+    references: ConversationReferenceStore,
+    status: int,
+    code: str,
 ) -> None:
+    # Only that message is gone, or the block may be lifted: the conversation stays known.
     personal = reference(connector, PERSONAL, "personal")
     await references.save(personal)
-    connector.answer_next(404, teams_error("ActivityNotFound"), kind="update")
+    connector.answer_next(status, teams_error(code), kind="update")
 
     receipt = await notifier.update(serialized(personal), "deleted-card", Notice("5/5"))
 
     assert receipt.status is NoticeStatus.GONE
+    assert len(connector.calls) == 1
     assert await references.get(PERSONAL) is not None
 
 
