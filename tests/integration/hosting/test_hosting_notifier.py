@@ -342,3 +342,29 @@ async def test_the_composed_notifier_delivers_through_the_switchboard_adapter(
 
     assert receipt.delivered
     assert [call.text for call in connector.delivered] == ["Hi"]
+
+
+async def test_a_connector_that_keeps_failing_gives_failed_after_the_bounded_retries(
+    notifier: TeamsNotifier, connector: ConnectorStandIn, clock: FakeClock
+) -> None:
+    connector.fail_with(503)
+
+    receipt = await notifier.update(serialized(reference(connector, PERSONAL, "personal")), "card-1", Notice("5/5"))
+
+    assert receipt.status is NoticeStatus.FAILED
+    assert receipt.reason is not None
+    assert receipt.reason.startswith("503")
+    assert len(connector.calls) == 6  # NoticePolicy.max_attempts
+    assert sum(clock.sleeps) <= 60.0
+
+
+async def test_an_unreachable_connector_gives_failed_without_raising(
+    notifier: TeamsNotifier, connector: ConnectorStandIn, refused_port: int
+) -> None:
+    unreachable = reference(connector, PERSONAL, "personal")
+    unreachable.service_url = f"http://127.0.0.1:{refused_port}/"
+
+    receipt = await notifier.send(serialized(unreachable), Notice("Done."))
+
+    assert receipt.status is NoticeStatus.FAILED
+    assert connector.calls == []
