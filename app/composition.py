@@ -2,7 +2,7 @@
 
 ``build_switchboard(settings)`` wires settings -> telemetry -> table provider -> bot state,
 conversation references and the delivery ledger -> action catalog, action context and request handler -> the
-users' dialogs -> bot -> adapter -> HTTP edge, and returns them together in a
+users' dialogs -> bot -> adapter -> HTTP edge and the proactive notifier, and returns them together in a
 :class:`Switchboard` that hosts (the Functions app, the dev host) and tests use and close.
 Nothing here is a module-level singleton: every call builds a new, independent graph.
 
@@ -23,6 +23,7 @@ from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
+from bot.notifier import TeamsNotifier
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
@@ -53,6 +54,7 @@ class Switchboard:
     registry: Registry
     actions: ActionContext
     conversations: Conversations
+    notifier: TeamsNotifier  # proactive messages and card updates (requesting.Notifier)
 
     async def close(self) -> None:
         """Close the connector clients, the authentication thread, the Azure clients and the storage transport."""
@@ -115,6 +117,7 @@ def build_switchboard(
     )
     adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
+    notifier = TeamsNotifier(adapter, references, app_id=settings.bot.app_id)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",
         "on" if settings.authentication_enabled else "off (local, anonymous)",
@@ -133,4 +136,5 @@ def build_switchboard(
         registry=registry,
         actions=action_context,
         conversations=conversations,
+        notifier=notifier,
     )

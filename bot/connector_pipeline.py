@@ -36,6 +36,10 @@ What real connectors answer, handled so that the shape of a successful answer ne
   (``BotNotInConversation``, ``ConversationNotFound``, ``ConnectorThrottled`` ...) carrying the
   Teams error code, logged once at WARNING with a correlation id (never a token or the body).
 
+Calls made inside :func:`answers_not_retried` (the proactive notifier, :mod:`bot.notifier`, which
+has no turn deadline and retries with its own backoff) get no retries of error answers here: the
+first error answer raises its typed error at once. Failed connections are still retried.
+
 The client's msrest ``Serializer`` (shared by its operation groups) is replaced by a
 :class:`~bot.model_serializer.ModelSerializer`: the same JSON and validation, about half the
 CPU per reply.
@@ -44,10 +48,13 @@ CPU per reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import email.utils
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,12 +71,29 @@ from bot.model_serializer import ModelSerializer
 from storage import http_env_settings_present
 from telemetry import current_correlation_id
 
-__all__ = ["ConnectorSession", "RetrySettings", "retry_after_seconds", "use_aiohttp"]
+__all__ = ["ConnectorSession", "RetrySettings", "answers_not_retried", "retry_after_seconds", "use_aiohttp"]
 
 _log = logging.getLogger("switchboard.connector")
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _NOT_RETRIED_5XX = frozenset({501, 505})
+_RETRY_ANSWERS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "switchboard_connector_retry_answers", default=True
+)
+
+
+@contextlib.contextmanager
+def answers_not_retried() -> Iterator[None]:
+    """Within this block (this task and the tasks it starts), connector error answers are not retried.
+
+    For callers with their own retry policy (the proactive notifier): a 429, 412 or 5xx raises its
+    :class:`~bot.connector_errors.ConnectorError` at once, with the answer's ``retry_after``.
+    """
+    token = _RETRY_ANSWERS.set(False)
+    try:
+        yield
+    finally:
+        _RETRY_ANSWERS.reset(token)
 
 
 class RetrySettings:
@@ -196,7 +220,7 @@ class _AiohttpSender(AsyncHTTPSender):
             retry_after = retry_after_seconds(answer.headers.get("Retry-After"))
             if answer.status < 400:
                 break
-            delay = retry.delay(method, answer.status, retry_after, attempt + 1)
+            delay = retry.delay(method, answer.status, retry_after, attempt + 1) if _RETRY_ANSWERS.get() else None
             if delay is None or waited + delay > retry.max_total_wait:
                 break
             attempt += 1

@@ -3,7 +3,9 @@
 One entity per conversation, keyed by the (escaped) conversation id. Besides the serialized
 ``ConversationReference`` (plain msrest JSON, always rebuilt as that one class) it keeps the
 columns operations and diagnostics filter on: conversation type (``personal``, ``groupChat``,
-``channel``), tenant id, team id and the time of the last save.
+``channel``), tenant id, team id, the time of the last save and, for a personal chat, the user's
+Entra object id (:meth:`ConversationReferenceStore.personal_chat` finds a user's chat by it, for
+notices sent to a person rather than to a conversation).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["ConversationReferenceStore", "StoredConversationReference"]
 
 ROW_KEY = "reference"
+PERSONAL = "personal"
 
 
 def _utcnow() -> dt.datetime:
@@ -107,6 +110,7 @@ class ConversationReferenceStore:
             "ConversationType": stored.conversation_type or "",
             "TenantId": stored.tenant_id or "",
             "TeamId": stored.team_id or "",
+            "UserAadObjectId": _personal_user(reference) or "",
             "UpdatedAt": stored.updated_at,
         }
         from azure.core.exceptions import ResourceExistsError
@@ -141,6 +145,30 @@ class ConversationReferenceStore:
             return None
         return _from_entity(entity)
 
+    async def personal_chat(self, aad_object_id: str) -> StoredConversationReference | None:
+        """The bot's personal chat with the user ``aad_object_id`` (Entra object id), or None.
+
+        A table query on the personal-chat rows' user column (references saved before that column
+        existed are not found until the user's next install event saves them again). When several
+        match (the app reinstalled, an old chat kept), the most recently saved wins.
+        """
+        if not aad_object_id:
+            return None
+        table = await self._table()
+        found: StoredConversationReference | None = None
+        with translated("find personal chat", self.table_name):
+            pages = table.query_entities(
+                "ConversationType eq @type and UserAadObjectId eq @user",
+                parameters={"type": PERSONAL, "user": aad_object_id},
+            )
+            async for entity in pages:
+                if entity.get("RowKey") != ROW_KEY:
+                    continue
+                candidate = _from_entity(entity)
+                if found is None or candidate.updated_at > found.updated_at:
+                    found = candidate
+        return found
+
     async def delete(self, conversation_id: str) -> None:
         """Forget ``conversation_id`` (for example after the bot was removed). Missing is fine."""
         table = await self._table()
@@ -171,6 +199,16 @@ class ConversationReferenceStore:
             async for entity in pages:
                 if entity.get("RowKey") == ROW_KEY:
                     yield _from_entity(entity)
+
+
+def _personal_user(reference: ConversationReference) -> str | None:
+    """The user's Entra object id of a personal chat's reference (None for other conversations)."""
+    conversation = reference.conversation
+    if conversation is None or conversation.conversation_type != PERSONAL or conversation.is_group:
+        return None
+    user = reference.user
+    aad_object_id = getattr(user, "aad_object_id", None) if user is not None else None
+    return aad_object_id if isinstance(aad_object_id, str) and aad_object_id else None
 
 
 def team_id_of(activity: Activity) -> str | None:

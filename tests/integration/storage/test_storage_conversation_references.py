@@ -217,3 +217,38 @@ async def test_unreachable_storage_raises_unavailable(refused_port: int) -> None
             await store.save(reference(PERSONAL, "personal"))
     finally:
         await provider.close()
+
+
+async def test_personal_chat_is_found_by_the_users_entra_object_id(
+    store: ConversationReferenceStore, clock: Clock
+) -> None:
+    alex = "00000000-0000-0000-0000-000000000020"
+    # A group chat and a channel with the same user are not their personal chat.
+    await store.save(reference(GROUP, "groupChat"))
+    await store.save(reference(CHANNEL, "channel"), team_id="19:team@thread.tacv2")
+    assert await store.personal_chat(alex) is None
+
+    await store.save(reference(PERSONAL, "personal"))
+    clock.now += dt.timedelta(days=1)
+    reinstalled = reference("a:1reinstalled-chat", "personal")
+    await store.save(reinstalled)
+    other = reference("a:1someone-else", "personal")
+    other.user = ChannelAccount(id="29:2user", name="Megan", aad_object_id="00000000-0000-0000-0000-000000000021")
+    await store.save(other)
+
+    found = await store.personal_chat(alex)
+
+    assert found is not None
+    assert found.conversation_id == "a:1reinstalled-chat"  # the newest of the user's personal chats
+    assert found.reference.user.aad_object_id == alex
+    megan = await store.personal_chat("00000000-0000-0000-0000-000000000021")
+    assert megan is not None
+    assert megan.conversation_id == "a:1someone-else"
+    assert await store.personal_chat("00000000-0000-0000-0000-00000000dead") is None
+    assert await store.personal_chat("") is None
+    assert await store.personal_chat("x' or '1' eq '1") is None  # the id is a parameter, not filter text
+
+    await store.delete("a:1reinstalled-chat")
+    older = await store.personal_chat(alex)
+    assert older is not None
+    assert older.conversation_id == PERSONAL
