@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test install chromium bench bench-bad-input docs lint clean
+.PHONY: run test install chromium bench bench-bad-input docs screenshots lint clean
 
 run: install
 	$(PY) -m tools.run_local $(ARGS)
@@ -59,6 +59,11 @@ bench-bad-input: install
 
 docs: install
 	$(PY) -m tools.gen_docs
+
+# The pictures in README.md and docs/ (docs/images/*.png), retaken by the end-to-end journeys that take
+# them (marker `screenshots`; nothing else runs). Rerun after changing what users see; commit the PNGs.
+screenshots: install chromium
+	$(PY) -m tools.run_tests tests/e2e -m screenshots --screenshots docs/images $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -15,8 +15,10 @@ Async fixtures (they and every async test in ``tests/e2e`` run in the session's 
   (requests off loopback blocked), per test; a screenshot is saved when the test fails
 * ``playground_client`` → :class:`tools.playground.PlaygroundClient` for the Playground's HTTP API
   and WebSocket stream, per test
+* ``screenshots`` → :class:`tests.e2e.screenshots.Screenshots`, the docs' pictures: saved in the
+  folder ``--screenshots DIR`` names (``make screenshots``: docs/images), checked on every run
 
-Every test in this folder is marked ``e2e``.
+Every test in this folder is marked ``e2e``; those using ``screenshots`` are marked ``screenshots`` too.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 from pytest_asyncio import is_async_test
 
+from tests.e2e import screenshots as pictures
 from tests.e2e.pages import PlaygroundPage
 from tools import playground as playground_tool
 from tools.processes import ManagedProcess, Supervisor, describe_exit, free_port, wait_for_http
@@ -61,6 +64,7 @@ _BOT_SETTING_PREFIXES = (
 _E2E_DIR = Path(__file__).resolve().parent
 _REPORT = pytest.StashKey[pytest.TestReport]()
 _STACK_FIXTURES = ("dev_host", "arm_sandbox", "playground")
+_PICTURES_TAKEN = pytest.StashKey[set[str]]()
 
 
 @dataclass(frozen=True)
@@ -73,13 +77,29 @@ class PlaygroundServer:
     workdir: Path
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        pictures.OPTION,
+        metavar="DIR",
+        default=None,
+        help="save the docs' pictures the end-to-end journeys take in DIR (make screenshots: docs/images)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{pictures.MARKER}: end-to-end tests that take the docs' pictures")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test here ``e2e``, and run the async ones in the session loop the fixtures live in."""
+    """Mark every test here ``e2e`` (and ``screenshots`` when it takes pictures), and run the async
+    ones in the session loop the fixtures live in."""
     session_loop = pytest.mark.asyncio(loop_scope="session")
     for item in items:
         if _E2E_DIR not in Path(str(item.fspath)).resolve().parents:
             continue
         item.add_marker(pytest.mark.e2e)
+        if "screenshots" in getattr(item, "fixturenames", ()):
+            item.add_marker(pictures.MARKER)
         if is_async_test(item):
             item.add_marker(session_loop, append=False)
 
@@ -194,6 +214,14 @@ async def playground_page(
             if reporter is not None:
                 reporter.write_line(f"\n[e2e] screenshot of the failed page: {path}")
         await context.close()
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> pictures.Screenshots:
+    """The docs' pictures: saved under ``--screenshots DIR`` when given; what each shows is always checked."""
+    folder = request.config.getoption(pictures.OPTION.lstrip("-"), default=None)
+    taken = request.config.stash.setdefault(_PICTURES_TAKEN, set())
+    return pictures.Screenshots(Path(folder) if folder else None, taken)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

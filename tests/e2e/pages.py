@@ -26,6 +26,29 @@ _POST_CARD = '[role="group"].fui-Card'
 _ADAPTIVE_CARD = ".ac-adaptiveCard"
 _MENTION_ATTEMPTS = 3
 _MENTION_LIST_TIMEOUT = 10.0  # seconds for the mention list to open after "@", on a loaded machine
+_HIDDEN_IN_PICTURES = '[aria-label="Message timestamp"] { visibility: hidden !important; }'
+_PANE_MARK = "data-e2e-pane"
+# The pane is the scrolling element holding the messages: found from a message, as the page's class
+# names are generated. The mark lets a locator find it again.
+_MARK_PANE = """(message) => {
+  document.querySelectorAll('[data-e2e-pane]').forEach((e) => e.removeAttribute('data-e2e-pane'));
+  for (let e = message.parentElement; e; e = e.parentElement) {
+    if (['auto', 'scroll'].includes(getComputedStyle(e).overflowY)) {
+      e.setAttribute('data-e2e-pane', '');
+      return true;
+    }
+  }
+  return false;
+}"""
+# Resolves once the pane's scroll position has not moved for 10 frames (at most 5 s).
+_SETTLE = """async (pane) => {
+  let last = -1, same = 0;
+  const start = performance.now();
+  while (same < 10 && performance.now() - start < 5000) {
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+    if (pane.scrollTop === last) { same += 1; } else { same = 0; last = pane.scrollTop; }
+  }
+}"""
 
 
 class PlaygroundPage:
@@ -158,6 +181,21 @@ class PlaygroundPage:
         if not matches:
             raise AssertionError(f"no card shows {has_text!r} any more: {texts}")
         return cards.nth(matches[-1])
+
+    async def conversation_pane(self) -> Locator:
+        """The open chat's or channel's scrolling list of messages (without the message box)."""
+        message = self.page.locator(f"{_BOT_OUTPUT}, {_POST_CARD}").first
+        await message.wait_for(state="attached")
+        if not await message.evaluate(_MARK_PANE):
+            raise AssertionError("no scrolling element holds the conversation's messages")
+        return self.page.locator(f"[{_PANE_MARK}]")
+
+    async def picture(self, pane: Locator, path: str) -> None:
+        """Save ``pane`` as a PNG the same way every time: scrolling settled, the mouse off it (no
+        hover effects), no caret, animations finished, message timestamps hidden (they change every run)."""
+        await self.page.mouse.move(0, 0)
+        await pane.evaluate(_SETTLE)
+        await pane.screenshot(path=path, animations="disabled", caret="hide", scale="css", style=_HIDDEN_IN_PICTURES)
 
     async def screenshot(self, path: str) -> None:
         await self.page.screenshot(path=path, full_page=True)

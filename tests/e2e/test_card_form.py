@@ -8,7 +8,6 @@ which the ARM sandbox confirms: the node pool has the new node count.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -16,6 +15,7 @@ from azure.mgmt.containerservice.aio import ContainerServiceClient
 from playwright.async_api import Locator, expect
 
 from tests.e2e.pages import PlaygroundPage
+from tests.e2e.screenshots import Screenshots
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle, sdk_client_kwargs
 from tools.stack import ArmSandbox
 
@@ -48,7 +48,7 @@ def latest_card(page: PlaygroundPage, has_text: str) -> Locator:
 
 
 async def test_scale_a_node_pool_with_the_card_form(
-    playground_page: PlaygroundPage, aks_prod: ContainerServiceClient, tmp_path: Path
+    playground_page: PlaygroundPage, aks_prod: ContainerServiceClient, screenshots: Screenshots
 ) -> None:
     before = await node_count(aks_prod)
     wanted = before + 2
@@ -65,6 +65,7 @@ async def test_scale_a_node_pool_with_the_card_form(
     await expect(form.get_by_role("combobox", name="Node pool")).to_be_visible(timeout=20_000)
     await choose(playground_page, form, "Node pool", f"np1 (User · {before} nodes)")
     await form.get_by_role("spinbutton", name="Node count (from 0 to 1000)").fill(str(wanted))
+    await screenshots.take("card-form", playground_page, shows="Node count (from 0 to 1000)")
     await form.get_by_role("button", name="Review").click()
 
     await expect(form.get_by_text("Requested by Alex Wilber")).to_be_visible(timeout=20_000)
@@ -77,7 +78,4 @@ async def test_scale_a_node_pool_with_the_card_form(
     await expect(result).to_be_visible(timeout=30_000)
     await expect(result.get_by_text("Done")).to_be_visible()
     assert await node_count(aks_prod) == wanted
-
-    screenshot = tmp_path / "playground-card-form.png"
-    await playground_page.screenshot(str(screenshot))
-    print(f"screenshot: {screenshot}")
+    await screenshots.take("card-form-result", playground_page, shows=f"now has {wanted} nodes")

@@ -8,6 +8,7 @@ read from the sandbox over plain HTTP (:mod:`tests.e2e.estate`), which is reset 
   thread (``yes`` answered with an @mention);
 * prompts answered one by one, and a card form in a channel thread;
 * ``cancel`` typed at the preview, and the preview's Cancel button: nothing is written;
+* a scale of an autoscaled pool: refused, with a button carrying the command that can work;
 * an operation that fails in Azure: a failure with a reference, no exception text, nothing changed.
 
 What the tests read in the page is kept to stable facts (node counts, resource names, power
@@ -27,6 +28,7 @@ from playwright.async_api import Locator, expect
 from tests.e2e.estate import DEV, PROD, EstateClient
 from tests.e2e.expectations import ERROR_REPLY
 from tests.e2e.pages import PlaygroundPage
+from tests.e2e.screenshots import Screenshots
 from tools.playground import PlaygroundClient
 from tools.stack import ArmSandbox
 
@@ -89,17 +91,19 @@ def assert_no_exception_text(shown: str) -> None:
 
 
 async def test_a_command_typed_in_personal_chat_runs_after_confirm(
-    personal_chat: PlaygroundPage, estate: EstateClient
+    personal_chat: PlaygroundPage, estate: EstateClient, screenshots: Screenshots
 ) -> None:
     await personal_chat.send_in_chat("scale node pool aks-prod np1 to 5")
 
     preview = await card(personal_chat, "3 → 5")
     await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
     assert await estate.writes() == [], "nothing may change before Confirm"
+    await screenshots.take("typed-command-preview", personal_chat, shows="Scale aks-prod / np1: 3 → 5 nodes")
     await preview.get_by_role("button", name="Confirm").click()
 
     result = await card(personal_chat, "now has 5 nodes")  # the title of the preview says "5 nodes" too
     await expect(result).to_contain_text("aks-prod / node pool np1")
+    await screenshots.take("typed-command-result", personal_chat, shows="now has 5 nodes")
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [(w["method"], w["status"]) for w in await estate.writes()] == [("PUT", 201)], "scaled exactly once"
     await assert_no_error_shown(personal_chat)
@@ -120,6 +124,24 @@ async def test_a_command_typed_in_a_channel_runs_after_yes_in_its_thread(
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [w["method"] for w in await estate.writes()] == ["PUT"], "scaled exactly once"
     await assert_no_error_shown(playground_page)
+
+
+async def test_a_scale_the_autoscaler_owns_is_refused_with_a_button_for_what_can_be_done(
+    personal_chat: PlaygroundPage, estate: EstateClient, screenshots: Screenshots
+) -> None:
+    await personal_chat.send_in_chat("scale node pool aks-prod np2 to 8")
+
+    refusal = await card(personal_chat, "The cluster autoscaler is on")
+    suggestion = refusal.get_by_role("button", name="set autoscale aks-prod np2 min 2 max 8")
+    await expect(suggestion).to_be_visible()
+    await screenshots.take("refusal", personal_chat, shows="The cluster autoscaler is on")
+    assert await estate.writes() == []
+
+    # The button runs the whole command as if typed: its preview, and still nothing changed.
+    await suggestion.click()
+    await card(personal_chat, "6 → 8")
+    assert await estate.writes() == []
+    await assert_no_error_shown(personal_chat)
 
 
 async def test_prompts_answered_one_by_one_in_personal_chat(

@@ -11,6 +11,7 @@ from playwright.async_api import expect
 
 from tests.e2e.expectations import HELP_HEADLINE, assert_lists_commands, help_command_names
 from tests.e2e.pages import PlaygroundPage
+from tests.e2e.screenshots import Screenshots
 from tools.playground import GENERAL_CHANNEL_ID, PlaygroundClient
 
 pytestmark = pytest.mark.e2e
@@ -42,10 +43,13 @@ async def test_help_in_a_channel_shows_the_commands_in_the_page(
     assert all("127.0.0.1" not in url and "localhost" not in url for url in playground_page.blocked)
 
 
-async def test_help_in_the_personal_chat_shows_the_commands_in_the_page(playground_page: PlaygroundPage) -> None:
+async def test_help_in_the_personal_chat_shows_the_commands_in_the_page(
+    playground_page: PlaygroundPage, screenshots: Screenshots
+) -> None:
     await playground_page.open_personal_chat()
     await playground_page.send_in_chat("help")
 
     reply = playground_page.bot_messages().filter(has_text=HELP_HEADLINE).last
     await expect(reply).to_be_visible(timeout=20_000)
     assert_lists_commands(await reply.inner_text())
+    await screenshots.take("help", playground_page, shows=HELP_HEADLINE)
