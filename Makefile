@@ -60,6 +60,7 @@ bench-bad-input: install
 
 docs: install
 	$(PY) -m tools.gen_docs
+	$(PY) -m tools.app_package --update-template
 
 lint: install
 	$(VENV)/bin/ruff check .

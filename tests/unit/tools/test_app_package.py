@@ -148,7 +148,7 @@ def test_the_build_command_writes_the_zip(tmp_path: Path) -> None:
 def test_the_command_menu_and_version_in_the_template_are_current() -> None:
     template = load_template()
     assert updated_template(template) == template, (
-        "appPackage/manifest.json is stale: run `python -m tools.app_package --update-template`"
+        "appPackage/manifest.json is stale: run `make docs` (python -m tools.app_package --update-template)"
     )
 
 
