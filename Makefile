@@ -2,6 +2,7 @@
 # Both install what they need on a machine with Python 3.11, Node.js/npm and apt: a virtual environment,
 # the npm packages of package-lock.json, and (for the browser tests) Debian's Chromium.
 # Extra arguments: make run ARGS='--no-playground'   make test ARGS='-k storage -x'
+# The Teams app package (appPackage/ -> dist/switchboard.zip): make app-package APP_ID=<guid>
 # Stress mode (4 CPU-bound processes load the machine during the run): make test ARGS='--stress'
 
 # Python 3.11: python3.11 if on PATH, else python3 when that is 3.11. Override: make PYTHON=/path/to/python3.11
@@ -13,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: run test install chromium bench bench-bad-input docs screenshots lint clean
+.PHONY: run test install chromium bench bench-bad-input docs screenshots lint app-package clean
 
 run: install
 	$(PY) -m tools.run_local $(ARGS)
@@ -59,6 +60,7 @@ bench-bad-input: install
 
 docs: install
 	$(PY) -m tools.gen_docs
+	$(PY) -m tools.app_package --update-template
 
 # The pictures in README.md and docs/ (docs/images/*.png), retaken by the end-to-end journeys that take
 # them (marker `screenshots`; nothing else runs). Rerun after changing what users see; commit the PNGs.
@@ -68,5 +70,10 @@ screenshots: install chromium
 lint: install
 	$(VENV)/bin/ruff check .
 
+# The Teams app package: make app-package APP_ID=<the bot's Microsoft App ID> [ARGS='--out x.zip --domain host']
+app-package: $(VENV)/.installed
+	@test -n "$(APP_ID)" || { echo "make app-package: set APP_ID to the bot's Microsoft App ID (a GUID), e.g. make app-package APP_ID=3f2504e0-4f89-11d3-9a0c-0305e82c3301" >&2; exit 2; }
+	$(PY) -m tools.app_package --app-id '$(APP_ID)' $(ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache devTools .run
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache devTools .run dist

@@ -49,8 +49,9 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
-from bot.bot_settings import BotSettings
+from bot.bot_settings import AppType, BotSettings
 from bot.connector_pipeline import ConnectorSession, use_aiohttp
+from bot.identity import BotTokenError, ManagedIdentityCredentialsFactory
 from bot.token_checks import check_token
 
 __all__ = [
@@ -172,14 +173,22 @@ class _ClientCache:
 
 
 async def _prefetch_access_token(client: ConnectorClient) -> None:
-    """Fetch the first outgoing access token in a worker thread (MSAL blocks); later calls hit MSAL's cache."""
+    """Fetch the first outgoing access token in a worker thread (MSAL blocks); later calls hit MSAL's cache.
+
+    A token the identity cannot get (:class:`~bot.identity.BotTokenError`) is logged at ERROR with
+    what the identity endpoint answered, then raised: nothing can be sent without it.
+    """
     credentials = getattr(client.config, "credentials", None)
     if not isinstance(credentials, AppCredentials):
         return
     app_id = credentials.microsoft_app_id
     if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
         return
-    await asyncio.to_thread(credentials.get_access_token)
+    try:
+        await asyncio.to_thread(credentials.get_access_token)
+    except BotTokenError as error:
+        _log.error("no access token for the Bot Connector: %s", error)
+        raise
 
 
 def _app_id(claims_identity: ClaimsIdentity | None) -> str | None:
@@ -324,7 +333,16 @@ def build_adapter(
     auth_timeout: float = DEFAULT_AUTH_TIMEOUT_SECONDS,
 ) -> SwitchboardAdapter:
     """The adapter for ``settings``. ``credentials_factory`` replaces how outgoing access tokens are
-    obtained (default: from the app settings, i.e. Entra); tests point it at their key server."""
+    obtained; tests point it at their key server. By default they come from the app settings:
+    with ``UserAssignedMSI`` from the managed identity whose client id is the app id
+    (:class:`~bot.identity.ManagedIdentityCredentialsFactory`), otherwise from Entra with the
+    app's secret (the SDK's password credentials; ``SingleTenant`` in the app's tenant)."""
+    if (
+        credentials_factory is None
+        and settings.authentication_enabled
+        and settings.app_type is AppType.USER_ASSIGNED_MSI
+    ):
+        credentials_factory = ManagedIdentityCredentialsFactory(settings.app_id, logger=_log)
     inner = ConfigurationBotFrameworkAuthentication(
         _configuration(settings), credentials_factory=credentials_factory, logger=_log
     )

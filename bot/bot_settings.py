@@ -15,7 +15,14 @@ from typing import Any
 
 from appsettings import GUID, SettingSpec
 
-__all__ = ["BOT_AUTH_OVERRIDE_KEYS", "BOT_SETTINGS", "AppType", "BotSettings"]
+__all__ = [
+    "APP_TYPE_REQUIREMENTS",
+    "BOT_AUTH_OVERRIDE_KEYS",
+    "BOT_SETTINGS",
+    "AppType",
+    "AppTypeRequirements",
+    "BotSettings",
+]
 
 # Entra tenant ids are GUIDs; the Agents Playground's mock tenant has a 13-digit last group,
 # so the allow-list accepts GUID-shaped hex ids with 12 or 13 digits at the end.
@@ -34,11 +41,68 @@ BOT_AUTH_OVERRIDE_KEYS = (
     "VALIDATE_AUTHORITY",
 )
 
+
+class AppType(StrEnum):
+    """How the bot's Entra identity is set up (``MicrosoftAppType``)."""
+
+    MULTI_TENANT = "MultiTenant"
+    SINGLE_TENANT = "SingleTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+@dataclass(frozen=True)
+class AppTypeRequirements:
+    """What one ``MicrosoftAppType`` needs besides ``MicrosoftAppId``: the settings that must be set
+    and the ones that must stay empty, with a phrase saying why (for the settings docs)."""
+
+    required: tuple[str, ...]
+    must_be_empty: tuple[str, ...]
+    explanation: str
+
+
+APP_TYPE_REQUIREMENTS: Mapping[AppType, AppTypeRequirements] = MappingProxyType({
+    AppType.MULTI_TENANT: AppTypeRequirements(
+        required=("MicrosoftAppPassword",),
+        must_be_empty=(),
+        explanation="an app registration usable from any tenant, with a client secret",
+    ),
+    AppType.SINGLE_TENANT: AppTypeRequirements(
+        required=("MicrosoftAppPassword", "MicrosoftAppTenantId"),
+        must_be_empty=(),
+        explanation="an app registration of one tenant, with a client secret",
+    ),
+    AppType.USER_ASSIGNED_MSI: AppTypeRequirements(
+        required=("MicrosoftAppTenantId",),
+        must_be_empty=("MicrosoftAppPassword",),
+        explanation=(
+            "the Function App's user-assigned managed identity (MicrosoftAppId is its client id); "
+            "no secret at all"
+        ),
+    ),
+})
+"""Which companion settings each ``MicrosoftAppType`` needs once ``MicrosoftAppId`` is set."""
+
+
+def _app_type_description() -> str:
+    parts = []
+    for app_type, needs in APP_TYPE_REQUIREMENTS.items():
+        detail = ["`MicrosoftAppId`", *(f"`{name}`" for name in needs.required)]
+        text = f"`{app_type.value}`: {needs.explanation}; needs {', '.join(detail)}"
+        if needs.must_be_empty:
+            text += "; " + ", ".join(f"`{name}`" for name in needs.must_be_empty) + " must be empty"
+        parts.append(text)
+    return (
+        "How the bot authenticates to the Bot Framework. " + ". ".join(parts) + ". "
+        "A missing companion setting stops start-up naming both."
+    )
+
+
 BOT_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
         name='MicrosoftAppId',
         description=(
-            "The bot's Entra app (client) id. Empty only for local runs: then requests are not "
+            "The bot's Entra app (client) id; with `UserAssignedMSI`, the managed identity's client id. "
+            "Empty only for local runs: then requests are not "
             'authenticated and the dev host must listen on loopback.'
         ),
         required='in Azure',
@@ -46,7 +110,7 @@ BOT_SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         name='MicrosoftAppPassword',
-        description="Client secret of the bot's app registration. Leave empty with `UserAssignedMSI`.",
+        description="Client secret of the bot's app registration. Must be empty with `UserAssignedMSI`.",
         required='with MultiTenant/SingleTenant',
         example='(Key Vault reference)',
         secret=True,
@@ -59,7 +123,7 @@ BOT_SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec(
         name='MicrosoftAppType',
-        description='`MultiTenant`, `SingleTenant` or `UserAssignedMSI`.',
+        description=_app_type_description(),
         required='no (MultiTenant)',
         example='UserAssignedMSI',
     ),
@@ -73,14 +137,6 @@ BOT_SETTINGS: tuple[SettingSpec, ...] = (
         example='72f988bf-86f1-41af-91ab-2d7cd011db47',
     ),
 )
-
-
-class AppType(StrEnum):
-    """How the bot's Entra identity is set up (``MicrosoftAppType``)."""
-
-    MULTI_TENANT = "MultiTenant"
-    SINGLE_TENANT = "SingleTenant"
-    USER_ASSIGNED_MSI = "UserAssignedMSI"
 
 
 @dataclass(frozen=True)
@@ -132,11 +188,11 @@ class BotSettings:
             problems.append("MicrosoftAppId: expected a GUID (the bot's Entra app id), or empty for a local run")
         if tenant_id and not GUID.match(tenant_id):
             problems.append("MicrosoftAppTenantId: expected a GUID (an Entra tenant id)")
-        if app_id:
-            if app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI) and not tenant_id:
-                problems.append(f"MicrosoftAppTenantId: required when MicrosoftAppType is {app_type.value}")
-            if app_type is not AppType.USER_ASSIGNED_MSI and not app_password:
-                problems.append(f"MicrosoftAppPassword: required when MicrosoftAppType is {app_type.value}")
+        problems.extend(_app_type_problems(app_type, {
+            "MicrosoftAppId": app_id,
+            "MicrosoftAppPassword": app_password.strip(),
+            "MicrosoftAppTenantId": tenant_id,
+        }, explicit=bool(get("MicrosoftAppType"))))
 
         tenants_raw = get("SWITCHBOARD_ALLOWED_TENANTS")
         tenants = frozenset(t.strip().lower() for t in tenants_raw.split(",") if t.strip())
@@ -158,3 +214,31 @@ class BotSettings:
             allowed_tenants=tenants,
             bot_auth_overrides=MappingProxyType(overrides),
         )
+
+
+def _app_type_problems(app_type: AppType, values: Mapping[str, str], *, explicit: bool) -> list[str]:
+    """Each companion setting ``app_type`` needs but lacks (or must not have), naming both settings.
+
+    Without ``MicrosoftAppId`` the run is local and anonymous, unless ``MicrosoftAppType`` names a
+    type other than the default: then the app id is what is missing.
+    """
+    needs = APP_TYPE_REQUIREMENTS[app_type]
+    if not values["MicrosoftAppId"]:
+        if explicit and app_type is not AppType.MULTI_TENANT:
+            return [
+                f"MicrosoftAppId: required when MicrosoftAppType is {app_type.value} "
+                f"({needs.explanation}); leave MicrosoftAppType empty for a local, anonymous run"
+            ]
+        return []
+    problems = [
+        f"{name}: required when MicrosoftAppType is {app_type.value} ({needs.explanation})"
+        for name in needs.required
+        if not values[name]
+    ]
+    problems += [
+        f"{name}: must be empty when MicrosoftAppType is {app_type.value} ({needs.explanation}); "
+        "remove it from the app settings"
+        for name in needs.must_be_empty
+        if values[name]
+    ]
+    return problems
