@@ -26,6 +26,7 @@ from bot.http_edge import MessagesEndpoint
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
+from governing import GovernanceCommands, PolicyAccess
 from requesting import RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 from telemetry import configure_telemetry
@@ -104,7 +105,7 @@ def build_switchboard(
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries,
+        decisions=deliveries, governance=GovernanceCommands(PolicyAccess(tables), registry),
     )
     bot = SwitchboardBot(
         states=states,

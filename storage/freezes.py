@@ -74,6 +74,18 @@ class TableFreezeStore(GuardrailTable):
                     raise RecordConflict(f"a freeze with id {freeze.id!r} already exists") from None
             await table.upsert_entity(scope_row, mode=UpdateMode.REPLACE)
 
+    async def get(self, freeze_id: str) -> Freeze:
+        """The freeze (one point read); :class:`RecordNotFound` when there is none."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        table = await self._table()
+        with store_errors("read freeze", self.table_name):
+            try:
+                entity = await table.get_entity(partition(_FREEZE, freeze_id), _RECORD_ROW, select=["Record"])
+            except ResourceNotFoundError:
+                raise RecordNotFound(f"there is no freeze {freeze_id!r}") from None
+        return freeze_from_json(entity.get("Record"))
+
     async def remove(self, freeze_id: str) -> Freeze:
         """Lift the freeze (scope row first) and return it; :class:`RecordNotFound` when there is none."""
         from azure.core.exceptions import ResourceNotFoundError
