@@ -15,12 +15,14 @@ from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
 
+from actions.quoting import quoted
 from actions.registry import Registry
 from governing.calls import CommandCall, CommandReply, show_time
 from governing.parsing import (
     InputError,
     PrincipalText,
     mark_mentions,
+    not_a_principal,
     parse_actions,
     parse_duration,
     parse_limits,
@@ -216,6 +218,9 @@ class AdminCommands:
         text, marks = mark_mentions(call.text, call.mentions)
         words = split_words(text)
         lowered = [w.lower() for w in words]
+        if "on" in lowered and lowered.index("on") > 2 and not any(w in marks for w in words[:lowered.index("on")]):
+            # several words before the actions: a display name typed without an @mention
+            raise InputError(not_a_principal(" ".join(words[: lowered.index("on") - 1])))
         if "on" not in lowered or lowered.index("on") != 2 or len(words) < 4:
             raise InputError(f"I need who, which actions and on which scope. {usage}")
         stores = await self._access.stores()
@@ -248,7 +253,7 @@ class AdminCommands:
             limits=limits, expires_at=now + duration if duration else None, created_by=call.object_id, created_at=now,
             reason=f"granted in chat by {call.name or call.object_id}",
         )
-        details = {"principal": who.principal.key, "actions": ",".join(sorted(actions)), "kind": kind.value,
+        details = {"principal": who.principal.key, "actions": ",".join(sorted(actions)), "grant_kind": kind.value,
                    "mode": mode.value, "admin_grant": admin.id}
         await self._audit(AuditKind.GRANT_ADDED, call, decision="added", scope=scope, rule_id=grant.id, **details)
         try:
@@ -273,7 +278,7 @@ class AdminCommands:
         try:
             grant = await stores.grants.get(words[0])
         except RecordNotFound:
-            raise InputError(f"There is no grant `{words[0][:64]}`. `grants <user|group>` lists ids.") from None
+            raise InputError(f"There is no grant {quoted(words[0], 64)}. `grants <user|group>` lists ids.") from None
         admin = await self._admin_of(stores, call, grant.scope, "revoke grants")
         details = {"principal": grant.principal.key, "admin_grant": admin.id}
         await self._audit(AuditKind.GRANT_REVOKED, call, decision="revoked", scope=grant.scope, rule_id=grant.id,
@@ -325,7 +330,7 @@ class AdminCommands:
         try:
             quorum = int(words[-1])
         except ValueError:
-            raise InputError(f"The quorum is a whole number of approvers, got `{words[-1][:20]}`.") from None
+            raise InputError(f"The quorum is a whole number of approvers, got {quoted(words[-1], 20)}.") from None
         principals = [await self._principal(stores, name, marks) for name in names]
         approvers = frozenset(p.principal for p in principals)
         users = {p.id for p in approvers if p.kind is PrincipalKind.USER}
@@ -403,7 +408,7 @@ class AdminCommands:
         try:
             freeze = await stores.freezes.get(words[0])
         except RecordNotFound:
-            raise InputError(f"There is no freeze `{words[0][:64]}`.") from None
+            raise InputError(f"There is no freeze {quoted(words[0], 64)}.") from None
         admin = await self._admin_of(stores, call, freeze.scope, "lift a freeze")
         details = {"admin_grant": admin.id}
         await self._audit(AuditKind.FREEZE_LIFTED, call, decision="lifted", scope=freeze.scope, rule_id=freeze.id,

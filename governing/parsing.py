@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from actions.quoting import shown
+from actions.quoting import quoted, shown
 from actions.registry import Registry
 from actions.spec import ParamKind
 from guardrails.records import ALL_ACTIONS, Limits, ParameterLimit, Principal, TimeWindow
@@ -28,6 +28,8 @@ __all__ = [
     "InputError",
     "MentionedPerson",
     "PrincipalText",
+    "mark_mentions",
+    "not_a_principal",
     "parse_actions",
     "parse_duration",
     "parse_limits",
@@ -35,6 +37,7 @@ __all__ = [
     "parse_scope",
     "parse_time",
     "split_words",
+    "unknown_principal",
     "viewer_zone",
 ]
 
@@ -117,7 +120,7 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
         text, lowered = text[5:], lowered[5:]
         if not OBJECT_ID.fullmatch(lowered):
             raise InputError(
-                f"{shown(word, _MAX_SHOWN)} is not a user: user:<Entra object id> (8-4-4-4-12 hex digits)."
+                f"{quoted(word, _MAX_SHOWN)} is not a user: user:<Entra object id> (8-4-4-4-12 hex digits)."
             )
     if OBJECT_ID.fullmatch(lowered):
         principal = Principal.user(lowered)
@@ -125,16 +128,16 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
     if lowered.startswith("group:"):
         name = lowered[6:]
         if not GROUP_NAME.fullmatch(name):
-            raise InputError(f"{shown(word, _MAX_SHOWN)} is not a group name (lower-case letters, digits, . _ -).")
+            raise InputError(f"{quoted(word, _MAX_SHOWN)} is not a group name (lower-case letters, digits, . _ -).")
         return PrincipalText(Principal.group(name), f"group:{name}")
     if GROUP_NAME.fullmatch(lowered) and not lowered.startswith(_MENTION_TOKEN):
         return PrincipalText(Principal.group(lowered), f"group:{lowered}", maybe_group=True)
-    raise InputError(_not_a_principal(word))
+    raise InputError(not_a_principal(word))
 
 
-def _not_a_principal(word: str) -> str:
+def not_a_principal(word: str) -> str:
     return (
-        f"I can't tell who {shown(word, _MAX_SHOWN)} is. Name a person by @mentioning them or by their Entra "
+        f"I can't tell who {quoted(word, _MAX_SHOWN)} is. Name a person by @mentioning them or by their Entra "
         "object id, or a Switchboard group as group:<name>; a display name alone is not accepted."
     )
 
@@ -142,7 +145,7 @@ def _not_a_principal(word: str) -> str:
 def unknown_principal(word: str) -> str:
     """The message for a bare word that is neither an object id nor an existing group."""
     return (
-        f"There is no user or group {shown(word, _MAX_SHOWN)}. Name a person by @mentioning them or by their "
+        f"There is no user or group {quoted(word, _MAX_SHOWN)}. Name a person by @mentioning them or by their "
         "Entra object id, or an existing Switchboard group as group:<name>; a display name alone is not accepted."
     )
 
@@ -154,7 +157,7 @@ def parse_scope(word: str) -> str:
     except (ScopeError, UnicodeDecodeError) as exc:
         detail = str(exc) if isinstance(exc, ScopeError) else "it contains an encoded sequence that is not UTF-8."
         raise InputError(
-            f"{shown(word, _MAX_SHOWN)} is not a scope: {detail} A scope is / or an Azure resource id prefix such as "
+            f"{quoted(word, _MAX_SHOWN)} is not a scope: {detail} A scope is / or an Azure resource id prefix such as "
             "/subscriptions/<id>/resourceGroups/<name>."
         ) from None
     return word.strip()
@@ -164,13 +167,13 @@ def parse_duration(word: str) -> timedelta:
     """``90m``, ``8h``, ``7d`` (1 minute to 365 days)."""
     match = _DURATION.fullmatch(word.strip())
     if match is None:
-        raise InputError(f"{shown(word, _MAX_SHOWN)} is not a duration: write it like 90m, 8h or 7d.")
+        raise InputError(f"{quoted(word, _MAX_SHOWN)} is not a duration: write it like 90m, 8h or 7d.")
     amount, unit = int(match.group(1)), match.group(2).lower()
     value = {"m": timedelta(minutes=amount), "min": timedelta(minutes=amount), "h": timedelta(hours=amount)}.get(
         unit, timedelta(days=amount)
     )
     if not timedelta(minutes=1) <= value <= _MAX_DURATION:
-        raise InputError(f"A duration is between 1 minute and 365 days, got {shown(word, _MAX_SHOWN)}.")
+        raise InputError(f"A duration is between 1 minute and 365 days, got {quoted(word, _MAX_SHOWN)}.")
     return value
 
 
@@ -204,7 +207,7 @@ def parse_time(words: Sequence[str], zone: tzinfo | None) -> tuple[datetime, int
             moment = moment.replace(tzinfo=zone or UTC)
         return moment, used
     raise InputError(
-        f"{shown(first, _MAX_SHOWN)} is not a time: write it as YYYY-MM-DD HH:MM (your time zone), "
+        f"{quoted(first, _MAX_SHOWN)} is not a time: write it as YYYY-MM-DD HH:MM (your time zone), "
         "e.g. 2026-12-28 09:00, "
         "or with Z or an offset, e.g. 2026-12-28T09:00+01:00."
     )
@@ -222,7 +225,7 @@ def parse_actions(word: str, registry: Registry) -> frozenset[str]:
         action = registry.get(part)
         if action is None:
             known = ", ".join(a.name for a in registry)
-            raise InputError(f"{shown(part, _MAX_SHOWN)} is not an action. Actions: {known}, or * for all.")
+            raise InputError(f"{quoted(part, _MAX_SHOWN)} is not an action. Actions: {known}, or * for all.")
         names.add(action.name)
     if not names:
         raise InputError("Name the actions: names separated by commas, or * for all.")
@@ -251,19 +254,19 @@ def parse_limits(words: Sequence[str], actions: frozenset[str], registry: Regist
         elif lowered.startswith("tz="):
             zone = word[3:]
             if viewer_zone(zone) is None:
-                raise InputError(f"{shown(zone, _MAX_SHOWN)} is not an IANA time zone (e.g. Europe/Berlin).")
+                raise InputError(f"{quoted(zone, _MAX_SHOWN)} is not an IANA time zone (e.g. Europe/Berlin).")
         else:
             match = _LIMIT.fullmatch(lowered)
             if match is None:
                 raise InputError(
-                    f"{shown(word, _MAX_SHOWN)} is not a limit. Write count<=10, count>=1, count+<=3 (at most 3 more "
+                    f"{quoted(word, _MAX_SHOWN)} is not a limit. Write count<=10, count>=1, count+<=3 (at most 3 more "
                     "than now), count-<=2, days=mon-fri, hours=9-17 or tz=Europe/Berlin."
                 )
             name, operator, value = match.group(1), match.group(2), int(match.group(3))
             if name not in allowed:
                 names = ", ".join(sorted(allowed)) or "none"
                 raise InputError(
-                    f"{shown(name, _MAX_SHOWN)} is not a whole-number parameter of these actions (they have: {names})."
+                    f"{quoted(name, _MAX_SHOWN)} is not a whole-number parameter of these actions (they have: {names})."
                 )
             key = {"<=": "maximum", ">=": "minimum", "+<=": "max_increase", "-<=": "max_decrease"}[operator]
             bounds.setdefault(name, {})[key] = value
@@ -283,10 +286,10 @@ def _days(text: str) -> frozenset[int]:
     for part in text.lower().split(","):
         first, _, last = part.partition("-")
         if first not in _DAYS or (last and last not in _DAYS):
-            raise InputError(f"{shown(text, _MAX_SHOWN)} are not days: write them like mon-fri or sat,sun.")
+            raise InputError(f"{quoted(text, _MAX_SHOWN)} are not days: write them like mon-fri or sat,sun.")
         start, end = _DAYS.index(first), _DAYS.index(last or first)
         if end < start:
-            raise InputError(f"{shown(text, _MAX_SHOWN)}: a range of days runs forward, like mon-fri.")
+            raise InputError(f"{quoted(text, _MAX_SHOWN)}: a range of days runs forward, like mon-fri.")
         found.update(range(start + 1, end + 2))
     return frozenset(found)
 
@@ -295,6 +298,6 @@ def _hours(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", text)
     if match is None or not 0 <= int(match.group(1)) < int(match.group(2)) <= 24:
         raise InputError(
-            f"{shown(text, _MAX_SHOWN)} are not hours: write them like 9-17 (start inclusive, end exclusive)."
+            f"{quoted(text, _MAX_SHOWN)} are not hours: write them like 9-17 (start inclusive, end exclusive)."
         )
     return int(match.group(1)), int(match.group(2))
