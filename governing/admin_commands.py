@@ -11,7 +11,7 @@ write then fails, a second record with decision ``failed`` follows.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import timedelta
 
@@ -121,12 +121,14 @@ class AdminCommands:
             details={"via": "chat", **{k: v[:200] for k, v in details.items() if v}},
         )
 
-    async def _run(self, kind: AuditKind, call: CommandCall, work: object) -> CommandReply:
-        """Run ``work`` (an awaitable returning a reply); audit and answer a refusal it raises."""
+    async def _run(
+        self, kind: AuditKind, call: CommandCall, work: Callable[[CommandCall], Awaitable[CommandReply]]
+    ) -> CommandReply:
+        """Run ``work(call)``; audit and answer a refusal or an input error it raises."""
         try:
             if not call.object_id:
                 raise _Refusal(_NO_IDENTITY, decision="refused")
-            return await work  # type: ignore[misc, no-any-return]
+            return await work(call)
         except InputError as exc:
             await self._audit(kind, call, decision="invalid", reason=exc.message)
             return CommandReply(exc.message)
@@ -167,7 +169,7 @@ class AdminCommands:
     # ------------------------------------------------------------------ grants [user|group]
     async def grants(self, call: CommandCall) -> CommandReply:
         """Your own grants; or, for an admin, another principal's grants on the scopes they administer."""
-        return await self._run(AuditKind.GRANTS_VIEWED, call, self._grants(call))
+        return await self._run(AuditKind.GRANTS_VIEWED, call, self._grants)
 
     async def _grants(self, call: CommandCall) -> CommandReply:
         stores = await self._access.stores()
@@ -210,7 +212,7 @@ class AdminCommands:
     # ------------------------------------------------------------------ grant
     async def grant(self, call: CommandCall) -> CommandReply:
         """``grant <user|group> <actions> on <scope> [limits…] [for <duration>] [auto|approval|break-glass]``."""
-        return await self._run(AuditKind.GRANT_ADDED, call, self._grant(call))
+        return await self._run(AuditKind.GRANT_ADDED, call, self._grant)
 
     async def _grant(self, call: CommandCall) -> CommandReply:
         usage = ("Usage: `grant <user|group> <actions> on <scope> [limits…] [for <duration>] "
@@ -268,7 +270,7 @@ class AdminCommands:
     # ------------------------------------------------------------------ revoke
     async def revoke(self, call: CommandCall) -> CommandReply:
         """``revoke <grant id>``: needs an admin grant covering the grant's scope."""
-        return await self._run(AuditKind.GRANT_REVOKED, call, self._revoke(call))
+        return await self._run(AuditKind.GRANT_REVOKED, call, self._revoke)
 
     async def _revoke(self, call: CommandCall) -> CommandReply:
         words = split_words(call.text)
@@ -297,7 +299,7 @@ class AdminCommands:
     # ------------------------------------------------------------------ approvers
     async def approvers(self, call: CommandCall) -> CommandReply:
         """``approvers <scope>`` shows the rule that applies; ``… set <principals> quorum N`` sets the scope's rule."""
-        return await self._run(AuditKind.APPROVERS_CHANGED, call, self._approvers(call))
+        return await self._run(AuditKind.APPROVERS_CHANGED, call, self._approvers)
 
     async def _approvers(self, call: CommandCall) -> CommandReply:
         text, marks = mark_mentions(call.text, call.mentions)
@@ -362,7 +364,7 @@ class AdminCommands:
     # ------------------------------------------------------------------ freeze / unfreeze
     async def freeze(self, call: CommandCall) -> CommandReply:
         """``freeze <scope> until <time> "reason"``: from now until then (stored in UTC)."""
-        return await self._run(AuditKind.FREEZE_DECLARED, call, self._freeze(call))
+        return await self._run(AuditKind.FREEZE_DECLARED, call, self._freeze)
 
     async def _freeze(self, call: CommandCall) -> CommandReply:
         usage = ('Usage: `freeze <scope> until <time> "<reason>"`, '
@@ -398,7 +400,7 @@ class AdminCommands:
 
     async def unfreeze(self, call: CommandCall) -> CommandReply:
         """``unfreeze <freeze id>``: needs an admin grant covering the freeze's scope."""
-        return await self._run(AuditKind.FREEZE_LIFTED, call, self._unfreeze(call))
+        return await self._run(AuditKind.FREEZE_LIFTED, call, self._unfreeze)
 
     async def _unfreeze(self, call: CommandCall) -> CommandReply:
         words = split_words(call.text)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from guardrails.decision import PolicySnapshot
-from guardrails.records import Actor, AuditKind, AuditRecord, Principal, RateLimit
+from guardrails.records import Actor, AuditKind, AuditRecord, RateLimit
 from storage.approvals import TableApprovalStore
 from storage.audit import TableAuditStore
 from storage.policy_snapshot import PolicySnapshotReader, SnapshotRead
@@ -110,7 +110,3 @@ class PolicyAccess:
         await self.audit.append(record)
         self._events.emit(record)
         return record
-
-    @staticmethod
-    def principal_of(actor: Actor) -> Principal:
-        return actor.principal

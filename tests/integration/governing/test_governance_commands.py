@@ -24,7 +24,7 @@ from app.direct import DirectRequestHandler
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
-from governing import GovernanceCommands, PolicyAccess
+from governing import CommandCall, GovernanceCommands, PolicyAccess
 from guardrails.ports import AuditQuery
 from guardrails.records import (
     ApprovalRequest,
@@ -47,6 +47,7 @@ from telemetry.audit_events import AuditEventEmitter
 from telemetry.custom_events import CustomEventEmitter
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import TEST_TENANT_ID
+from tests.support.table_storage import RecordingTransport
 from tests.unit.dialogs.conftest import (
     ALEX,
     FAST_CLIENTS,
@@ -433,3 +434,62 @@ async def test_explain_names_the_deciding_grant_and_runs_nothing(chat: Chat, acc
     assert "**Refused** — You have no grant for aks-scale-node-pool on this resource." in elsewhere
     assert "Decided by rule `deny-by-default`." in elsewhere
     assert await access.audit.query(AuditQuery(actor=ALEX.aad_object_id)) == []  # a dry run records nothing
+
+
+# ---------------------------------------------------------------------- no identity, storage failing
+async def test_an_admin_command_without_an_entra_identity_is_refused_and_audited_by_channel_id(
+    chat: Chat, access: PolicyAccess, policy: PolicyStores
+) -> None:
+    anonymous = Person("29:user-guest", "", "Guest")
+    activity = chat.activity(anonymous, text=f'freeze {DEV} until 2026-12-01 18:00 "x"')
+    activity.from_property.aad_object_id = None
+
+    [reply] = texts(await chat.send(activity))
+
+    assert reply.startswith("I can't tell who you are on this channel (no Microsoft Entra identity)")
+    assert await policy.freezes.all() == []
+    [record] = await access.audit.query(AuditQuery(actor="29:user-guest"))
+    assert (record.kind, record.decision) == (AuditKind.FREEZE_DECLARED, "refused")
+
+
+class GrantsTableDown(RecordingTransport):
+    """The storage service refusing every write to one table (connection refused); the rest reaches Azurite."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__()
+        self.table = table
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        from azure.core.exceptions import ServiceRequestError
+
+        path = request.url.split("?", 1)[0]
+        if request.method != "GET" and f"/{self.table}(" in path:
+            raise ServiceRequestError("connection refused (injected)")
+        return await super().send(request, **kwargs)
+
+
+async def test_a_grant_whose_write_fails_is_recorded_as_failed_and_the_admin_is_told_without_internals(
+    storage_connection_string: str, namespace: str, policy: PolicyStores, events: Events, unique_name: str,
+    actions: ActionContext,
+) -> None:
+    failing = TableProvider(connection_string=storage_connection_string, options=FAST_TABLES,
+                            transport=GrantsTableDown(f"{namespace}grants"))
+    try:
+        emitter = AuditEventEmitter(CustomEventEmitter(f"switchboard.test.audit.{unique_name}"))
+        access = PolicyAccess(failing, namespace=namespace, events=emitter, clock=lambda: NOW)
+        service = GovernanceCommands(access, default_registry())
+        call = CommandCall(text=f"{ADELE.aad_object_id} vm-restart on {DEV}", object_id=ALEX.aad_object_id,
+                           name=ALEX.name, correlation_id="corr-7", actions=actions)
+
+        reply = await service.run("grant", call)
+
+        assert reply.text.startswith("I couldn't reach the policy store just now, so `grant` did not complete.")
+        assert "reference corr-7" in reply.text
+        assert "ServiceRequestError" not in reply.text
+        records = await access.audit.query(AuditQuery(actor=ALEX.aad_object_id, kind=AuditKind.GRANT_ADDED))
+    finally:
+        await failing.close()
+    assert sorted(r.decision for r in records) == ["added", "failed"]
+    assert {r.rule_id for r in records} == {records[0].rule_id}
+    assert await policy.grants.for_principals([Principal.user(ADELE.aad_object_id)]) == []
+    assert sorted(events.audit_ids()) == sorted(r.id for r in records)
