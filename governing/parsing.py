@@ -83,7 +83,7 @@ def mark_mentions(text: str, mentions: Sequence[MentionedPerson]) -> tuple[str, 
         if not person.name.strip() or person.name not in text:
             continue
         token = f"{_MENTION_TOKEN}{index}"
-        text = text.replace(person.name, f" {token} ")
+        text = text.replace(person.name, f" {token}")
         marked[token] = person
     return text, marked
 
@@ -106,6 +106,7 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
 
     InputError for a mention without an object id, or anything else (a display name alone is never a person).
     """
+    word = word.strip().strip(",")
     if word in mentions:
         person = mentions[word]
         if not person.object_id:
@@ -114,7 +115,7 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
                 "Give their object id instead (Entra ID → Users → the person → Object ID)."
             )
         return PrincipalText(Principal.user(person.object_id), f"{person.name} (user:{person.object_id.lower()})")
-    text = word.strip().strip(",")
+    text = word
     lowered = text.lower()
     if lowered.startswith("user:"):
         text, lowered = text[5:], lowered[5:]

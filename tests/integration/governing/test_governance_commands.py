@@ -312,10 +312,15 @@ async def test_approvers_set_and_shown_with_group_and_quorum_checks(
     assert made.startswith(f"Set. Approvers on `{DEV}`: group:platform-approvers, user:{MEGAN.aad_object_id}; "
                            "quorum 2")
     assert f"(from `{DEV}`, which covers it)" in shown
+    by_mention = await say(chat, ALEX, f"approvers {DEV} set {MEGAN.name}, {ADELE.aad_object_id} quorum 2",
+                           entities=[mention(MEGAN)])
+    assert by_mention.startswith(f"Set. Approvers on `{DEV}`: user:{MEGAN.aad_object_id}, "
+                                 f"user:{ADELE.aad_object_id}; quorum 2")
     [rule] = await policy.rules.on_scopes([DEV.lower()])
-    assert rule.quorum == 2
+    assert (rule.quorum, rule.approvers) == (2, frozenset({Principal.user(MEGAN.aad_object_id),
+                                                           Principal.user(ADELE.aad_object_id)}))
     decisions = sorted(r.decision for r in await audit_of(access, ALEX, AuditKind.APPROVERS_CHANGED))
-    assert decisions == ["invalid", "invalid", "refused", "set", "shown"]
+    assert decisions == ["invalid", "invalid", "refused", "set", "set", "shown"]
 
 
 # ---------------------------------------------------------------------- freeze, unfreeze, time zones
