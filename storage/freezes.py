@@ -8,7 +8,7 @@ PartitionKey                 RowKey           read by
 ===========================  ===============  ===============================================
 ``scope|<scope key>``        ``<freeze id>``  :meth:`on_scopes` (one partition query per key,
                                               ``EndsAt gt`` filtered by the service)
-``freeze|<freeze id>``       ``freeze``       :meth:`remove` (find the scope by id), :meth:`all`
+``freeze|<freeze id>``       ``freeze``       :meth:`get`, :meth:`remove` (by id), :meth:`all`
 ===========================  ===============  ===============================================
 
 Order of writes (the rows are in different partitions): :meth:`add` writes the ``freeze`` row
