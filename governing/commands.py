@@ -77,8 +77,9 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "— nothing runs",
         ("explain scale node pool aks-prod np1 to 5", "explain restart app web-dev"),
         details="The command is read like a real one and its resource resolved, but no preview is "
-        "computed and nothing is sent to Azure, so a limit relative to the current value (e.g. at most "
-        "+3 nodes) cannot be checked and is named as such. Your rate limit is not counted.",
+        "computed and nothing is sent to Azure: a limit relative to the current value (e.g. at most +3 "
+        "nodes) cannot be checked, so the answer assumes it is met and names it. Your rate limit is not "
+        "counted, and nothing is recorded.",
     ),
     GovernanceCommand(
         "grants", "[user|group]",

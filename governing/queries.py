@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from actions import params
@@ -35,7 +36,7 @@ from guardrails.decision import (
 )
 from guardrails.limits import LimitKind
 from guardrails.ports import AuditQuery
-from guardrails.records import Actor, ApprovalRequest, ApprovalStatus, AuditKind
+from guardrails.records import Actor, ApprovalRequest, ApprovalStatus, AuditKind, Grant, Limits, ParameterLimit
 from guardrails.scopes import scope_chain
 
 __all__ = ["Queries"]
@@ -135,13 +136,19 @@ class Queries:
         now = self._access.now()
         proposal = Proposal(id="explain", actor=read.actor, action=action.name, resource_id=resource_id,
                             args=dict(resolved), before={})
-        decision = decide(proposal, read.snapshot, now)
+        relative = _relative_limits(read.snapshot.grants, read.actor, action.name, resource_id, dict(resolved), now)
+        snapshot = read.snapshot
+        if relative:
+            # a dry run reads no current value: decide as if the change stays within the relative limits, and say so
+            snapshot = replace(snapshot, grants=tuple(_without_relative(g) for g in snapshot.grants))
+        decision = decide(proposal, snapshot, now)
         lines = [f"If you asked for `{call.text.strip()}` now ({action.name} on `{resource_id}`):", "",
                  _verdict(decision, call.zone_name), ""]
-        lines += _grounds(decision, read.snapshot.grants, read.actor, action.name, resource_id, now)
-        relative = _relative_note(decision, read.snapshot.grants, read.actor, action.name, resource_id, now)
+        lines += _grounds(decision, snapshot.grants, read.actor, action.name, resource_id, now)
         if relative:
-            lines.append(relative)
+            lines.append(f"This assumes your change stays within the limits relative to the current value "
+                         f"({', '.join(relative)}): a dry run does not read the resource's current value; your real "
+                         "request checks them against it.")
         lines.append("Nothing was run or changed; a real request decides again when you confirm it.")
         return CommandReply("\n".join(lines))
 
@@ -213,20 +220,24 @@ def _grounds(decision: Decision, grants: tuple, actor: Actor, action: str, resou
     return lines
 
 
-def _relative_note(decision: Decision, grants: tuple, actor: Actor, action: str, resource_id: str,  # type: ignore[type-arg]
-                   now: datetime) -> str:
-    """A note when a limit relative to the current value could not be judged without the preview."""
-    relative = sorted({
-        f"`{g.id}` ({name})"
-        for g in grants_allowing(actor, action, resource_id, grants, now)
-        for name, bound in g.limits.parameters.items()
-        if bound.relative
-    })
-    if not relative:
-        return ""
-    unknown = isinstance(decision, Refused) and any(v.kind is LimitKind.CURRENT_UNKNOWN for v in decision.violations)
-    how = "so I counted it as not met" if unknown else "it did not decide here"
-    return (f"A limit relative to the current value ({', '.join(relative)}) needs the preview's current value, which "
-            f"a dry run does not read; {how}. Your real request checks it against the resource's state.")
+def _relative_limits(grants: tuple, actor: Actor, action: str, resource_id: str,  # type: ignore[type-arg]
+                    args: dict, now: datetime) -> list[str]:  # type: ignore[type-arg]
+    """The relative limits (``grant id: count at most +3``) of the grants allowing the action, on its arguments."""
+    found: list[str] = []
+    for grant in sorted(grants_allowing(actor, action, resource_id, grants, now), key=lambda g: g.id):
+        for name in sorted(grant.limits.parameters):
+            bound = grant.limits.parameters[name]
+            if bound.relative and name in args:
+                limits = Limits({name: ParameterLimit(max_increase=bound.max_increase,
+                                                      max_decrease=bound.max_decrease)})
+                found.append(f"grant `{grant.id}`: {describe_limits(limits)}")
+    return found
 
 
+def _without_relative(grant: Grant) -> Grant:
+    """``grant`` with its limits relative to the current value left out (the absolute ones kept)."""
+    if not any(bound.relative for bound in grant.limits.parameters.values()):
+        return grant
+    parameters = {name: replace(bound, max_increase=None, max_decrease=None)
+                  for name, bound in grant.limits.parameters.items()}
+    return replace(grant, limits=Limits(parameters, grant.limits.window))

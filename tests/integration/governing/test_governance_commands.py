@@ -31,6 +31,7 @@ from guardrails.records import (
     ApproverRule,
     AuditKind,
     AuditRecord,
+    Freeze,
     Grant,
     GrantKind,
     GrantMode,
@@ -498,3 +499,27 @@ async def test_a_grant_whose_write_fails_is_recorded_as_failed_and_the_admin_is_
     assert {r.rule_id for r in records} == {records[0].rule_id}
     assert await policy.grants.for_principals([Principal.user(ADELE.aad_object_id)]) == []
     assert sorted(events.audit_ids()) == sorted(r.id for r in records)
+
+
+async def test_explain_names_the_approver_rule_assumes_relative_limits_and_names_a_freeze(
+    chat: Chat, policy: PolicyStores
+) -> None:
+    await policy.grants.add(Grant("alex-prod", Principal.user(ALEX.aad_object_id), frozenset({"aks-scale-node-pool"}),
+                                  PROD, mode=GrantMode.APPROVAL,
+                                  limits=Limits({"count": ParameterLimit(maximum=10, max_increase=3)})))
+    await policy.rules.put(ApproverRule("prod-rule", PROD, frozenset({Principal.group("platform-approvers")}),
+                                        quorum=2))
+
+    waits = await say(chat, ALEX, "explain scale node pool aks-prod np1 to 5", localTimezone="Europe/Berlin")
+
+    assert ("**Needs approval** — Grant alex-prod allows this with approval: 2 approval(s) under rule prod-rule. "
+            "Approvers: group:platform-approvers; it would wait until 2026-12-01 11:00 Europe/Berlin.") in waits
+    assert "Decided by approver rule `prod-rule` (quorum 2) under grant `alex-prod` (limits: count ≤ 10)." in waits
+    assert ("This assumes your change stays within the limits relative to the current value (grant `alex-prod`: "
+            "count at most +3)") in waits
+
+    await policy.freezes.add(Freeze("frz-prod", PROD, NOW - timedelta(hours=1), NOW + timedelta(hours=20), "release"))
+    frozen = await say(chat, ALEX, "explain scale node pool aks-prod np1 to 5")
+
+    assert "**Refused: frozen** — freeze `frz-prod` until 2026-12-01 06:00 UTC: release" in frozen
+    assert "Decided by freeze `frz-prod`." in frozen
