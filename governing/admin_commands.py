@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from actions.quoting import quoted
 from actions.registry import Registry
-from governing.calls import CommandCall, CommandReply, show_time
+from governing.calls import CommandCall, CommandReply, code, plain, show_time
 from governing.parsing import (
     InputError,
     PrincipalText,
@@ -98,7 +98,7 @@ def describe_grant(grant: Grant, zone_name: str | None) -> str:
         what = ", ".join(sorted(grant.actions)) + (" (break-glass)" if grant.kind is GrantKind.BREAK_GLASS else "")
     mode = "" if grant.kind is GrantKind.ADMIN else f" — {grant.mode.value}, {describe_limits(grant.limits)}"
     until = f" — until {show_time(grant.expires_at, zone_name)}" if grant.expires_at else ""
-    return f"`{grant.id}` {grant.principal.key}: {what} on `{grant.scope}`{mode}{until}"
+    return f"`{grant.id}` {grant.principal.key}: {what} on {code(grant.scope)}{mode}{until}"
 
 
 def _new_id(prefix: str) -> str:
@@ -148,7 +148,7 @@ class AdminCommands:
         )
         who = ", ".join(p.key for p in admins) if admins else "the platform team (nobody administers it in chat yet)"
         raise _Refusal(
-            f"You can't {doing} on `{scope}`: you hold no admin grant covering that scope. Admins of it: {who}.",
+            f"You can't {doing} on {code(scope)}: you hold no admin grant covering that scope. Admins of it: {who}.",
             decision="refused", scope=scope,
         )
 
@@ -315,7 +315,7 @@ class AdminCommands:
             await self._audit(AuditKind.APPROVERS_CHANGED, call, decision="shown", scope=scope,
                               rule_id=rule.id if rule else "")
             if rule is None:
-                return CommandReply(f"Nobody approves requests on `{scope}`: requests that need approval there are "
+                return CommandReply(f"Nobody approves requests on {code(scope)}: requests that need approval there are "
                                     "refused. Set approvers with `approvers <scope> set <principals> quorum <N>`.")
             return CommandReply(_describe_rule(rule, scope))
         return await self._set_approvers(call, stores, scope, words[1:], marks)
@@ -395,7 +395,8 @@ class AdminCommands:
                 await self._audit(AuditKind.FREEZE_DECLARED, call, decision="failed", scope=scope, rule_id=freeze.id,
                                   reason=type(exc).__name__, **details)
             raise
-        return CommandReply(f"Frozen: `{scope}` until {show_time(ends_at, call.zone_name)} ({freeze.reason}). "
+        until = show_time(ends_at, call.zone_name)
+        return CommandReply(f"Frozen: {code(scope)} until {until} ({plain(freeze.reason)}). "
                             f"Requests there are refused until then. Lift it with `unfreeze {freeze.id}`.")
 
     async def unfreeze(self, call: CommandCall) -> CommandReply:
@@ -424,12 +425,12 @@ class AdminCommands:
                 await self._audit(AuditKind.FREEZE_LIFTED, call, decision="failed", scope=freeze.scope,
                                   rule_id=freeze.id, reason=type(exc).__name__, **details)
             raise
-        return CommandReply(f"Lifted freeze `{freeze.id}` on `{freeze.scope}` ({freeze.reason}).")
+        return CommandReply(f"Lifted freeze {code(freeze.id)} on {code(freeze.scope)} ({plain(freeze.reason)}).")
 
 
 def _describe_rule(rule: ApproverRule, scope: str) -> str:
     names = ", ".join(sorted(p.key for p in rule.approvers))
-    where = "" if scope_key(rule.scope) == scope_key(scope) else f" (from `{rule.scope}`, which covers it)"
+    where = "" if scope_key(rule.scope) == scope_key(scope) else f" (from {code(rule.scope)}, which covers it)"
     hours = rule.approval_ttl.total_seconds() / 3600
-    return (f"Approvers on `{scope}`{where}: {names}; quorum {rule.quorum}; a request waits {hours:g} h. "
+    return (f"Approvers on {code(scope)}{where}: {names}; quorum {rule.quorum}; a request waits {hours:g} h. "
             f"Rule `{rule.id}`.")

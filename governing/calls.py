@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from actions.context import ActionContext
+from actions.quoting import shown
 from governing.parsing import MentionedPerson, viewer_zone
 from guardrails.records import ApprovalRequest
 
-__all__ = ["CommandCall", "CommandReply", "show_time"]
+__all__ = ["CommandCall", "CommandReply", "code", "plain", "show_time"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,13 @@ def show_time(moment: datetime, zone_name: str | None) -> str:
     if zone is None:
         return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone_name}"
+
+
+def code(text: str, limit: int = 300) -> str:
+    """``text`` (a scope, an id, a command typed) as inline code, made safe to show (:func:`actions.quoting.shown`)."""
+    return f"`{shown(text, limit)}`"
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """Text someone typed (a reason, a name) made safe to show in a message."""
+    return shown(text, limit)

@@ -20,7 +20,7 @@ from actions import params
 from actions.registry import Registry
 from actions.spec import ActionError
 from governing.admin_commands import describe_limits
-from governing.calls import CommandCall, CommandReply, show_time
+from governing.calls import CommandCall, CommandReply, code, plain, show_time
 from governing.policy_access import PolicyAccess
 from guardrails.decision import (
     Approved,
@@ -102,9 +102,9 @@ class Queries:
             if record.request_id and record.request_id in known:
                 continue  # the approval's line says more
             what = record.action or "request"
-            target = f" on `{record.scope}`" if record.scope else ""
+            target = f" on {code(record.scope)}" if record.scope else ""
             rule = f" (rule `{record.rule_id}`)" if record.rule_id else ""
-            reason = f": {record.reason}" if record.reason else ""
+            reason = f": {plain(record.reason)}" if record.reason else ""
             entries.append((record.at, f"{show_time(record.at, call.zone_name)} — {what}{target}: "
                                        f"{record.decision or 'decided'}{rule}{reason}"))
         if not entries:
@@ -142,7 +142,7 @@ class Queries:
             # a dry run reads no current value: decide as if the change stays within the relative limits, and say so
             snapshot = replace(snapshot, grants=tuple(_without_relative(g) for g in snapshot.grants))
         decision = decide(proposal, snapshot, now)
-        lines = [f"If you asked for `{call.text.strip()}` now ({action.name} on `{resource_id}`):", "",
+        lines = [f"If you asked for {code(call.text.strip(), 200)} now ({action.name} on {code(resource_id)}):", "",
                  _verdict(decision, call.zone_name), ""]
         lines += _grounds(decision, snapshot.grants, read.actor, action.name, resource_id, now)
         if relative:
@@ -154,16 +154,16 @@ class Queries:
 
 
 def _approval_line(approval: ApprovalRequest, zone_name: str | None) -> str:
-    who = approval.requester_name or approval.requester_id
-    target = approval.preview.target or approval.resource_id
-    reason = f" — \"{approval.reason}\"" if approval.reason else ""
+    who = plain(approval.requester_name or approval.requester_id, 80)
+    target = plain(approval.preview.target or approval.resource_id, 300)
+    reason = f" — \"{plain(approval.reason)}\"" if approval.reason else ""
     votes = f"{len(approval.approvals)} of {approval.quorum} approval(s)"
     return (f"`{approval.id}` {who}: {approval.action} on {target}{reason} — {votes}, expires "
             f"{show_time(approval.expires_at, zone_name)}")
 
 
 def _history_line(approval: ApprovalRequest, zone_name: str | None) -> str:
-    target = approval.preview.target or approval.resource_id
+    target = plain(approval.preview.target or approval.resource_id, 300)
     status = {
         ApprovalStatus.PENDING: f"waiting for approval ({len(approval.approvals)} of {approval.quorum}, "
                                 f"expires {show_time(approval.expires_at, zone_name)})",
@@ -172,7 +172,7 @@ def _history_line(approval: ApprovalRequest, zone_name: str | None) -> str:
         ApprovalStatus.EXPIRED: "expired without enough approvals",
         ApprovalStatus.CANCELLED: "cancelled",
     }[approval.status]
-    by = ", ".join(v.voter_name or v.voter_id for v in approval.votes)
+    by = ", ".join(plain(v.voter_name or v.voter_id, 80) for v in approval.votes)
     voters = f" (votes: {by})" if by and approval.status is not ApprovalStatus.PENDING else ""
     return f"{show_time(approval.created_at, zone_name)} — {approval.action} on {target}: {status}{voters}"
 
@@ -186,7 +186,7 @@ def _verdict(decision: Decision, zone_name: str | None) -> str:
                 f"{show_time(decision.expires_at, zone_name)}.")
     if isinstance(decision, Frozen):
         return (f"**Refused: frozen** — freeze `{decision.rule_id}` until {show_time(decision.ends_at, zone_name)}: "
-                f"{decision.freeze_reason}")
+                f"{plain(decision.freeze_reason)}")
     if isinstance(decision, RateLimited):
         return f"**Refused: rate limit** — try again after {show_time(decision.retry_at, zone_name)}."
     return f"**Refused** — {decision.reason}"
@@ -199,7 +199,7 @@ def _grounds(decision: Decision, grants: tuple, actor: Actor, action: str, resou
     deciding = by_id.get(decision.rule_id)
     lines: list[str] = []
     if deciding is not None:
-        lines.append(f"Decided by grant `{deciding.id}` ({deciding.mode.value} on `{deciding.scope}`; limits: "
+        lines.append(f"Decided by grant `{deciding.id}` ({deciding.mode.value} on {code(deciding.scope)}; limits: "
                      f"{describe_limits(deciding.limits)}).")
     elif isinstance(decision, NeedsApproval):
         grant = by_id.get(decision.grant_id)

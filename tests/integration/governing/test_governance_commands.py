@@ -523,3 +523,11 @@ async def test_explain_names_the_approver_rule_assumes_relative_limits_and_names
 
     assert "**Refused: frozen** — freeze `frz-prod` until 2026-12-01 06:00 UTC: release" in frozen
     assert "Decided by freeze `frz-prod`." in frozen
+
+
+async def test_what_people_typed_is_shown_without_markup(chat: Chat, policy: PolicyStores) -> None:
+    reply = await say(chat, ALEX, f'freeze {DEV} until 2026-12-01 18:00 "**urgent** [now](x) `y`"')
+
+    [freeze] = await policy.freezes.all()
+    assert freeze.reason == "**urgent** [now](x) `y`"  # stored as typed
+    assert "(urgent now(x) y)" in reply  # shown without markdown
