@@ -27,6 +27,7 @@ from bot.notifier import TeamsNotifier
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
+from governing import GovernanceCommands, PolicyAccess
 from requesting import RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
 from telemetry import configure_telemetry
@@ -106,7 +107,7 @@ def build_switchboard(
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries,
+        decisions=deliveries, governance=GovernanceCommands(PolicyAccess(tables), registry),
     )
     bot = SwitchboardBot(
         states=states,

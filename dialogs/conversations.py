@@ -41,6 +41,7 @@ from dialogs.decisions import DecisionLedger, already_decided, set_turn_decision
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.state_property import LoadedStateProperty
 from dialogs.turn import TurnInputs, invoke_card, invoke_message, requester_of, set_turn_inputs
+from governing import GovernanceCommands
 from requesting.request import RequestHandler
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
@@ -59,6 +60,8 @@ class Conversations:
     :param registry: the action catalog.
     :param actions: the process's root :class:`ActionContext`; each turn uses its own view.
     :param handler: where confirmed requests go.
+    :param governance: runs the guardrails' chat commands (``approvals``, ``grant``, …); None:
+        they are announced as coming soon.
     :param decisions: where the decision on each confirmation is claimed before anything runs, so
         a request runs at most once however often its preview is answered (None: not claimed —
         only tests of other concerns run without it).
@@ -72,11 +75,12 @@ class Conversations:
         actions: ActionContext,
         handler: RequestHandler,
         decisions: DecisionLedger | None = None,
+        governance: GovernanceCommands | None = None,
     ) -> None:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
-        self._dialogs.add(MainDialog(registry, handler))
+        self._dialogs.add(MainDialog(registry, handler, governance=governance))
         self._registry = registry
         self._actions = actions
         self._decisions = decisions

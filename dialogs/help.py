@@ -1,7 +1,9 @@
-"""Chat help, generated from the action declarations and the chat commands declared here.
+"""Chat help, generated from the action declarations, the chat commands declared here and the
+guardrails' commands declared in :mod:`governing.commands`.
 
 Help and the docs never drift from the code: an action's help is its declaration (name,
-aliases, summary, help text, usage, parameters, examples).
+aliases, summary, help text, usage, parameters, examples); a guardrails command's help is its
+declaration too (usage, summary, who may use it, details, examples).
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from dataclasses import dataclass
 
 from actions.registry import Registry, normalize
 from actions.spec import Action, ParamKind, phrasing_of
-from dialogs.help_text import find_entry, render_entry_help, render_help, spoken
+from dialogs.help_text import HelpEntry, find_entry, render_entry_help, render_help, spoken
+from governing.commands import COMMANDS as GOVERNANCE_COMMANDS
+from governing.commands import GovernanceCommand
 
 __all__ = ["COMMANDS", "ChatCommand", "HelpBook"]
 
@@ -29,13 +33,12 @@ class ChatCommand:
     available: bool = True  # False: announced, not built yet (the bot says so instead of faking it)
 
 
-COMMANDS: tuple[ChatCommand, ...] = (
+COMMANDS: tuple[ChatCommand | GovernanceCommand, ...] = (
     ChatCommand("help", "list what I can do; `help` and a command (e.g. `help start vm`) explains it", "[command]",
                 ("help", "help help", "help scale node pool")),
     ChatCommand("cancel", "stop what we are doing; nothing is changed", examples=("cancel",)),
     ChatCommand("status", "the state of your recent requests (coming soon)", available=False),
-    ChatCommand("history", "what was run where, and by whom (coming soon)", available=False),
-    ChatCommand("approvals", "requests waiting for your approval (coming soon)", available=False),
+    *GOVERNANCE_COMMANDS,
 )
 
 
@@ -43,14 +46,14 @@ class HelpBook:
     """Help (Teams markdown) for the catalog and the chat commands, rendered like the bot's own help
     (:func:`dialogs.help_text.render_help`) so every help text has one shape."""
 
-    def __init__(self, registry: Registry, commands: tuple[ChatCommand, ...] = COMMANDS) -> None:
+    def __init__(self, registry: Registry, commands: tuple[ChatCommand | GovernanceCommand, ...] = COMMANDS) -> None:
         self._registry = registry
         self._commands = commands
         # The registry and the commands never change, so neither does the overview: rendered once
         # per form (personal chat, channel under the bot's name) rather than on every `help` turn.
         self._overviews: dict[tuple[bool, str], str] = {}
 
-    def command(self, word: str) -> ChatCommand | None:
+    def command(self, word: str) -> ChatCommand | GovernanceCommand | None:
         """The chat command named ``word`` (case-insensitive), if any."""
         return next((c for c in self._commands if c.name == word.lower()), None)
 
@@ -80,7 +83,9 @@ class HelpBook:
         if action is not None:
             return self.action_help(action)
         entry = find_entry(words[0], self._commands) if len(words) == 1 else None
-        return render_entry_help(entry) if entry is not None else None
+        if entry is None:
+            return None
+        return _governance_help(entry) if isinstance(entry, GovernanceCommand) else render_entry_help(entry)
 
     @staticmethod
     def action_help(action: Action) -> str:
@@ -111,3 +116,16 @@ class HelpBook:
     def is_action_word(self, text: str) -> bool:
         """Whether ``text`` is exactly an action name or alias."""
         return normalize(text) in self._registry
+
+
+def _governance_help(command: GovernanceCommand) -> str:
+    """A guardrails command's help: its usage and examples, who may use it and the details."""
+    entry: HelpEntry = command
+    text = render_entry_help(entry)
+    head, _, examples = text.partition("\n\nExamples:")
+    lines = [head, "", f"Who may use it: {command.permission.text}."]
+    if command.details:
+        lines += ["", command.details]
+    if examples:
+        lines += ["", "Examples:" + examples]
+    return "\n".join(lines)

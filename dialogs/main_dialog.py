@@ -4,7 +4,10 @@ Routing works on parsed tokens (the @mention is already removed):
 
 - ``help [action]`` — the catalog, or one action's help;
 - ``cancel`` — nothing to cancel (when a dialog runs, the interruption handles it);
-- ``status``, ``history``, ``approvals`` — announced as coming soon, not faked;
+- ``status`` — announced as coming soon, not faked;
+- the guardrails' commands (``approvals``, ``history``, ``explain``, ``grants``, ``grant``,
+  ``revoke``, ``approvers``, ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the
+  injected :class:`governing.GovernanceCommands` (without one they are announced as coming soon);
 - ``<action> [arguments]`` — names and aliases from the registry
   (:func:`actions.params.parse_command`); starts the generic :class:`ActionDialog`;
 - anything else — "did you mean …" from near misses of whole action phrases, names and aliases,
@@ -38,10 +41,12 @@ from actions.spec import ActionError
 from dialogs import texts
 from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, submitted_request
 from dialogs.card_steps import waiting_card_step
+from dialogs.governance import run_governance_command
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
 from dialogs.suggestions import say_with_buttons
 from dialogs.turn import turn_inputs
+from governing import GovernanceCommand, GovernanceCommands
 from requesting.request import RequestHandler
 
 __all__ = ["MAIN_DIALOG", "MainDialog"]
@@ -55,9 +60,16 @@ _ACTION_KEY = "action"
 class MainDialog(ComponentDialog):
     """The root of every user's dialog stack."""
 
-    def __init__(self, registry: Registry, handler: RequestHandler, help_book: HelpBook | None = None) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        handler: RequestHandler,
+        help_book: HelpBook | None = None,
+        governance: GovernanceCommands | None = None,
+    ) -> None:
         super().__init__(MAIN_DIALOG)
         self._registry = registry
+        self._governance = governance
         self._help = help_book or HelpBook(registry)
         self.add_dialog(WaterfallDialog(_ROUTE, [self._route, self._done]))
         self.add_dialog(ActionDialog(registry, handler))
@@ -135,7 +147,14 @@ class MainDialog(ComponentDialog):
             return await step.end_dialog(None)
         elif first in _CANCEL_WORDS and len(words) == 1:
             reply = texts.nothing_to_cancel()
-        elif (command := self._help.command(first)) is not None and not command.available and len(words) == 1:
+        elif (command := self._help.command(first)) is not None and isinstance(command, GovernanceCommand):
+            if self._governance is None:
+                reply = texts.coming_soon(command.name)
+            else:
+                rest = text.split(None, 1)[1] if len(words) > 1 else ""
+                await run_governance_command(step.context, self._governance, command.name, rest, inputs)
+                return await step.end_dialog(None)
+        elif command is not None and not command.available and len(words) == 1:
             reply = texts.coming_soon(command.name)
         if reply is not None:
             await step.context.send_activity(MessageFactory.text(reply))

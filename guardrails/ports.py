@@ -160,6 +160,10 @@ class FreezeStore(Protocol):
         """Store a new freeze; :class:`RecordConflict` when its id exists."""
         ...
 
+    async def get(self, freeze_id: str) -> Freeze:
+        """The freeze; :class:`RecordNotFound` when there is none."""
+        ...
+
     async def remove(self, freeze_id: str) -> Freeze:
         """Lift (delete) the freeze and return it; :class:`RecordNotFound` when there is none."""
         ...

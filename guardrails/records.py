@@ -466,6 +466,7 @@ class AuditKind(StrEnum):
     FREEZE_LIFTED = "freeze_lifted"
     GRANT_ADDED = "grant_added"
     GRANT_REVOKED = "grant_revoked"
+    GRANTS_VIEWED = "grants_viewed"  # an admin listed another person's or a group's grants (or was refused)
     APPROVERS_CHANGED = "approvers_changed"
     GROUP_CHANGED = "group_changed"
     POLICY_IMPORTED = "policy_imported"  # a policy file replaced the whole policy (decision: activated / failed)

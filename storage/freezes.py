@@ -8,7 +8,7 @@ PartitionKey                 RowKey           read by
 ===========================  ===============  ===============================================
 ``scope|<scope key>``        ``<freeze id>``  :meth:`on_scopes` (one partition query per key,
                                               ``EndsAt gt`` filtered by the service)
-``freeze|<freeze id>``       ``freeze``       :meth:`remove` (find the scope by id), :meth:`all`
+``freeze|<freeze id>``       ``freeze``       :meth:`get`, :meth:`remove` (by id), :meth:`all`
 ===========================  ===============  ===============================================
 
 Order of writes (the rows are in different partitions): :meth:`add` writes the ``freeze`` row
@@ -73,6 +73,18 @@ class TableFreezeStore(GuardrailTable):
                 if existing.get("Record") != record_row["Record"]:
                     raise RecordConflict(f"a freeze with id {freeze.id!r} already exists") from None
             await table.upsert_entity(scope_row, mode=UpdateMode.REPLACE)
+
+    async def get(self, freeze_id: str) -> Freeze:
+        """The freeze (one point read); :class:`RecordNotFound` when there is none."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        table = await self._table()
+        with store_errors("read freeze", self.table_name):
+            try:
+                entity = await table.get_entity(partition(_FREEZE, freeze_id), _RECORD_ROW, select=["Record"])
+            except ResourceNotFoundError:
+                raise RecordNotFound(f"there is no freeze {freeze_id!r}") from None
+        return freeze_from_json(entity.get("Record"))
 
     async def remove(self, freeze_id: str) -> Freeze:
         """Lift the freeze (scope row first) and return it; :class:`RecordNotFound` when there is none."""

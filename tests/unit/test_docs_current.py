@@ -1,4 +1,4 @@
-"""The generated docs (docs/actions.md, settings.md, policy.md) match the code; regenerate with `make docs`."""
+"""The generated docs (docs/actions.md, settings.md, policy.md, commands.md) match the code (`make docs`)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from pathlib import Path
 
 from actions.registry import default_registry
 from app.settings import SETTINGS
+from dialogs.help import COMMANDS
 from guardrails.policyfile import POLICY_SCHEMA, SEMANTIC_RULES
 from tools.gen_docs import (
     ACTIONS_DOC,
+    COMMANDS_DOC,
     POLICY_DOC,
     SETTINGS_DOC,
     render_actions,
+    render_commands,
     render_policy_format,
     render_settings,
     stale_files,
@@ -24,6 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_actions_doc_is_current() -> None:
     assert ACTIONS_DOC.read_text() == render_actions(default_registry()), "run `python -m tools.gen_docs`"
+
+
+def test_commands_doc_is_current_and_lists_every_chat_command() -> None:
+    text = COMMANDS_DOC.read_text()
+    assert text == render_commands(COMMANDS), "run `python -m tools.gen_docs`"
+    for name in ("approvals", "history", "explain", "grants", "grant", "revoke", "approvers", "freeze", "unfreeze"):
+        assert f"\n## {name}\n" in text
 
 
 def test_settings_doc_is_current() -> None:
@@ -66,6 +76,7 @@ def test_check_mode_fails_on_a_stale_file_and_writing_fixes_it(tmp_path: Path) -
     (tmp_path / "actions.md").write_text(ACTIONS_DOC.read_text().replace("aks-scale-node-pool", "aks-scale", 1))
     (tmp_path / "settings.md").write_text(SETTINGS_DOC.read_text())
     (tmp_path / "policy.md").write_text(POLICY_DOC.read_text())
+    (tmp_path / "commands.md").write_text(COMMANDS_DOC.read_text())
     stale = gen_docs("--check", "--docs-dir", str(tmp_path))
     assert stale.returncode == 1
     assert stale.stderr.strip() == f"stale: {tmp_path / 'actions.md'} (run `python -m tools.gen_docs`)"

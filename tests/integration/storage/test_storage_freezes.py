@@ -41,11 +41,14 @@ async def test_remove_lifts_the_freeze_and_a_duplicate_id_is_a_conflict(store: T
     with pytest.raises(RecordConflict):
         await store.add(freeze(id="f/1%ü", scope=SUB))
 
+    assert await store.get("f/1%ü") == f  # read by id before lifting it (whose scope is it?)
     assert await store.remove("f/1%ü") == f
     assert await store.on_scopes(scope_chain(ODD_RG), ending_after=T0) == []
     assert await store.all() == []
     with pytest.raises(RecordNotFound):
         await store.remove("f/1%ü")
+    with pytest.raises(RecordNotFound):
+        await store.get("f/1%ü")
 
 
 async def test_an_interrupted_add_freezes_nothing_and_repeating_it_completes_it(

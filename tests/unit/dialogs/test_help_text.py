@@ -68,8 +68,18 @@ OVERVIEW_HEAD = """Here is what I can do:
 - `help [command]` — list what I can do; `help` and a command (e.g. `help start vm`) explains it
 - `cancel` — stop what we are doing; nothing is changed
 - `status` — the state of your recent requests (coming soon)
-- `history` — what was run where, and by whom (coming soon)
-- `approvals` — requests waiting for your approval (coming soon)
+- `approvals` — requests waiting for your approval: the ones you may vote on and have not voted on yet
+- `history` — your recent requests and what became of them (approved, waiting, refused, …)
+- `explain <command>` — a dry run of the policy decision for you: which grant, limit, approver rule or freeze \
+decides — nothing runs
+- `grants [user|group]` — the grants held by you, or by a user (mention or object id) or group
+- `grant <user|group> <actions> on <scope> [limits…] [for <duration>] [auto|approval|break-glass]` — give a user \
+or group the right to request actions on a scope (scope admins)
+- `revoke <grant id>` — take a grant back (scope admins)
+- `approvers <scope> [set <principals> quorum <N>]` — who approves requests on a scope (the rule that applies), \
+or set them (scope admins)
+- `freeze <scope> until <time> "<reason>"` — declare a change freeze on a scope, from now (scope admins)
+- `unfreeze <freeze id>` — lift a change freeze (scope admins)
 
 Operations (I show you a preview and ask before changing anything):
 
