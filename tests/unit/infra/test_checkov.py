@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from typing import Any
 
@@ -70,3 +71,14 @@ def test_every_skip_is_justified_and_used(report: dict[str, Any]) -> None:
     used = {f["check_id"] for f in report["results"]["skipped_checks"]}
     unused = sorted({check for check, _ in declared.values()} - used)
     assert unused == [], f"skips that no longer skip anything (remove them): {unused}"
+
+
+def test_make_install_builds_the_checkov_environment() -> None:
+    make = shutil.which("make")
+    assert make is not None, "make is a prerequisite of the project (README): install it"
+    dry_run = subprocess.run(
+        [make, "-n", "-B", "-C", str(ROOT), "test"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert ".venv/bin/python -m tools.checkov_env" in dry_run.stdout, dry_run.stdout + dry_run.stderr
+    dev = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert not [line for line in dev if line.startswith("checkov")]  # its pins would clash with the app's
