@@ -94,11 +94,13 @@ param tags object = {}
 
 var allTags = union(tags, { 'azd-env-name': environmentName, application: 'switchboard' })
 var token = uniqueString(subscription().id, environmentName, location)
+// Storage account names allow only lowercase letters and digits (azd environment names have hyphens).
+var compactName = take(replace(replace(toLower(environmentName), '-', ''), '_', ''), 7)
 var names = {
   identity: 'id-switchboard-${environmentName}'
   workspace: 'log-switchboard-${environmentName}'
   appInsights: 'appi-switchboard-${environmentName}'
-  storage: take('stsb${toLower(environmentName)}${token}', 24)
+  storage: 'stsb${compactName}${token}'
   plan: 'plan-switchboard-${environmentName}'
   functionApp: 'func-switchboard-${environmentName}-${token}'
   bot: 'bot-switchboard-${environmentName}-${token}'
