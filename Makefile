@@ -11,6 +11,7 @@ PYTHON ?= $(shell for p in python3.11 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p $(IS_311) 2>/dev/null && { command -v $$p; break; }; \
           done)
 VENV := .venv
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 ARGS ?=
 
@@ -22,7 +23,7 @@ run: install
 test: install chromium
 	$(PY) -m tools.run_tests $(ARGS)
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 # The stamp is rewritten only after a complete install, so an interrupted one is retried.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -39,6 +40,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
+
+# checkov (the infrastructure scan in make test) pins packages the app's environment cannot share:
+# its own environment, built by tools/checkov_env.py from requirements-checkov.txt.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	$(PY) -m tools.checkov_env
 
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or newer with npm" >&2; exit 1; }
@@ -61,6 +67,7 @@ bench-bad-input: install
 docs: install
 	$(PY) -m tools.gen_docs
 	$(PY) -m tools.app_package --update-template
+	$(PY) -m tools.gen_role
 
 # The pictures in README.md and docs/ (docs/images/*.png), retaken by the end-to-end journeys that take
 # them (marker `screenshots`; nothing else runs). Rerun after changing what users see; commit the PNGs.
@@ -76,4 +83,4 @@ app-package: $(VENV)/.installed
 	$(PY) -m tools.app_package --app-id '$(APP_ID)' $(ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache devTools .run dist
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .ruff_cache devTools .run dist

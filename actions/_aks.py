@@ -15,12 +15,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AGENT_POOLS",
+    "AKS_OPERATION_RESULT",
+    "AKS_OPERATION_STATUS",
     "AUTOSCALED",
     "CLUSTER_PARAMETER",
     "CLUSTER_RUNNING",
     "CLUSTER_TYPE",
     "MANUAL",
     "MAX_POOL_NODES",
+    "POOL_OPERATIONS",
     "cluster_power",
     "discover_clusters",
     "discover_pools",
@@ -38,6 +41,20 @@ AGENT_POOLS = "agentPools"
 MAX_POOL_NODES = 1000  # AKS: at most 1000 nodes per node pool
 AUTOSCALED = "autoscaled"  # a node pool's state when the cluster autoscaler sets its node count
 MANUAL = "manual"  # a node pool's state when its node count is set by hand
+
+# ARM operations (Azure RBAC names) of the AKS actions, for their ``arm_operations``.
+AKS_OPERATION_STATUS = "Microsoft.ContainerService/locations/operations/read"
+"""The status check of a long-running AKS operation (its ``Azure-AsyncOperation`` URL)."""
+AKS_OPERATION_RESULT = "Microsoft.ContainerService/locations/operationresults/read"
+"""The final read of a long-running AKS POST (its ``Location`` URL)."""
+POOL_OPERATIONS = (
+    "Microsoft.ContainerService/managedClusters/read",  # cluster discovery, the cluster's power state
+    "Microsoft.ContainerService/managedClusters/agentPools/read",  # pool discovery, the pool's count and range
+    "Microsoft.ContainerService/managedClusters/agentPools/write",  # the PUT of the changed pool
+    AKS_OPERATION_STATUS,
+)
+"""What a node-pool action (scale, autoscale range) does in Azure."""
+
 CLUSTER_RUNNING = Precondition("cluster", ("running",), {"stopped": "stopped — start it first"})
 """Node pools change only on a running cluster."""
 

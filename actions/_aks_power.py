@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions._aks import CLUSTER_PARAMETER, cluster_power, get_cluster
+from actions._aks import AKS_OPERATION_RESULT, AKS_OPERATION_STATUS, CLUSTER_PARAMETER, cluster_power, get_cluster
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
 from actions.spec import (
@@ -21,14 +21,25 @@ from actions.spec import (
     fill_title,
 )
 
-__all__ = ["ClusterPowerAction"]
+__all__ = ["ClusterPowerAction", "cluster_power_operations"]
+
+
+def cluster_power_operations(verb: str) -> tuple[str, ...]:
+    """The ARM operations of ``managed_clusters.begin_<verb>``: read the cluster, POST the verb, follow it."""
+    return (
+        "Microsoft.ContainerService/managedClusters/read",  # discovery and the current power state
+        f"Microsoft.ContainerService/managedClusters/{verb}/action",
+        AKS_OPERATION_STATUS,
+        AKS_OPERATION_RESULT,
+    )
 
 
 class ClusterPowerAction:
     """Moves a cluster's power state to ``desired`` with ``managed_clusters.begin_<verb>``.
 
     Subclasses declare the catalog fields (``change_title``, ``risk_rules`` included) plus
-    ``desired`` (``Running``/``Stopped``), ``verb`` (``start``/``stop``), ``gerund`` and ``notes``;
+    ``desired`` (``Running``/``Stopped``), ``verb`` (``start``/``stop``), ``gerund``, ``notes`` and
+    ``arm_operations`` (:func:`cluster_power_operations` of the verb);
     and how people say it (``phrasing``) and the power state the cluster must be in (``preconditions``).
     """
 
@@ -46,6 +57,7 @@ class ClusterPowerAction:
     notes: tuple[str, ...] = ()
     change_title: str
     risk_rules: tuple[RiskRule, ...] = ()
+    arm_operations: tuple[str, ...]
     usage = "{cluster}"
     timeout_seconds = 1800.0
     parameters = (

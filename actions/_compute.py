@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from azure.mgmt.compute.models import VirtualMachineScaleSet
 
 __all__ = [
+    "COMPUTE_OPERATION_RESULT",
+    "COMPUTE_OPERATION_STATUS",
     "MAX_SCALE_SET_CAPACITY",
     "SCALE_SET_TYPE",
     "VM_TYPE",
@@ -27,6 +29,11 @@ __all__ = [
 
 SCALE_SET_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+# ARM operations (Azure RBAC names) the compute actions share, for their ``arm_operations``.
+COMPUTE_OPERATION_STATUS = "Microsoft.Compute/locations/operations/read"
+"""The status check of a long-running compute operation (its ``Azure-AsyncOperation`` URL)."""
+COMPUTE_OPERATION_RESULT = "Microsoft.Compute/locations/operationresults/read"
+"""The final read of a long-running compute POST when its ``Location`` is an operation result."""
 MAX_SCALE_SET_CAPACITY = 1000  # a scale set holds at most 1000 VMs (100 with a single placement group)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions._compute import VM_TYPE, discover_vms, vm_id, vm_power_state
+from actions._compute import (
+    COMPUTE_OPERATION_RESULT,
+    COMPUTE_OPERATION_STATUS,
+    VM_TYPE,
+    discover_vms,
+    vm_id,
+    vm_power_state,
+)
 from actions.arm import begin, resume
 from actions.context import ActionContext
 from actions.spec import (
@@ -24,7 +31,18 @@ from actions.spec import (
     fill_title,
 )
 
-__all__ = ["VmPowerAction"]
+__all__ = ["VmPowerAction", "vm_power_operations"]
+
+
+def vm_power_operations(verb: str) -> tuple[str, ...]:
+    """The ARM operations of ``virtual_machines.begin_<verb>``: list VMs, read the power state, POST, follow it."""
+    return (
+        "Microsoft.Compute/virtualMachines/read",  # discovery (with the instance view)
+        "Microsoft.Compute/virtualMachines/instanceView/read",  # the current power state
+        f"Microsoft.Compute/virtualMachines/{verb}/action",
+        COMPUTE_OPERATION_STATUS,
+        COMPUTE_OPERATION_RESULT,
+    )
 
 _TRANSITIONAL = {"starting", "stopping", "deallocating"}
 
@@ -35,7 +53,8 @@ class VmPowerAction:
     Subclasses declare the catalog fields (``change_title``, ``risk_rules`` included) plus ``verb``
     (``start``/``deallocate``/``restart``), ``desired`` (the power state afterwards), ``gerund``,
     ``done`` (past participle), ``requires_running`` (restart: an event, not a state change;
-    ``effect`` says what the user will see) and ``notes``; and how people say it (``phrasing``) and
+    ``effect`` says what the user will see), ``notes`` and ``arm_operations`` (:func:`vm_power_operations`
+    of the verb); and how people say it (``phrasing``) and
     the power states the VM must be in (``preconditions``).
     """
 
@@ -56,6 +75,7 @@ class VmPowerAction:
     notes: tuple[str, ...] = ()
     change_title: str
     risk_rules: tuple[RiskRule, ...] = ()
+    arm_operations: tuple[str, ...]
     usage = "{vm}"
     timeout_seconds = 900.0
     parameters = (

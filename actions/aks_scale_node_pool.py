@@ -11,6 +11,7 @@ from actions._aks import (
     CLUSTER_RUNNING,
     MANUAL,
     MAX_POOL_NODES,
+    POOL_OPERATIONS,
     ensure_cluster_running,
     get_cluster,
     get_pool,
@@ -94,6 +95,7 @@ class AksScaleNodePool:
         large_change("count"),
         at_limit("count"),
     )
+    arm_operations = POOL_OPERATIONS
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the node pool."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions._aks_power import ClusterPowerAction
+from actions._aks_power import ClusterPowerAction, cluster_power_operations
 from actions.phrases import START
 from actions.spec import Phrasing, Precondition
 
@@ -23,6 +23,7 @@ class AksStartCluster(ClusterPowerAction):
     change_title = "Start cluster {cluster}"
     desired = "Running"
     verb = "start"
+    arm_operations = cluster_power_operations("start")
     gerund = "Starting"
     notes = ("Starting takes several minutes; workloads come back as the nodes join.",)
     phrasing = Phrasing("start cluster", START)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions._aks_power import ClusterPowerAction
+from actions._aks_power import ClusterPowerAction, cluster_power_operations
 from actions.phrases import STOP
 from actions.spec import Phrasing, Precondition, stops
 
@@ -25,6 +25,7 @@ class AksStopCluster(ClusterPowerAction):
     risk_rules = (stops("Every workload on the cluster stops until it is started again."),)
     desired = "Stopped"
     verb = "stop"
+    arm_operations = cluster_power_operations("stop")
     gerund = "Stopping"
     phrasing = Phrasing("stop cluster", STOP)
     preconditions = (Precondition("cluster", ("running",), {"stopped": "already stopped"}),)

@@ -123,6 +123,12 @@ class AppRestart:
     preconditions = (Precondition("app", ("running",), {"stopped": "stopped — a restart would not start it"}),)
     change_title = "Restart {app}"
     risk_rules = ()
+    arm_operations = (
+        "Microsoft.Web/sites/read",  # discovery, the app's state
+        "Microsoft.Web/sites/restart/action",
+        "Microsoft.Web/locations/operations/read",  # a restart Azure reports in progress: its status ...
+        "Microsoft.Web/locations/operationresults/read",  # ... and its result
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the app."""

@@ -28,6 +28,7 @@ ARM_SETTINGS: tuple[SettingSpec, ...] = (
         ),
         required='no (real Azure)',
         example='http://127.0.0.1:8710',
+        unset_in_azure='the sandbox is a local tool; start-up refuses it in Azure',
     ),
     SettingSpec(
         name='SWITCHBOARD_SUBSCRIPTIONS',

@@ -443,6 +443,12 @@ class Action(Protocol):
     which changes are risky (:func:`assess_risk`). ``preview`` fills :attr:`Preview.title`,
     :attr:`Preview.before` and :attr:`Preview.risks` from them.
 
+    ``arm_operations`` are the Azure Resource Manager operations the action performs — its
+    discovery reads, the reads of its preview, the change itself and the status checks of its
+    long-running operation — as Azure RBAC operation names
+    (``Microsoft.Compute/virtualMachines/deallocate/action``). The deployment's custom role is
+    generated from them (``python -m tools.gen_role``), so the bot's identity holds exactly these.
+
     ``args`` passed to ``scope``/``preview``/``start``/``poll`` are *resolved* values
     (:func:`actions.params.resolve_all`): integers coerced, resources given as resource ids.
     ``preview`` and ``start`` validate again against live state and raise :class:`ActionError`
@@ -462,6 +468,7 @@ class Action(Protocol):
     timeout_seconds: float
     change_title: str  # the preview's title template, e.g. "Scale {cluster} / {pool}: {before[count]} → {count} nodes"
     risk_rules: tuple[RiskRule, ...]  # what counts as risky for it (see assess_risk)
+    arm_operations: tuple[str, ...]  # the ARM operations it performs (RBAC names), e.g. "Microsoft.Web/sites/read"
 
     def scope(self, args: Args) -> Scope: ...
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions._vm_power import VmPowerAction
+from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import STOP
 from actions.spec import Phrasing, Precondition, stops
 
@@ -24,6 +24,7 @@ class VmDeallocate(VmPowerAction):
     change_title = "Stop (deallocate) VM {vm}"
     risk_rules = (stops("Everything running on the VM stops until it is started again; its disks are kept."),)
     verb = "deallocate"
+    arm_operations = vm_power_operations("deallocate")
     desired = "deallocated"
     gerund = "Deallocating"
     done = "deallocated"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions._vm_power import VmPowerAction
+from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import RESTART
 from actions.spec import Phrasing, Precondition
 
@@ -23,6 +23,7 @@ class VmRestart(VmPowerAction):
     change_title = "Restart VM {vm}"
     effect = "brief downtime"
     verb = "restart"
+    arm_operations = vm_power_operations("restart")
     desired = "running"
     gerund = "Restarting"
     done = "restarted"

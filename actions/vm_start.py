@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions._vm_power import VmPowerAction
+from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import START
 from actions.spec import Phrasing, Precondition
 
@@ -22,6 +22,7 @@ class VmStart(VmPowerAction):
     examples = ("start vm build-agent-3", "vm-start vm=build-agent-3")
     change_title = "Start VM {vm}"
     verb = "start"
+    arm_operations = vm_power_operations("start")
     desired = "running"
     gerund = "Starting"
     done = "running"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions._compute import MAX_SCALE_SET_CAPACITY, SCALE_SET_TYPE, discover_scale_sets, get_scale_set
+from actions._compute import (
+    COMPUTE_OPERATION_STATUS,
+    MAX_SCALE_SET_CAPACITY,
+    SCALE_SET_TYPE,
+    discover_scale_sets,
+    get_scale_set,
+)
 from actions.arm import begin, ensure_idle, resume
 from actions.context import ActionContext
 from actions.phrases import SCALE
@@ -80,6 +86,11 @@ class VmssSetCapacity:
         to_zero("capacity", "0 instances: nothing runs on this scale set."),
         large_change("capacity"),
         at_limit("capacity"),
+    )
+    arm_operations = (
+        "Microsoft.Compute/virtualMachineScaleSets/read",  # discovery, the current capacity
+        "Microsoft.Compute/virtualMachineScaleSets/write",  # the PATCH of sku.capacity
+        COMPUTE_OPERATION_STATUS,
     )
 
     def scope(self, args: Args) -> Scope:

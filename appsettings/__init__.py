@@ -28,13 +28,18 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SettingSpec:
-    """Declaration of one environment setting, the source of the docs' settings table."""
+    """Declaration of one environment setting, the source of the docs' settings table.
+
+    ``unset_in_azure`` says why the deployment (``infra/bicep``) leaves the setting unset, e.g. an
+    alternative it does not use; empty means the deployment sets it (a test holds the Bicep to that).
+    """
 
     name: str
     description: str
     required: str  # "yes", "no", or a condition such as "in Azure"
     example: str
     secret: bool = False
+    unset_in_azure: str = ""
 
 
 def raise_problems(problems: Sequence[str], heading: str = "Fix these settings:") -> None:

@@ -114,6 +114,7 @@ BOT_SETTINGS: tuple[SettingSpec, ...] = (
         required='with MultiTenant/SingleTenant',
         example='(Key Vault reference)',
         secret=True,
+        unset_in_azure='the bot is a UserAssignedMSI app: it has no secret',
     ),
     SettingSpec(
         name='MicrosoftAppTenantId',

@@ -23,6 +23,7 @@ STORAGE_SETTINGS: tuple[SettingSpec, ...] = (
         required='one of the two',
         example='DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;...',
         secret=True,
+        unset_in_azure='identity-based access instead (SwitchboardStorage__accountName): the account refuses keys',
     ),
     SettingSpec(
         name='SwitchboardStorage__accountName',

@@ -19,6 +19,7 @@ from actions.params import parse_command, resolve_all
 from actions.registry import Registry
 from actions.runner import poll_until_done, run_to_completion, run_within
 from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState, RiskKind
+from tests.support.arm_operations import arm_operation
 from tests.support.arm_sandbox import LONG_OPERATION, SandboxHandle
 
 ReadState = Callable[[ActionContext, SandboxHandle], Awaitable[Any]]
@@ -106,6 +107,23 @@ class ActionContract:
         done = await poll_until_done(second, action, args, checked, timeout=LONG_OPERATION)
         assert done.state is ProgressState.SUCCEEDED, done.message
         assert await self.case.read_state(second, sandbox) == self.case.after
+
+    async def test_declares_exactly_the_arm_operations_it_performs(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        # The deployment's custom role is generated from ``arm_operations``: an operation missing
+        # from it would be refused in Azure (403), one declared but never used would widen the role.
+        action, args = await self.resolved(ctx, registry)
+        for parameter in action.parameters:
+            if parameter.discover is not None:
+                await parameter.discover(ctx, args)
+        progress = await run_to_completion(ctx, action, args)
+        assert progress.state is ProgressState.SUCCEEDED, progress.message
+        performed = {arm_operation(r["method"], r["path"]).lower() for r in sandbox.requests()}
+        declared = {operation.lower() for operation in action.arm_operations}
+        assert len(declared) == len(action.arm_operations), "an operation is declared twice"
+        assert performed - declared == set(), "performed but not declared (the role would refuse them)"
+        assert declared - performed == set(), "declared but never performed (the role would be wider than needed)"
 
     async def test_invalid_and_out_of_range_parameters(self, ctx: ActionContext, registry: Registry) -> None:
         action = parse_command(registry, self.case.command).action

@@ -84,7 +84,8 @@ def test_the_package_holds_the_app_and_nothing_for_development(package: Path) ->
     assert {"function_app.py", "host.json", "requirements.txt"} <= top
     assert {"app", "appsettings", "bot", "dialogs", "cards", "governing", "guardrails", "requesting", "actions",
             "storage", "telemetry"} <= top
-    for left_out in ("tests", "sandbox", "tools", "docs", "node_modules", ".venv", "local.settings.json", ".git"):
+    for left_out in ("tests", "sandbox", "tools", "docs", "node_modules", ".venv", "local.settings.json", ".git",
+                     "infra", "azure.yaml", ".venv-checkov"):
         assert left_out not in top
     assert not list(package.rglob("__pycache__"))
 
