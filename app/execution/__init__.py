@@ -60,6 +60,7 @@ class Execution:
     leases: TableLeaseStore
     queue: OperationQueue
     journal: OperationJournal
+    audit: TableAuditStore
 
     async def close(self) -> None:
         """Close the queue client (the table provider is closed by its owner)."""
@@ -103,4 +104,4 @@ def build_execution(
     handler = QueuedRequestHandler(
         registry, operations=operations, leases=leases, queue=queue, journal=journal, clock=clock
     )
-    return Execution(handler, worker, sweeper, operations, leases, queue, journal)
+    return Execution(handler, worker, sweeper, operations, leases, queue, journal, audit)
