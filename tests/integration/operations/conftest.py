@@ -43,6 +43,8 @@ class Harness:
     clock: Clock
     actions: ActionContext  # this worker's SDK clients (the tests preview requests with them)
     registry: Registry
+    tables: TableProvider
+    prefix: str  # of this test's tables
 
     async def operation(self, operation_id: str) -> Operation:
         stored = await self.execution.operations.get(operation_id)
@@ -99,7 +101,7 @@ async def make_harness(
         driver = QueueDriver(storage_connection_string, queue_name, execution.worker.handle,
                              poisoned=execution.worker.poisoned)
         closers.extend([driver.close, execution.close, actions.close, tables.close])
-        return Harness(execution, notifier, driver, clock, actions, registry)
+        return Harness(execution, notifier, driver, clock, actions, registry, tables, f"t{unique_name}")
 
     yield make
     for close in reversed(closers):
