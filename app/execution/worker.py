@@ -126,10 +126,14 @@ class OperationWorker:
             return
         operation = stored.record
         if operation.terminal:
-            if not operation.notified and operation.ended_at is not None and (
-                self._clock() - operation.ended_at >= self.options.renotify_after
-            ):
-                await self._tell(stored)
+            if not operation.notified and operation.ended_at is not None:
+                # ended but never marked told: the worker that ended it may still be telling, or it died
+                waited = self._clock() - operation.ended_at
+                if waited >= self.options.renotify_after:
+                    await self._tell(stored)
+                else:
+                    left = int((self.options.renotify_after - waited).total_seconds()) + 1
+                    await self._queue.send(OperationMessage(operation.id, message.seq).encode(), delay_seconds=left)
             return
         if message.seq != operation.seq:
             _log.debug("operation %s: stale message (step %d, now %d)", operation.id, message.seq, operation.seq)
