@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,7 +59,7 @@ class RecordingNotifier:
         if self.log_path is not None:
             with self.log_path.open("a", encoding="utf-8") as log:
                 log.write(json.dumps({"kind": kind, "where": where, "activity_id": activity_id,
-                                      "text": notice.text}) + "\n")
+                                      "text": notice.text, "at": time.time()}) + "\n")
         status = self.statuses.get(kind, NoticeStatus.DELIVERED)
         return NoticeReceipt(status, activity_id=f"sent-{len(self.sent)}" if kind != "update" else activity_id,
                              reason=None if status is NoticeStatus.DELIVERED else "scripted")
@@ -110,6 +111,8 @@ class QueueDriver:
         self.handled = 0
         self.failures = 0
         self.poisoned = 0
+        self.queue_calls = 0  # receives, deletes, updates (the benchmark's queue costs)
+        self.queue_seconds = 0.0
 
     async def _ensure(self) -> None:
         from azure.core.exceptions import ResourceExistsError
@@ -121,7 +124,9 @@ class QueueDriver:
     async def drain_once(self) -> int:
         """Receive one batch of visible messages (and poison messages) and process them; how many."""
         await self._ensure()
+        started = time.perf_counter()
         messages = [m async for m in self.queue.receive_messages(max_messages=self._batch, visibility_timeout=60)]
+        self._count(started)
         await asyncio.gather(*(self._one(m) for m in messages))
         poisoned = [m async for m in self.poison.receive_messages(max_messages=self._batch, visibility_timeout=60)]
         for message in poisoned:
@@ -143,7 +148,13 @@ class QueueDriver:
                 await self.queue.update_message(message, visibility_timeout=self._visibility)
             return
         self.handled += 1
+        started = time.perf_counter()
         await self.queue.delete_message(message)
+        self._count(started)
+
+    def _count(self, started: float) -> None:
+        self.queue_calls += 1
+        self.queue_seconds += time.perf_counter() - started
 
     async def run_until(self, done: Callable[[], Awaitable[bool]], *, bound: float = 120.0, idle: float = 0.05) -> None:
         """Drain until ``done()`` is true; TimeoutError after ``bound`` seconds (a hang guard, not a check)."""

@@ -24,14 +24,16 @@ from actions.settings import ArmSettings
 from app.execution import WorkerOptions, build_execution
 from storage import DeliveryLedger, OperationQueue, TableClientOptions, TableProvider
 from tests.support.operations import QueueDriver, RecordingNotifier
+from tests.support.table_storage import RecordingTransport
 
 DEV = "11111111-1111-1111-1111-111111111111"
 PROD = "22222222-2222-2222-2222-222222222222"
 
 
 async def serve(args: argparse.Namespace) -> None:
-    tables = TableProvider(connection_string=args.storage, options=TableClientOptions(retry_total=3, read_timeout=20,
-                                                                                      operation_timeout=30))
+    transport = RecordingTransport()
+    tables = TableProvider(connection_string=args.storage, transport=transport,
+                           options=TableClientOptions(retry_total=3, read_timeout=20, operation_timeout=30))
     queue = OperationQueue(args.queue, connection_string=args.storage)
     arm = ArmSettings(sandbox_url=args.sandbox, subscriptions=(DEV, PROD),
                       resource_groups=frozenset({"rg-dev", "rg-prod"}), discovery_timeout_seconds=30.0)
@@ -64,6 +66,9 @@ async def serve(args: argparse.Namespace) -> None:
         if args.stats:
             Path(args.stats).write_text(json.dumps({  # noqa: ASYNC240 - once, at exit
                 "handled": driver.handled, "failures": driver.failures, "sent": queue.sent,
+                "send_seconds": queue.send_seconds, "queue_calls": driver.queue_calls,
+                "queue_seconds": driver.queue_seconds, "table_calls": len(transport.requests),
+                "table_seconds": transport.seconds,
             }))
         await driver.close()
         await execution.close()
