@@ -13,6 +13,7 @@ the lease is free).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -92,12 +93,21 @@ class QueuedRequestHandler:
             )
 
         reference = uuid.uuid4().hex[:12]
-        try:
-            holder = await self._leases.holder(resource_id)
-            stored = await self._operations.create(make)
-        except StorageError:
-            _log.exception("request %s could not be recorded as an operation (ref %s)", request.id, reference)
+        # two independent round trips at once: the confirm turn waits for the slower one only
+        holder, stored = await asyncio.gather(
+            self._leases.holder(resource_id), self._operations.create(make), return_exceptions=True
+        )
+        if isinstance(stored, BaseException):
+            if not isinstance(stored, StorageError):
+                raise stored
+            _log.error("request %s could not be recorded as an operation (ref %s)", request.id, reference,
+                       exc_info=stored)
             return Outcome(OutcomeState.REFUSED, _not_queued(reference))
+        if isinstance(holder, BaseException):  # recorded all the same: only the "busy" note is missing
+            if not isinstance(holder, StorageError):
+                raise holder
+            _log.warning("request %s: the resource's lease could not be read (ref %s)", request.id, reference)
+            holder = None
         operation = stored.record
         try:
             await self._queue.send(OperationMessage(operation.id, operation.seq).encode())
