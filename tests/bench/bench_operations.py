@@ -83,7 +83,8 @@ async def one_run(storage: str, count: int, workers: int, delay: float, bound: f
         confirm_times: list[float] = []
         try:
             with worker_processes(workers, storage=storage, queue=queue_name, prefix=prefix, sandbox_url=sandbox.url,
-                                  folder=run_folder, poll_delay=1.0) as notice_files:
+                                  folder=run_folder, poll_delay=2.0, max_poll_delay=60.0,
+                                  max_idle=2.0) as notice_files:  # production timings (WorkerOptions, host.json)
                 gate = asyncio.Semaphore(8)
                 started = time.time()
 

@@ -61,7 +61,8 @@ def vmss_request(registry: Registry, index: int, capacity: int = 3) -> Request:
 
 @contextmanager
 def worker_processes(
-    count: int, *, storage: str, queue: str, prefix: str, sandbox_url: str, folder: Path, poll_delay: float = 0.0
+    count: int, *, storage: str, queue: str, prefix: str, sandbox_url: str, folder: Path, poll_delay: float = 0.0,
+    max_poll_delay: float = 1.0, max_idle: float = 0.2,
 ) -> Iterator[list[Path]]:
     """Start ``count`` worker processes (each ready before this yields); yields their notice files.
     On exit each gets SIGTERM and writes its stats next to its notice file (``stats-N.json``)."""
@@ -72,7 +73,8 @@ def worker_processes(
             process = subprocess.Popen(
                 [sys.executable, "-m", "tests.support.operations_worker_process", "--storage", storage,
                  "--queue", queue, "--prefix", prefix, "--sandbox", sandbox_url, "--notices", str(notices[n]),
-                 "--stats", str(folder / f"stats-{n}.json"), "--poll-delay", str(poll_delay)],
+                 "--stats", str(folder / f"stats-{n}.json"), "--poll-delay", str(poll_delay),
+                 "--max-poll-delay", str(max_poll_delay), "--max-idle", str(max_idle)],
                 cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             processes.append(process)

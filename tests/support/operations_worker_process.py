@@ -43,7 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
         tables=tables, queue=queue, registry=default_registry(), actions=actions,
         notifier=RecordingNotifier(log_path=Path(args.notices)),
         deliveries=DeliveryLedger(tables, table_name=f"d{args.prefix}"),
-        worker_options=WorkerOptions(initial_poll_delay=args.poll_delay, max_poll_delay=max(1.0, args.poll_delay),
+        worker_options=WorkerOptions(initial_poll_delay=args.poll_delay, max_poll_delay=args.max_poll_delay,
                                      lease_wait=1),
         table_prefix=args.prefix,
     )
@@ -53,6 +53,7 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)
+    idle = 0.05
     try:
         while not stop.is_set():
             try:
@@ -60,8 +61,11 @@ async def serve(args: argparse.Namespace) -> None:
             except Exception as exc:  # storage hiccup under load: keep draining
                 print(f"drain failed: {type(exc).__name__}", file=sys.stderr, flush=True)
                 handled = 0
+            # like the Functions host: look again at once while there is work, back off to
+            # maxPollingInterval (host.json) while the queue is empty
+            idle = 0.05 if handled else min(idle * 2, args.max_idle)
             if not handled:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(idle)
     finally:
         if args.stats:
             Path(args.stats).write_text(json.dumps({  # noqa: ASYNC240 - once, at exit
@@ -84,7 +88,9 @@ def main() -> int:
     parser.add_argument("--sandbox", required=True)
     parser.add_argument("--notices", required=True)
     parser.add_argument("--stats", default="")
-    parser.add_argument("--poll-delay", type=float, default=0.0)
+    parser.add_argument("--poll-delay", type=float, default=0.0, help="the first status check's delay (s)")
+    parser.add_argument("--max-poll-delay", type=float, default=1.0, help="the longest delay between checks (s)")
+    parser.add_argument("--max-idle", type=float, default=0.2, help="the longest wait on an empty queue (s)")
     parser.add_argument("--batch", type=int, default=8)
     asyncio.run(serve(parser.parse_args()))
     return 0
