@@ -3,6 +3,12 @@
 - ``POST /api/messages`` — Bot Framework activities. Anonymous at the Functions level: the
   Bot Framework JWT in ``Authorization`` is the authentication, checked by :mod:`bot.http_edge`.
 - ``GET /api/health`` — ``{"status": "ok"}`` once the app is composed; no secrets.
+- queue ``switchboard-operations`` — the operations worker: one step of one operation per message
+  (base64 messages; retries and the poison queue per ``host.json``, see docs/operations.md).
+- queue ``switchboard-operations-poison`` — a message that failed ``maxDequeueCount`` times: its
+  operation is marked failed and the requester told.
+- timer ``sweeper`` (every minute) — expires approvals, reminds approvers, times out stuck
+  operations, reclaims resource leases, purges the delivery ledger.
 
 Each function turns a ``func.HttpRequest`` into an :class:`~bot.edge_types.EdgeRequest`, asks
 the process's :class:`~app.runtime.SwitchboardRuntime`, and turns the answer into a
@@ -18,7 +24,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from app.runtime import SwitchboardRuntime
+from app.runtime import OPERATIONS_POISON_QUEUE, OPERATIONS_QUEUE, SWEEPER_SCHEDULE, SwitchboardRuntime
 from bot.edge_types import EdgeRequest, EdgeResponse
 
 __all__ = ["aclose", "app", "create_app", "startup"]
@@ -37,6 +43,20 @@ def create_app(runtime: SwitchboardRuntime | None = None) -> func.FunctionApp:
     @function_app.route(route="health", methods=["GET"])
     async def health(req: func.HttpRequest) -> func.HttpResponse:
         return _to_http_response(await served.health(_to_edge_request(req)))
+
+    @function_app.queue_trigger(arg_name="message", queue_name=OPERATIONS_QUEUE, connection="SwitchboardStorage")
+    async def operations(message: func.QueueMessage) -> None:
+        await served.run_operation(message.get_body())
+
+    @function_app.queue_trigger(
+        arg_name="message", queue_name=OPERATIONS_POISON_QUEUE, connection="SwitchboardStorage"
+    )
+    async def operations_poison(message: func.QueueMessage) -> None:
+        await served.operation_poisoned(message.get_body())
+
+    @function_app.timer_trigger(arg_name="timer", schedule=SWEEPER_SCHEDULE, run_on_startup=False)
+    async def sweeper(timer: func.TimerRequest) -> None:
+        await served.sweep()
 
     return function_app
 

@@ -100,13 +100,18 @@ class ArmClients:
         return self._credential
 
     def client_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of every management client: retries, polling, endpoint (and sandbox policy)."""
+        """Keyword arguments of every management client: retries, polling, endpoint, the operation-id
+        policy (:mod:`actions.arm_ids`) and, in sandbox mode, the plain-HTTP policy."""
         kwargs = self._options.sdk_kwargs()
         kwargs["base_url"] = self._arm.endpoint
+        from actions.arm_ids import ArmIdsPolicy  # x-ms-client-request-id = the operation id (worker calls)
+
+        policies: list[Any] = [ArmIdsPolicy()]
         if self._arm.uses_sandbox:
             from actions.local_arm import AllowHttpPolicy
 
-            kwargs["per_call_policies"] = [AllowHttpPolicy()]
+            policies.append(AllowHttpPolicy())
+        kwargs["per_call_policies"] = policies
         return kwargs
 
     def client(self, kind: str, subscription_id: str, factory: Callable[..., T]) -> T:

@@ -19,7 +19,8 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
-from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
+from app.direct import DirectRequestHandler
+from app.execution import OPERATIONS_QUEUE, Execution, build_execution
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
@@ -28,11 +29,18 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
 from governing import GovernanceCommands, PolicyAccess
-from requesting import RequestHandler
-from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
+from requesting import Notifier, RequestHandler
+from storage import (
+    ConversationReferenceStore,
+    DeliveryLedger,
+    OperationQueue,
+    TableBotStorage,
+    TableClientOptions,
+    TableProvider,
+)
 from telemetry import configure_telemetry
 
-__all__ = ["Switchboard", "build_switchboard"]
+__all__ = ["Switchboard", "build_executor", "build_switchboard", "operation_queue"]
 
 _log = logging.getLogger("switchboard.composition")
 
@@ -55,12 +63,16 @@ class Switchboard:
     registry: Registry
     actions: ActionContext
     conversations: Conversations
-    notifier: TeamsNotifier  # proactive messages and card updates (requesting.Notifier)
+    notifier: Notifier  # proactive messages and card updates (the Teams notifier unless a test passes one)
+    execution: Execution
 
     async def close(self) -> None:
         """Close the connector clients, the authentication thread, the Azure clients and the storage transport."""
         try:
-            await self.adapter.close()
+            try:
+                await self.adapter.close()
+            finally:
+                await self.execution.close()
         finally:
             try:
                 await self.actions.close()
@@ -77,7 +89,8 @@ def build_switchboard(
     registry: Registry | None = None,
     client_options: ClientOptions | None = None,
     request_handler: RequestHandler | None = None,
-    request_budget: float = DEFAULT_TURN_BUDGET,
+    request_budget: float | None = None,
+    notifier: Notifier | None = None,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -88,9 +101,12 @@ def build_switchboard(
     :param registry: the action catalog; default: the built-in actions.
     :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
         default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
-    :param request_handler: where confirmed requests go; default: run them directly.
-    :param request_budget: seconds the default handler waits for Azure within a turn (tests that
-        hold an operation longer pin its outcome with a wider budget).
+    :param request_handler: where confirmed requests go; default: :func:`build_executor`.
+    :param request_budget: given, confirmed requests run directly in the turn, waiting for Azure
+        at most this many seconds (:class:`~app.direct.DirectRequestHandler`; tests of in-turn
+        outcomes); default: they are queued as operations.
+    :param notifier: how the worker and the sweeper reach people outside a turn; default: the Teams
+        notifier over this Switchboard's adapter and conversation references.
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -101,9 +117,14 @@ def build_switchboard(
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext(settings.arm, options=client_options)
-    handler = request_handler if request_handler is not None else DirectRequestHandler(
-        registry, action_context, budget=request_budget
+    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
+    if notifier is None:
+        notifier = TeamsNotifier(adapter, references, app_id=settings.bot.app_id)
+    execution = build_execution(
+        tables=tables, queue=operation_queue(settings), registry=registry, actions=action_context,
+        notifier=notifier, deliveries=deliveries,
     )
+    handler = request_handler or build_executor(execution, registry, action_context, request_budget)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
@@ -116,9 +137,7 @@ def build_switchboard(
         conversations=conversations,
         deliveries=deliveries,
     )
-    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
-    notifier = TeamsNotifier(adapter, references, app_id=settings.bot.app_id)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",
         "on" if settings.authentication_enabled else "off (local, anonymous)",
@@ -138,4 +157,29 @@ def build_switchboard(
         actions=action_context,
         conversations=conversations,
         notifier=notifier,
+        execution=execution,
     )
+
+
+def operation_queue(settings: Settings) -> OperationQueue:
+    """The operations queue of the settings' storage account (connection string, else managed identity)."""
+    storage = settings.storage
+    if storage.connection_string:
+        return OperationQueue(OPERATIONS_QUEUE, connection_string=storage.connection_string)
+    from azure.identity.aio import DefaultAzureCredential
+
+    return OperationQueue(
+        OPERATIONS_QUEUE,
+        account_url=f"https://{storage.account_name}.queue.core.windows.net",
+        credential=DefaultAzureCredential(managed_identity_client_id=storage.client_id),
+    )
+
+
+def build_executor(
+    execution: Execution, registry: Registry, actions: ActionContext, request_budget: float | None
+) -> RequestHandler:
+    """The executor: where an approved request goes. The queued handler (an operation, answered at
+    once); with a ``request_budget``, the direct handler (run in the turn, waiting at most that long)."""
+    if request_budget is not None:
+        return DirectRequestHandler(registry, actions, budget=request_budget)
+    return execution.handler

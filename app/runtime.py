@@ -24,7 +24,17 @@ from bot.edge_types import EdgeRequest, EdgeResponse
 if TYPE_CHECKING:
     from app.composition import Switchboard
 
-__all__ = ["NotConfiguredError", "SwitchboardRuntime"]
+__all__ = [
+    "OPERATIONS_POISON_QUEUE", "OPERATIONS_QUEUE", "SWEEPER_SCHEDULE", "NotConfiguredError", "SwitchboardRuntime",
+]
+
+OPERATIONS_QUEUE = "switchboard-operations"
+"""The Storage queue of the operations worker (``app.execution.OPERATIONS_QUEUE``; kept here so that
+``function_app.py`` declares its triggers without importing the heavy modules)."""
+OPERATIONS_POISON_QUEUE = f"{OPERATIONS_QUEUE}-poison"
+"""Where the Functions host moves a message after ``maxDequeueCount`` failed attempts."""
+SWEEPER_SCHEDULE = "0 */1 * * * *"
+"""The sweeper's NCRONTAB schedule: every minute, at second 0."""
 
 _log = logging.getLogger("switchboard.runtime")
 
@@ -155,6 +165,22 @@ class SwitchboardRuntime:
             return _start_failed()
         authentication = "on" if switchboard.settings.authentication_enabled else "off"
         return EdgeResponse.json(200, {"status": "ok", "authentication": authentication})
+
+    async def run_operation(self, body: bytes) -> None:
+        """One message of the operations queue: one step of one operation. Raises when the step could
+        not be taken (storage unreachable, settings invalid): the host retries the message."""
+        switchboard = await self.switchboard()
+        await switchboard.execution.worker.handle(body)
+
+    async def operation_poisoned(self, body: bytes) -> None:
+        """A message of the poison queue: its operation is marked failed and the requester told."""
+        switchboard = await self.switchboard()
+        await switchboard.execution.worker.poisoned(body)
+
+    async def sweep(self) -> None:
+        """One run of the sweeper (approvals, operations, leases, the delivery ledger)."""
+        switchboard = await self.switchboard()
+        await switchboard.execution.sweeper.sweep()
 
     async def close(self) -> None:
         """Close the composed Switchboard, if any; a later request composes a new one."""

@@ -471,8 +471,9 @@ class AuditKind(StrEnum):
     GROUP_CHANGED = "group_changed"
     POLICY_IMPORTED = "policy_imported"  # a policy file replaced the whole policy (decision: activated / failed)
     ADMIN_BOOTSTRAPPED = "admin_bootstrapped"  # an admin grant added from the command line, outside any chat
-    EXECUTION_STARTED = "execution_started"
-    EXECUTION_ENDED = "execution_ended"
+    EXECUTION_STARTED = "execution_started"  # an operation's platform call is about to be sent (queued -> running)
+    EXECUTION_ENDED = "execution_ended"  # an operation ended: succeeded / failed / timed_out / cancelled
+    NOTICE_FAILED = "notice_failed"  # a notice about an operation could not be delivered (the outcome stands)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
 ``DELETE /_sandbox/faults``                 clear every rule -> ``{"cleared": n}``
 ``DELETE /_sandbox/faults/{id}``            remove one rule (404 if unknown)
 ``POST /_sandbox/reset``                    reseed the estate; clear faults, operations, log; restore settings
-``GET  /_sandbox/requests``                 ``{"requests": [{"method", "path", "query", "status", "fault", "time"}]}``
+``GET  /_sandbox/requests``                 ``{"requests": [{"method", "path", "status", "client_request_id", …}]}``
 ``DELETE /_sandbox/requests``               clear the request log
 ``GET  /_sandbox/operations``               ``{"operations": [...]}``
 ``POST /_sandbox/operations/never-complete``  ``{"enabled": bool}`` (default true): new operations never end

@@ -122,5 +122,7 @@ async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.S
         response.status,
         fault.id if fault else None,
         generation=generation,
+        client_request_id=request.headers.get("x-ms-client-request-id", ""),
+        correlation_id=correlation_id,
     )
     return response

@@ -106,7 +106,16 @@ class SandboxState:
         return not released.is_set()
 
     def log_request(
-        self, method: str, path: str, query: str, status: int, fault_id: str | None, *, generation: int
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        fault_id: str | None,
+        *,
+        generation: int,
+        client_request_id: str = "",
+        correlation_id: str = "",
     ) -> None:
         """Record one ARM request of ``generation`` (admin requests are not recorded).
 
@@ -122,5 +131,7 @@ class SandboxState:
                 "status": status,
                 "fault": fault_id,
                 "time": utc_timestamp(),
+                "client_request_id": client_request_id,
+                "correlation_id": correlation_id,
             }
         )

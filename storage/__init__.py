@@ -32,7 +32,10 @@ from storage.errors import (
 from storage.freezes import TableFreezeStore
 from storage.grants import TableGrantStore
 from storage.groups import TableGroupStore
+from storage.leases import Lease, LeaseResult, TableLeaseStore
+from storage.operations import StoredOperation, TableOperationStore
 from storage.policy_snapshot import PolicySnapshotReader, SnapshotRead
+from storage.queues import OperationQueue
 from storage.rate_counters import TableRateCounter
 from storage.tables import TableClientOptions, TableProvider, http_env_settings_present
 
@@ -43,6 +46,9 @@ __all__ = [
     "ConversationReferenceStore",
     "DeliveryLedger",
     "FormDecision",
+    "Lease",
+    "LeaseResult",
+    "OperationQueue",
     "PolicySnapshotReader",
     "SerializationError",
     "SnapshotRead",
@@ -50,6 +56,7 @@ __all__ = [
     "StorageError",
     "StorageUnavailableError",
     "StoredConversationReference",
+    "StoredOperation",
     "TableApprovalStore",
     "TableApproverRuleStore",
     "TableAuditStore",
@@ -58,6 +65,8 @@ __all__ = [
     "TableFreezeStore",
     "TableGrantStore",
     "TableGroupStore",
+    "TableLeaseStore",
+    "TableOperationStore",
     "TableProvider",
     "TableRateCounter",
     "TypeRegistry",

@@ -10,7 +10,9 @@ the code that runs in Azure:
   like ``{id:int}`` are not checked) under the ``routePrefix`` of ``host.json`` (default ``api``)
   and by method (another method on a known route: 405), as ``func.HttpRequest`` -> the
   function's ``func.HttpResponse``. Bodies over 8 MiB are refused with 413 by the host itself.
-- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`tools.devhost_triggers.QueueWorker`.
+- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`tools.devhost_triggers.QueueWorker`;
+  a queue function whose connection has no connection string (identity-based storage) is not
+  served, with a warning (the HTTP functions still are).
 - **Timer triggers**: NCRONTAB schedules run by :class:`tools.devhost_triggers.TimerWorker`.
 
 Only the trigger binding is passed to a function (no ``context``, no output bindings). App
@@ -146,9 +148,12 @@ class DevHost:
         functions = app.get_functions()
         self.routes = [HttpRoute.from_function(f, prefix) for f in functions if f.get_trigger().type == "httpTrigger"]
         options = QueueOptions.from_host_json(queues)
-        self.queue_workers = [
-            QueueWorker(f, self._env, options) for f in functions if f.get_trigger().type == "queueTrigger"
-        ]
+        self.queue_workers: list[QueueWorker] = []
+        for function in (f for f in functions if f.get_trigger().type == "queueTrigger"):
+            try:
+                self.queue_workers.append(QueueWorker(function, self._env, options))
+            except ValueError as error:  # e.g. identity-based storage: the dev host needs a connection string
+                _log.warning("queue function %s is not served: %s", function.get_function_name(), error)
         self.timer_workers = [TimerWorker(f, self._env) for f in functions if f.get_trigger().type == "timerTrigger"]
         unsupported = [
             f.get_function_name()

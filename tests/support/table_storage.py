@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class RecordingTransport(AsyncHttpTransport):
         self.in_flight = 0
         self.max_in_flight = 0
         self.round_trips = 0
+        self.seconds = 0.0  # time spent in requests, summed (concurrent ones each count)
         self.closed = False
 
     def reset(self) -> None:
@@ -67,10 +69,12 @@ class RecordingTransport(AsyncHttpTransport):
             self.round_trips += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        started = time.perf_counter()
         try:
             return await self._inner.send(request, **kwargs)
         finally:
             self.in_flight -= 1
+            self.seconds += time.perf_counter() - started
 
     async def open(self) -> None:
         await self._inner.open()

@@ -10,6 +10,7 @@ from botbuilder.core.adapters import TestAdapter
 
 from actions.context import ActionContext
 from app.composition import Switchboard, build_switchboard
+from app.direct import DEFAULT_TURN_BUDGET
 from app.settings import Settings
 from telemetry._configure import _uninstall
 from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
@@ -104,7 +105,10 @@ async def composed(
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
     })
-    switchboard = build_switchboard(settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS)
+    # request_budget: confirmed requests run in the turn (the direct executor), so the outcome is in the reply
+    switchboard = build_switchboard(
+        settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS, request_budget=DEFAULT_TURN_BUDGET
+    )
     try:
         yield switchboard
     finally:
