@@ -71,11 +71,13 @@ class RequestCardState(StrEnum):
 @dataclass(frozen=True)
 class RequestCardLook:
     """How a state looks: its ``headline`` (``{by}`` is who did it), the ``tone`` of its status container,
-    and whether the card is ``open`` (buttons, or work under way: a failed turn must not leave it so)."""
+    whether the card is ``open`` (buttons, or work under way: a failed turn must not leave it so), and
+    whether it comes ``after_confirm`` (the card then says who confirmed the request)."""
 
     headline: str
     tone: Tone
     open: bool = False
+    after_confirm: bool = False
 
 
 REQUEST_CARD_LOOKS: Mapping[RequestCardState, RequestCardLook] = {
@@ -88,13 +90,13 @@ REQUEST_CARD_LOOKS: Mapping[RequestCardState, RequestCardLook] = {
     RequestCardState.SUPERSEDED: RequestCardLook("Replaced by a newer request", Tone.DEFAULT),
     RequestCardState.STOPPED: RequestCardLook("Stopped", Tone.ATTENTION),
     RequestCardState.BROKEN: RequestCardLook("Something went wrong", Tone.ATTENTION),
-    RequestCardState.SUCCEEDED: RequestCardLook("Done", Tone.GOOD),
-    RequestCardState.FAILED: RequestCardLook("Failed", Tone.ATTENTION),
-    RequestCardState.STARTED: RequestCardLook("Started, not finished yet", Tone.WARNING),
-    RequestCardState.UNCONFIRMED: RequestCardLook("Could not be confirmed", Tone.WARNING),
-    RequestCardState.REFUSED: RequestCardLook("Not done", Tone.WARNING),
-    RequestCardState.AWAITING_APPROVAL: RequestCardLook("Waiting for approval", Tone.ACCENT),
-    RequestCardState.QUEUED: RequestCardLook("Queued", Tone.ACCENT),
+    RequestCardState.SUCCEEDED: RequestCardLook("Done", Tone.GOOD, after_confirm=True),
+    RequestCardState.FAILED: RequestCardLook("Failed", Tone.ATTENTION, after_confirm=True),
+    RequestCardState.STARTED: RequestCardLook("Started, not finished yet", Tone.WARNING, after_confirm=True),
+    RequestCardState.UNCONFIRMED: RequestCardLook("Could not be confirmed", Tone.WARNING, after_confirm=True),
+    RequestCardState.REFUSED: RequestCardLook("Not done", Tone.WARNING, after_confirm=True),
+    RequestCardState.AWAITING_APPROVAL: RequestCardLook("Waiting for approval", Tone.ACCENT, after_confirm=True),
+    RequestCardState.QUEUED: RequestCardLook("Queued", Tone.ACCENT, after_confirm=True),
 }
 
 
@@ -285,6 +287,8 @@ def request_card(
         text_block(preview.title if preview is not None and preview.title else action.summary, size="Medium",
                    weight="Bolder"),
         text_block(f"Requested by {requester_name}", size="Small", subtle=True, spacing="None"),
+        text_block(f"Confirmed by {by}", size="Small", subtle=True, spacing="None") if look.after_confirm and by
+        else None,
         fact_set(_facts(action, args, preview) if changes and preview is not None else args),
     ]
     status = [text_block(headline, weight="Bolder"), text_block(message, spacing="None") if message else None]

@@ -334,3 +334,10 @@ def channel(adapter: TestAdapter, card_validator: CardValidator) -> Iterator[Cha
     yield conversation
     if conversation.cards:
         assert_valid_cards(card_validator, conversation.cards)
+
+
+def changed_card(chat: Chat) -> dict[str, Any]:
+    """The card the last turn left in place of the request's card (its last in-place update)."""
+    changed = updated_cards(chat)
+    assert changed, "the last turn changed no card in place"
+    return changed[-1][1]
