@@ -249,7 +249,7 @@ class ActionDialog(ComponentDialog):
         details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
         headline = REQUEST_CARD_LOOKS[shown].headline.format(by=inputs.requester.name)
         await show_request_card(step.context, slot, shown, card(shown, outcome.message, details),
-                                text=texts.outcome_line(headline, preview.title or preview.target) if typed else None)
+                                note=texts.outcome_line(headline, preview.title or preview.target) if typed else None)
         return await step.end_dialog(outcome)
 
     async def _submitted_already(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -62,6 +62,9 @@ CARD_KEY = "request_card"
 """Where the action dialog keeps its request's card slot (in its run step's values)."""
 
 _TURN_KEY = "switchboard.dialogs.request_cards"
+_IN_PLACE_ONLY = frozenset({RequestCardState.CONFIRMED})
+"""States shown only by changing the card in place: where the card cannot be changed (a channel that gave
+no activity id), posting them would only add a card before the result."""
 
 
 @dataclass
@@ -168,11 +171,19 @@ async def _update_now(context: TurnContext, activity: Activity) -> None:
 
 
 async def show_request_card(
-    context: TurnContext, slot: dict[str, Any], state: RequestCardState, card: Json, *, text: str | None = None
+    context: TurnContext,
+    slot: dict[str, Any],
+    state: RequestCardState,
+    card: Json,
+    *,
+    text: str | None = None,
+    note: str | None = None,
 ) -> None:
     """Show the request's card in ``state`` — replacing it in place whenever it exists — then ``text``.
 
     ``text`` is at most one short message; when the card is posted it travels in the same message.
+    ``note`` is a short message sent only when the card was changed by an update (above the person's
+    last message, where they may not notice it); a card posted or answering a press needs none.
     """
     turn = _turn(context)
     if turn is not None:
@@ -187,10 +198,14 @@ async def show_request_card(
         update.id = activity_id
         if _held(context) and turn is not None:
             turn.updates.append(_Pending(slot, update, is_open))
+            text = text or note
         else:
             await _update_now(context, update)
             if turn is not None and turn.slot is slot:
                 turn.delivered_open = is_open
+        text = text or note
+    elif state in _IN_PLACE_ONLY:
+        pass  # the card's id is unknown: the next state is posted instead
     elif turn is not None and (held := next((p for p in turn.posts if p.slot is slot), None)) is not None:
         held.activity.attachments = card_activity(card).attachments  # posted in this turn, not sent yet
         held.open = is_open
