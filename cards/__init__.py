@@ -5,7 +5,7 @@ Public surface:
 - :mod:`cards.protocol` — verbs, the data a card button sends, reading a submission;
 - :func:`form_card` / :func:`form_stage` / :class:`FormField` — the form of any action;
 - :func:`request_card` / :class:`RequestCardState` / :data:`REQUEST_CARD_LOOKS` — a request's one card in
-  each state of its life; its parts :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` (a risky
+  each state of its life; its preview part :func:`preview_card` (a risky
   preview's acknowledgement: :func:`acknowledgement_text`, :func:`acknowledged`);
 - :func:`notice_card` — refusals and errors;
 - :func:`suggestion_card` / :func:`chosen_card` — buttons that run a command (did-you-mean, follow-ups);
@@ -34,8 +34,6 @@ from cards.requests import (
     RequestCardLook,
     RequestCardState,
     acknowledgement_text,
-    decision_card,
-    outcome_card,
     preview_card,
     request_card,
 )
@@ -64,12 +62,10 @@ __all__ = [
     "acknowledgement_text",
     "attachment",
     "chosen_card",
-    "decision_card",
     "form_card",
     "form_stage",
     "new_form_id",
     "notice_card",
-    "outcome_card",
     "preview_card",
     "read_command",
     "read_submission",

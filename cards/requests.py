@@ -39,8 +39,6 @@ __all__ = [
     "RequestCardLook",
     "RequestCardState",
     "acknowledgement_text",
-    "decision_card",
-    "outcome_card",
     "preview_card",
     "request_card",
 ]
@@ -197,48 +195,6 @@ def preview_card(
         execute_action("Cancel", cancel.verb_text, cancel.data(), with_inputs=False),
     ]
     return adaptive_card(body, actions)
-
-
-def decision_card(
-    action: Action,
-    *,
-    requester_name: str,
-    args: Sequence[tuple[str, str]],
-    preview: Preview,
-    decided_by: str,
-    confirmed: bool,
-    status: str,
-) -> Json:
-    """The preview once decided (no buttons): who confirmed or cancelled it, and ``status``."""
-    body = _request_body(action, requester_name, args, preview)
-    headline = f"Confirmed by {decided_by}" if confirmed else f"Cancelled by {decided_by}"
-    tone = Tone.GOOD if confirmed else Tone.DEFAULT
-    body.append(container([text_block(headline, weight="Bolder"), text_block(status, spacing="None")], tone=tone))
-    return adaptive_card(body)
-
-
-def outcome_card(
-    action: Action,
-    *,
-    requester_name: str,
-    target: str,
-    headline: str,
-    message: str,
-    tone: Tone,
-    details: Sequence[tuple[str, str]] = (),
-    title: str = "",
-) -> Json:
-    """The result of a request: its ``title`` (the preview's; else the action's summary and the
-    ``target``), ``headline`` (e.g. "Done") and the action's ``message`` in a container styled by
-    ``tone`` (``good`` when done, ``attention`` when failed), then ``details``."""
-    body: list[Json | None] = [
-        text_block(title or action.summary, size="Medium", weight="Bolder"),
-        text_block(f"Requested by {requester_name}", size="Small", subtle=True, spacing="None"),
-        None if title else text_block(target, weight="Bolder"),
-        container([text_block(headline, weight="Bolder"), text_block(message, spacing="None")], tone=tone),
-        fact_set(details),
-    ]
-    return adaptive_card(body)
 
 
 def request_card(

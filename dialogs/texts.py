@@ -27,7 +27,6 @@ __all__ = [
     "card_unknown_action",
     "coming_soon",
     "confirm_on_card",
-    "confirm_question",
     "confirm_retry",
     "confirm_risky",
     "did_you_mean_help",
@@ -125,12 +124,6 @@ def help_while_asking(action_help: str, question: str | None) -> str:
 def nothing_to_choose(what: str, note: str = "") -> str:
     detail = f" ({note})" if note else ""
     return f"There is no {what} you can choose right now{detail}, so I can't continue. Nothing was changed."
-
-
-def confirm_question(form: bool) -> str:
-    if form:
-        return "Press Confirm to go ahead, or Cancel to change nothing."
-    return "Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."
 
 
 def confirm_on_card(risky: bool) -> str:

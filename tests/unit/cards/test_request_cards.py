@@ -20,10 +20,8 @@ from cards import (
     Tone,
     Verb,
     acknowledged,
-    decision_card,
     form_card,
     notice_card,
-    outcome_card,
     preview_card,
     request_card,
 )
@@ -174,18 +172,20 @@ def test_a_restart_says_what_will_happen() -> None:
 
 
 def test_decisions_and_results_use_container_styles() -> None:
-    confirmed = decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
-                              decided_by="Alex Wilber", confirmed=True, status="The result follows below.")
+    confirmed = request_card(SCALE, RequestCardState.CONFIRMED, requester_name="Alex Wilber", args=ARGS,
+                             preview=TO_ZERO, by="Alex Wilber", message="Working on it: aks-dev / node pool np1…")
     assert lines(confirmed)[:2] == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber"]
-    assert containers(confirmed)[-1] == ("good", ["Confirmed by Alex Wilber", "The result follows below."])
+    assert containers(confirmed)[-1] == ("accent", ["Confirmed by Alex Wilber",
+                                                    "Working on it: aks-dev / node pool np1…"])
     assert "actions" not in confirmed
-    done = outcome_card(SCALE, requester_name="Alex Wilber", target=TO_ZERO.target, headline="Done",
-                        message="aks-dev / node pool np1 now has 0 nodes.", tone=Tone.GOOD, title=TO_ZERO.title)
-    assert lines(done) == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber", "Done",
+    done = request_card(SCALE, RequestCardState.SUCCEEDED, requester_name="Alex Wilber", args=ARGS,
+                        preview=TO_ZERO, by="Alex Wilber", message="aks-dev / node pool np1 now has 0 nodes.")
+    assert lines(done) == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber", "Confirmed by Alex Wilber",
+                           "AKS cluster: aks-dev", "Node pool: np1", "Node count: 2 → 0", "Done",
                            "aks-dev / node pool np1 now has 0 nodes."]
     assert containers(done)[0][0] == "good"
-    failed = outcome_card(SCALE, requester_name="Alex Wilber", target=TO_ZERO.target, headline="Failed",
-                          message="Azure refused it.", tone=Tone.ATTENTION, title=TO_ZERO.title)
+    failed = request_card(SCALE, RequestCardState.FAILED, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
+                          by="Alex Wilber", message="Azure refused it.")
     assert containers(failed)[0][0] == "attention"
 
 
@@ -198,14 +198,14 @@ def every_state() -> dict[str, dict[str, Any]]:
                                               errors=["Tick the box first."]),
         "preview-no-op": preview_card(SCALE, REF, requester_name="Alex Wilber", args=ARGS, preview=NO_OP),
         "preview-restart": preview_card(SCALE, REF, requester_name="Alex Wilber", args=ARGS, preview=RESTART),
-        "confirmed": decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
-                                   decided_by="Alex Wilber", confirmed=True, status="The result follows below."),
-        "cancelled": decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=PLAIN,
-                                   decided_by="Alex Wilber", confirmed=False, status="Nothing was changed."),
-        "done": outcome_card(SCALE, requester_name="Alex Wilber", target="t", headline="Done", message="m",
-                             tone=Tone.GOOD, title=PLAIN.title),
-        "failed": outcome_card(SCALE, requester_name="Alex Wilber", target="t", headline="Failed", message="m",
-                               tone=Tone.ATTENTION, details=[("Reference", "r-1")]),
+        "confirmed": request_card(SCALE, RequestCardState.CONFIRMED, requester_name="Alex Wilber", args=ARGS,
+                                  preview=TO_ZERO, by="Alex Wilber", message="Working on it…"),
+        "cancelled": request_card(SCALE, RequestCardState.DECLINED, requester_name="Alex Wilber", args=ARGS,
+                                  preview=PLAIN, by="Alex Wilber", message="Nothing was changed."),
+        "done": request_card(SCALE, RequestCardState.SUCCEEDED, requester_name="Alex Wilber", args=ARGS,
+                             preview=PLAIN, by="Alex Wilber", message="m"),
+        "failed": request_card(SCALE, RequestCardState.FAILED, requester_name="Alex Wilber", args=ARGS,
+                               message="m", details=[("Reference", "r-1")]),
         "cant": notice_card("Can't do this", "aks-sandbox is stopped.", tone=Tone.WARNING),
         "form": form_card(SCALE, REF.with_verb(Verb.SUBMIT), [FormField(count, value="99999")],
                           errors=["Node count must be from 0 to 1000, got 99999."]),
@@ -216,7 +216,7 @@ def test_no_text_is_coloured_and_meaning_is_carried_by_container_styles() -> Non
     for name, card in every_state().items():
         assert not [e for e in elements(card) if "color" in e], name
         assert {c.get("style") for c in elements(card) if c.get("type") == "Container"} <= {
-            "emphasis", "good", "warning", "attention",
+            "emphasis", "good", "warning", "attention", "accent",  # accent: confirmed, waiting, queued
         }, name
 
 
