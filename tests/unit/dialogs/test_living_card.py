@@ -11,11 +11,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from botbuilder.core import Storage
 from botbuilder.schema import Activity
 
 from actions.context import ActionContext
+from actions.registry import Registry
+from app.direct import DirectRequestHandler
+from bot.state import BotStates
+from bot.teams_bot import SwitchboardBot
+from dialogs import Conversations
+from requesting.request import Outcome, Request, RequestHandler
+from storage import DeliveryLedger
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, ConnectorStandIn, card_texts, sent_cards, texts
+from tests.support.connector import TEST_TENANT_ID
+from tests.unit.dialogs.conftest import (
+    ALEX,
+    Chat,
+    ConnectorStandIn,
+    MemoryReferences,
+    card_texts,
+    inputs_of,
+    sent_cards,
+    texts,
+)
 
 AKS_PROD = (
     f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod/providers/"
@@ -271,3 +290,50 @@ async def test_a_turn_that_fails_after_the_start_marks_the_card_with_what_to_che
     assert "actions" not in final
     assert puts(sandbox) == [201]
 
+
+
+# ------------------------------------------------------------------ the card's id travels with the request
+class HandedOver:
+    """The request seam as the dialogs use it: records each request handed over, then passes it to the real
+    executor (the direct handler on the ARM sandbox)."""
+
+    def __init__(self, inner: RequestHandler) -> None:
+        self.inner = inner
+        self.requests: list[Request] = []
+
+    async def submit(self, request: Request) -> Outcome:
+        self.requests.append(request)
+        return await self.inner.submit(request)
+
+
+@pytest.fixture
+def handed_over(registry: Registry, actions: ActionContext, request_budget: float) -> HandedOver:
+    return HandedOver(DirectRequestHandler(registry, actions, budget=request_budget))
+
+
+@pytest.fixture
+def bot(
+    storage: Storage, registry: Registry, actions: ActionContext, ledger: DeliveryLedger, handed_over: HandedOver
+) -> SwitchboardBot:
+    """The real bot, its dialogs handing requests over through :class:`HandedOver`."""
+    states = BotStates.create(storage, private_conversation=True)
+    assert states.private_conversation is not None
+    conversations = Conversations(state=states.private_conversation, registry=registry, actions=actions,
+                                  handler=handed_over, decisions=ledger)
+    return SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
+                          conversations=conversations, deliveries=ledger)
+
+
+async def test_the_request_names_its_card_typed_and_on_a_form(chat: Chat, handed_over: HandedOver) -> None:
+    await chat.say(ALEX, "scale node pool aks-prod np1 to 5")
+    [preview] = posted_cards(chat)
+    await chat.say(ALEX, "yes")
+
+    [form_card] = sent_cards(await chat.say(ALEX, "restart app"))
+    form = posted_cards(chat)[-1]
+    [web_prod] = [c["value"] for c in inputs_of(form_card)["app"]["choices"] if c["title"].startswith("web-prod ")]
+    response, _ = await chat.press(ALEX, form_card, "Review", {"app": web_prod})
+    await chat.press(ALEX, response.body["value"], "Confirm")
+
+    assert [request.card_activity_id for request in handed_over.requests] == [preview.id, form.id]
+    assert preview.id != form.id
