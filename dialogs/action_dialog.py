@@ -42,7 +42,7 @@ from botbuilder.dialogs.prompts import PromptOptions
 from actions import params
 from actions.registry import Registry
 from actions.spec import Action, ActionError, ParameterError, ParamKind, unavailable_note
-from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
+from cards import REQUEST_CARD_LOOKS, CardRef, Json, RequestCardState, Tone, Verb, form_stage, new_form_id, request_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import (
@@ -55,11 +55,20 @@ from dialogs.card_steps import (
 )
 from dialogs.form_return import back_to_form
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
+from dialogs.request_card import (
+    CARD_KEY,
+    card_activity_id,
+    close_request_card,
+    current_card,
+    new_card,
+    show_request_card,
+    track_card,
+)
 from dialogs.suggestions import say_with_buttons, suggested_commands
-from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
+from dialogs.turn import answers_invoke, present_notice, turn_inputs
 from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
-from requesting.request import Outcome, OutcomeState, Request, RequestHandler
+from requesting.request import OutcomeState, Request, RequestHandler
 
 __all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
 
@@ -68,14 +77,14 @@ _RUN = "action.run"
 _COLLECT = "action.collect"
 _SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
-_OUTCOME_LOOK = {
-    OutcomeState.SUCCEEDED: ("Done", Tone.GOOD),
-    OutcomeState.FAILED: ("Failed", Tone.ATTENTION),
-    OutcomeState.STARTED: ("Started, not finished yet", Tone.WARNING),
-    OutcomeState.UNCONFIRMED: ("Could not be confirmed", Tone.WARNING),
-    OutcomeState.REFUSED: ("Not done", Tone.WARNING),
-    OutcomeState.AWAITING_APPROVAL: ("Waiting for approval", Tone.ACCENT),
-    OutcomeState.QUEUED: ("Queued", Tone.ACCENT),
+_OUTCOME_CARD = {  # each outcome is a state of the request's one card
+    OutcomeState.SUCCEEDED: RequestCardState.SUCCEEDED,
+    OutcomeState.FAILED: RequestCardState.FAILED,
+    OutcomeState.STARTED: RequestCardState.STARTED,
+    OutcomeState.UNCONFIRMED: RequestCardState.UNCONFIRMED,
+    OutcomeState.REFUSED: RequestCardState.REFUSED,
+    OutcomeState.AWAITING_APPROVAL: RequestCardState.AWAITING_APPROVAL,
+    OutcomeState.QUEUED: RequestCardState.QUEUED,
 }
 
 _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
@@ -121,6 +130,10 @@ class ActionDialog(ComponentDialog):
         inputs = turn_inputs(step.context)
         action = self._action(options["action"])
         if isinstance(options.get("resume"), dict):  # back to the form after a refused value (see _preview)
+            slot = options.pop("card", None)
+            if isinstance(slot, dict):  # the same request, the same card
+                step.values[CARD_KEY] = slot
+                track_card(step.context, slot)
             return await step.begin_dialog(_COLLECT, options["resume"])
         raw = options["raw"]
         form_mode = not raw and bool(params.missing(action, {}))
@@ -137,6 +150,9 @@ class ActionDialog(ComponentDialog):
             "asked": False,
             "asking": None,
         }
+        slot = new_card(state["form"], action.name, inputs.requester.name)
+        step.values[CARD_KEY] = slot
+        track_card(step.context, slot)
         return await step.begin_dialog(_COLLECT, state)
 
     async def _preview(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -150,13 +166,20 @@ class ActionDialog(ComponentDialog):
         except ActionError as exc:
             resume = back_to_form(action, state, exc)
             if resume is not None:  # a value on the form is refused: the form again, the others kept
-                return await step.replace_dialog(_RUN, {**step.options, "resume": resume})
+                return await step.replace_dialog(_RUN, {**step.options, "resume": resume,
+                                                        "card": step.values.get(CARD_KEY)})
             commands = suggested_commands(self._registry, exc, action, state["labels"])
+            if not answers_invoke(step.context):  # an invoke's answer replaces the form with the buttons
+                await close_request_card(step.context, step.values.get(CARD_KEY), RequestCardState.STOPPED,
+                                         message=exc.message)
             await say_with_buttons(step.context, exc.message, commands, title="Can't do this", tone=Tone.WARNING)
             return await step.end_dialog(None)
         facts = arg_facts(action, state["labels"])
         step.values["collected"] = state
         step.values["preview"] = preview_to_dict(preview)
+        slot = step.values[CARD_KEY]
+        slot["facts"] = [[title, label] for title, label in facts]
+        slot["preview"] = step.values["preview"]
         validations = {
             "action": action.name,
             "form": state["form"],
@@ -167,10 +190,12 @@ class ActionDialog(ComponentDialog):
             "mode": state["mode"],
         }
         if preview.no_op:
-            card = preview_card(action, CardRef(Verb.CONFIRM, action.name, state["form"], state["owner_id"],
-                                                state["owner_name"]),
-                                requester_name=state["owner_name"], args=facts, preview=preview)
-            await present_card(step.context, card, texts.no_op())
+            ref = CardRef(Verb.CONFIRM, action.name, state["form"], state["owner_id"], state["owner_name"])
+            card = request_card(action, RequestCardState.NO_OP, requester_name=state["owner_name"], args=facts,
+                                preview=preview, ref=ref)
+            typed = turn_inputs(step.context).submission is None
+            await show_request_card(step.context, slot, RequestCardState.NO_OP, card,
+                                    text=texts.no_op() if typed else None)
             return await step.end_dialog(None)
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
 
@@ -181,16 +206,20 @@ class ActionDialog(ComponentDialog):
         inputs = turn_inputs(step.context)
         preview = preview_from_dict(step.values["preview"])
         facts = arg_facts(action, state["labels"])
+        slot = step.values[CARD_KEY]
+        typed = inputs.submission is None
         if isinstance(result, Answer):  # gave up; already said
+            await close_request_card(step.context, slot, RequestCardState.STOPPED, message=texts.gave_up("answer"))
             return await step.end_dialog(None)
+
+        def card(state_: RequestCardState, message: str, details: list[tuple[str, str]] | None = None) -> Json:
+            return request_card(action, state_, requester_name=state["owner_name"], args=facts, preview=preview,
+                                by=inputs.requester.name, message=message, details=details or ())
+
         if result is not True:
-            if answers_invoke(step.context):
-                await present_card(step.context, decision_card(
-                    action, requester_name=state["owner_name"], args=facts, preview=preview,
-                    decided_by=inputs.requester.name, confirmed=False, status="Nothing was changed.",
-                ))
-            else:
-                await step.context.send_activity(MessageFactory.text(texts.cancelled()))
+            await show_request_card(step.context, slot, RequestCardState.DECLINED,
+                                    card(RequestCardState.DECLINED, "Nothing was changed."),
+                                    text=texts.cancelled() if typed else None)
             return await step.end_dialog(None)
         request = Request(
             id=state["form"],
@@ -201,6 +230,7 @@ class ActionDialog(ComponentDialog):
             conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
             preview=preview,
             labels=dict(state["labels"]),
+            card_activity_id=card_activity_id(step.context, slot),
         )
         # The confirmation is used up before anything is sent: the stored dialog now says so, and a
         # later turn that finds it (this turn's last save failed, or this turn still runs) can
@@ -208,16 +238,18 @@ class ActionDialog(ComponentDialog):
         # sent, and the turn's failure message says so.
         step.values[_SUBMITTED] = {"request": request.id, "target": preview.target}
         await inputs.checkpoint()
-        if answers_invoke(step.context):
-            await present_card(step.context, decision_card(
-                action, requester_name=state["owner_name"], args=facts, preview=preview,
-                decided_by=inputs.requester.name, confirmed=True, status="The result follows below.",
-            ))
-        await step.context.send_activity(MessageFactory.text(texts.running(preview.target)))
+        # The card says it was confirmed before anything is sent (an update waits for the held replies,
+        # which go out at the first effect: the person sees it while Azure works).
+        await show_request_card(step.context, slot, RequestCardState.CONFIRMED,
+                                card(RequestCardState.CONFIRMED, texts.running(preview.target)))
         await record_submitted(step.context, request.id, preview.target)  # the first effect: held replies go out
         outcome = await self._handler.submit(request)
         record_settled(step.context, request.id, _EFFECTS[outcome.state])
-        await step.context.send_activity(card_activity(self._outcome_card(action, request, outcome)))
+        shown = _OUTCOME_CARD[outcome.state]
+        details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
+        headline = REQUEST_CARD_LOOKS[shown].headline.format(by=inputs.requester.name)
+        await show_request_card(step.context, slot, shown, card(shown, outcome.message, details),
+                                note=texts.outcome_line(headline, preview.title or preview.target) if typed else None)
         return await step.end_dialog(outcome)
 
     async def _submitted_already(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -227,21 +259,15 @@ class ActionDialog(ComponentDialog):
         await step.context.send_activity(MessageFactory.text(texts.already_submitted(str(submitted.get("target")))))
         return await step.end_dialog(None)
 
-    @staticmethod
-    def _outcome_card(action: Action, request: Request, outcome: Outcome) -> dict[str, Any]:
-        headline, tone = _OUTCOME_LOOK[outcome.state]
-        details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
-        return outcome_card(
-            action, requester_name=request.requester.name, target=request.preview.target,
-            headline=headline, message=outcome.message, tone=tone, details=details, title=request.preview.title,
-        )
-
     # ------------------------------------------------------------------ collect loop: ask, take
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         state = step.options
         inputs = turn_inputs(step.context)
         action = self._action(state["action"])
         await self._resolve_pending(step.context, action, state)
+        slot = current_card(step.context)
+        if slot is not None and slot["form"] == state["form"]:
+            slot["facts"] = [[title, label] for title, label in arg_facts(action, state["labels"])]
         if state["mode"] == "form":
             return await self._ask_with_form(step, action, state)
         missing = params.missing(action, state["args"])
@@ -293,7 +319,13 @@ class ActionDialog(ComponentDialog):
         if not isinstance(answer, Answer) or answer.sentinel is Sentinel.GAVE_UP:
             return await step.end_dialog(None)
         if answer.sentinel is Sentinel.CANCELLED:
-            await present_notice(step.context, "Cancelled", texts.cancelled())
+            by = turn_inputs(step.context).requester.name
+            closed = await close_request_card(step.context, current_card(step.context),
+                                              RequestCardState.DECLINED, by=by, message="Nothing was changed.")
+            if not closed:
+                await present_notice(step.context, "Cancelled", texts.cancelled())
+            elif turn_inputs(step.context).submission is None:
+                await step.context.send_activity(MessageFactory.text(texts.cancelled()))
             return await step.end_dialog(None)
         if answer.sentinel is Sentinel.USE_FORM:
             state["mode"] = "form"

@@ -39,6 +39,7 @@ from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
+from dialogs.request_card import begin_card_turn, find_card, track_card
 from dialogs.state_property import LoadedStateProperty
 from dialogs.turn import TurnInputs, invoke_card, invoke_message, requester_of, set_turn_inputs
 from governing import GovernanceCommands
@@ -169,7 +170,11 @@ class Conversations:
         inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed)
         set_turn_inputs(turn_context, inputs)
         set_turn_decisions(turn_context, self._decisions)
+        begin_card_turn(turn_context, self._registry)
         dialog_context = await self._dialogs.create_context(turn_context)
+        slot = find_card(dialog_context)
+        if slot is not None:  # the request this turn continues: its card is what a failure must not leave open
+            track_card(turn_context, slot)
         try:
             if submission is not None:
                 return await self._submit(dialog_context, submission, requester.key)

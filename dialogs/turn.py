@@ -31,6 +31,7 @@ __all__ = [
     "present_message",
     "present_notice",
     "requester_of",
+    "set_invoke_card",
     "set_turn_inputs",
     "turn_inputs",
 ]
@@ -94,6 +95,11 @@ def invoke_card(turn_context: TurnContext) -> dict[str, Any] | None:
     """The card this turn answers its ``adaptiveCard/action`` invoke with, if a dialog chose one."""
     card = turn_context.turn_state.get(_INVOKE_CARD_KEY)
     return card if isinstance(card, dict) else None
+
+
+def set_invoke_card(turn_context: TurnContext, card: dict[str, Any]) -> None:
+    """Answer this turn's ``adaptiveCard/action`` invoke with ``card`` (a later call replaces an earlier one)."""
+    turn_context.turn_state[_INVOKE_CARD_KEY] = card
 
 
 def invoke_message(turn_context: TurnContext) -> str | None:
