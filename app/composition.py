@@ -19,15 +19,24 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
+from actions.spec import ActionError, Preview
 from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
+from cards.approvals import approval_card
 from dialogs import Conversations
-from requesting import RequestHandler
+from governing import ApprovalVotes, Governance, GuardedRequestHandler, UndeliveredNotifier
+from guardrails.records import RateLimit
+from requesting import Notifier, Request, RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
+from storage.approval_cards import TableApprovalCardStore
+from storage.approvals import TableApprovalStore
+from storage.audit import TableAuditStore
+from storage.policy_snapshot import PolicySnapshotReader
+from storage.rate_counters import TableRateCounter
 from telemetry import configure_telemetry
 
 __all__ = ["Switchboard", "build_switchboard"]
@@ -53,9 +62,13 @@ class Switchboard:
     registry: Registry
     actions: ActionContext
     conversations: Conversations
+    governance: Governance | None = None  # None when a test injected its own request handler
 
     async def close(self) -> None:
-        """Close the connector clients, the authentication thread, the Azure clients and the storage transport."""
+        """Close the connector clients, the authentication thread, the Azure clients and the storage transport
+        (after the guardrails' background work: approval cards, refreshes, hand-offs)."""
+        if self.governance is not None:
+            await self.governance.drain()
         try:
             await self.adapter.close()
         finally:
@@ -75,6 +88,9 @@ def build_switchboard(
     client_options: ClientOptions | None = None,
     request_handler: RequestHandler | None = None,
     request_budget: float = DEFAULT_TURN_BUDGET,
+    notifier: Notifier | None = None,
+    rate_limit: RateLimit | None = None,
+    approvers_channel: dict[str, object] | None = None,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -88,6 +104,11 @@ def build_switchboard(
     :param request_handler: where confirmed requests go; default: run them directly.
     :param request_budget: seconds the default handler waits for Azure within a turn (tests that
         hold an operation longer pin its outcome with a wider budget).
+    :param notifier: messages sent outside a turn (approval cards, decisions told to requesters);
+        default: none composed yet (each notice is logged as not delivered).
+    :param rate_limit: requests per person and window (default 20 per hour).
+    :param approvers_channel: a serialized conversation reference of a channel that gets every
+        approval card too (default: approvers' personal chats only).
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -98,13 +119,40 @@ def build_switchboard(
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext(settings.arm, options=client_options)
-    handler = request_handler if request_handler is not None else DirectRequestHandler(
-        registry, action_context, budget=request_budget
-    )
+    governance: Governance | None = None
+    votes: ApprovalVotes | None = None
+    if request_handler is not None:
+        handler = request_handler
+    else:  # dialogs -> guardrails -> the executor (the direct runner until the operation queue lands)
+        executor = DirectRequestHandler(registry, action_context, budget=request_budget)
+        governance = Governance(
+            reader=PolicySnapshotReader.for_active_policy(tables, rate=TableRateCounter(tables)),
+            approvals=TableApprovalStore(tables),
+            cards=TableApprovalCardStore(tables),
+            audit_store=TableAuditStore(tables),
+            rate=TableRateCounter(tables),
+            notifier=notifier if notifier is not None else UndeliveredNotifier(),
+            render_card=approval_card,
+            rate_limit=rate_limit or RateLimit(),
+            approvers_channel=approvers_channel,
+        )
+        handler = GuardedRequestHandler(governance, executor)
+
+        async def previewer(request: Request) -> Preview:
+            action = registry.get(request.action)
+            if action is None:
+                raise ActionError(f"There is no action called {request.action!r} any more.")
+            context = action_context.for_turn()
+            try:
+                return await action.preview(context, dict(request.args))
+            finally:
+                await context.close()
+
+        votes = ApprovalVotes(governance, executor, previewer)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries,
+        decisions=deliveries, votes=votes,
     )
     bot = SwitchboardBot(
         states=states,
@@ -133,4 +181,5 @@ def build_switchboard(
         registry=registry,
         actions=action_context,
         conversations=conversations,
+        governance=governance,
     )

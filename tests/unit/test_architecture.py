@@ -18,7 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = (
-    "app", "appsettings", "bot", "dialogs", "cards", "guardrails", "requesting", "actions", "storage", "telemetry",
+    "app", "appsettings", "bot", "dialogs", "cards", "governing", "guardrails", "requesting", "actions", "storage",
+    "telemetry",
 )
 
 

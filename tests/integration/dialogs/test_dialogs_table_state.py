@@ -16,6 +16,7 @@ from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards
 from tests.support.connector import TEST_TENANT_ID
+from tests.support.guardrail_policy import allow_everything
 from tests.unit.dialogs.conftest import ALEX, FAST_CLIENTS, MEGAN, Chat, card_texts, sent_cards, texts
 from tools.card_validation import CardValidator
 
@@ -104,6 +105,7 @@ async def composed(
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
     })
+    await allow_everything(storage_connection_string, ALEX.aad_object_id)  # the guardrails decide "approved"
     switchboard = build_switchboard(settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS)
     try:
         yield switchboard

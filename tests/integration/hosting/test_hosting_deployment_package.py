@@ -115,5 +115,5 @@ def test_the_package_alone_imports_composes_and_answers_health(package: Path) ->
     assert report["outside"] == []
     assert set(report["top_level"]) <= {
         "function_app", "app", "appsettings", "bot", "dialogs", "cards", "requesting", "actions", "storage",
-        "telemetry", "guardrails",
+        "telemetry", "guardrails", "governing",
     }
