@@ -76,10 +76,8 @@ def approval_card(view: ApprovalView) -> dict[str, Any]:
         ]
     card = adaptive_card(body, actions)
     card["refresh"] = {
-        "action": {
-            "type": "Action.Execute", "title": "Refresh", "verb": APPROVAL_REFRESH_VERB,
-            "data": approval_data(APPROVAL_REFRESH_VERB, approval.id),
-        },
+        "action": execute_action("Refresh", APPROVAL_REFRESH_VERB, approval_data(APPROVAL_REFRESH_VERB, approval.id),
+                                 with_inputs=False),
         "userIds": list(view.approvers),
     }
     return card
