@@ -27,7 +27,7 @@ Everything kept between turns is plain data (see :mod:`dialogs.values`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -37,7 +37,7 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.prompts import PromptOptions
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 
 from actions import params
 from actions.registry import Registry
@@ -61,11 +61,13 @@ from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
 from requesting.request import Outcome, OutcomeState, Request, RequestHandler
 
-__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
+__all__ = ["ACTION_DIALOG", "ActionDialog", "ApprovalForecast", "action_options", "submitted_request"]
 
 ACTION_DIALOG = "action"
 _RUN = "action.run"
 _COLLECT = "action.collect"
+_REASON_PROMPT = "action.reason"
+_MAX_REASON = 500
 _SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
 _OUTCOME_LOOK = {
@@ -89,9 +91,22 @@ _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
 }
 
 
-def action_options(action: str, raw: dict[str, str]) -> dict[str, Any]:
-    """Options to begin :class:`ActionDialog`: the action's name and the raw arguments the user gave."""
-    return {"action": action, "raw": dict(raw)}
+def action_options(action: str, raw: dict[str, str], *, break_glass: str | None = None) -> dict[str, Any]:
+    """Options to begin :class:`ActionDialog`: the action's name, the raw arguments the user gave, and the
+    break-glass reason when the command carried ``--break-glass "reason"``."""
+    options: dict[str, Any] = {"action": action, "raw": dict(raw)}
+    if break_glass is not None:
+        options["break_glass"] = break_glass
+    return options
+
+
+@runtime_checkable
+class ApprovalForecast(Protocol):
+    """A request handler that can tell, before a request is submitted, that it will wait for approvers."""
+
+    async def approval_needed(self, request: Request) -> str | None:
+        """A sentence saying who must approve ``request`` (the dialog then asks for a reason), or None."""
+        ...
 
 
 class ActionDialog(ComponentDialog):
@@ -101,7 +116,10 @@ class ActionDialog(ComponentDialog):
         super().__init__(ACTION_DIALOG)
         self._registry = registry
         self._handler = handler
-        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish, self._submitted_already]))
+        self.add_dialog(WaterfallDialog(
+            _RUN, [self._collect, self._preview, self._ask_reason, self._finish, self._submitted_already]
+        ))
+        self.add_dialog(TextPrompt(_REASON_PROMPT, _reason_given))
         self.add_dialog(WaterfallDialog(_COLLECT, [self._ask, self._take]))
         for prompt in parameter_prompts(registry):
             self.add_dialog(prompt)
@@ -136,6 +154,7 @@ class ActionDialog(ComponentDialog):
             "page": 0,
             "asked": False,
             "asking": None,
+            "break_glass": options.get("break_glass"),
         }
         return await step.begin_dialog(_COLLECT, state)
 
@@ -174,8 +193,51 @@ class ActionDialog(ComponentDialog):
             return await step.end_dialog(None)
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
 
+    async def _ask_reason(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Confirmed, and the request will wait for approvers: ask why it is needed (they see the reason)
+        before it is submitted. Anything else goes straight on."""
+        result = step.result
+        state = step.values.get("collected") or {}
+        if result is not True or state.get("break_glass") or not isinstance(self._handler, ApprovalForecast):
+            return await step.next(result)
+        request = self._request(step, state, preview_from_dict(step.values["preview"]))
+        needed = await self._handler.approval_needed(request)
+        if needed is None:
+            return await step.next(result)
+        action = self._action(state["action"])
+        if answers_invoke(step.context):
+            await present_card(step.context, decision_card(
+                action, requester_name=state["owner_name"], args=arg_facts(action, state["labels"]),
+                preview=request.preview, decided_by=turn_inputs(step.context).requester.name, confirmed=True,
+                status="Waiting for your reason.",
+            ))
+        prompt = MessageFactory.text(texts.reason_prompt(needed))
+        retry = MessageFactory.text(texts.reason_retry(_MAX_REASON))
+        return await step.prompt(_REASON_PROMPT, PromptOptions(prompt=prompt, retry_prompt=retry))
+
+    def _request(
+        self, step: WaterfallStepContext, state: dict[str, Any], preview: Any, reason: str | None = None
+    ) -> Request:
+        action = self._action(state["action"])
+        break_glass = state.get("break_glass")
+        return Request(
+            id=state["form"],
+            action=action.name,
+            args=dict(state["args"]),
+            scope=action.scope(state["args"]),
+            requester=turn_inputs(step.context).requester,
+            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
+            preview=preview,
+            labels=dict(state["labels"]),
+            reason=break_glass or reason,
+            break_glass=bool(break_glass),
+        )
+
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         result = step.result
+        reason: str | None = None
+        if isinstance(result, str):  # the reason asked for when approval is needed: confirmed
+            reason, result = result.strip(), True
         state = step.values["collected"]
         action = self._action(state["action"])
         inputs = turn_inputs(step.context)
@@ -192,16 +254,7 @@ class ActionDialog(ComponentDialog):
             else:
                 await step.context.send_activity(MessageFactory.text(texts.cancelled()))
             return await step.end_dialog(None)
-        request = Request(
-            id=state["form"],
-            action=action.name,
-            args=dict(state["args"]),
-            scope=action.scope(state["args"]),
-            requester=inputs.requester,
-            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
-            preview=preview,
-            labels=dict(state["labels"]),
-        )
+        request = self._request(step, state, preview, reason)
         # The confirmation is used up before anything is sent: the stored dialog now says so, and a
         # later turn that finds it (this turn's last save failed, or this turn still runs) can
         # neither confirm it again nor claim that nothing changed. If this write fails, nothing was
@@ -353,3 +406,9 @@ async def submitted_request(dialog_context: DialogContext) -> dict[str, str] | N
         return None
     submitted = instance.state.get("values", {}).get(_SUBMITTED)
     return dict(submitted) if isinstance(submitted, dict) else None
+
+
+async def _reason_given(prompt: PromptValidatorContext) -> bool:
+    """A reason is some text, at most 500 characters."""
+    text = (prompt.recognized.value or "").strip() if prompt.recognized.succeeded else ""
+    return 0 < len(text) <= _MAX_REASON

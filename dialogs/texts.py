@@ -39,6 +39,8 @@ __all__ = [
     "outcome_failed",
     "outcome_started",
     "outcome_unconfirmed",
+    "reason_prompt",
+    "reason_retry",
     "refused_before_start",
     "replaced_waiting_request",
     "retry",
@@ -150,6 +152,15 @@ def no_op() -> str:
 
 def running(target: str) -> str:
     return f"Working on it: {target}…"
+
+
+def reason_prompt(needed: str) -> str:
+    """Asked after Confirm when the request will wait for approvers; ``needed`` says who must approve."""
+    return f"{needed} Why is it needed? The approvers see your reason. (Say `cancel` to stop.)"
+
+
+def reason_retry(limit: int) -> str:
+    return f"Please say in a sentence why it is needed (at most {limit} characters), or `cancel` to stop."
 
 
 def or_run() -> str:

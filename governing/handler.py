@@ -99,6 +99,17 @@ class GuardedRequestHandler:
             return None
         return decision
 
+    async def approval_needed(self, request: Request) -> str | None:
+        """Before submitting: a sentence saying who must approve ``request`` when it will wait for approvers
+        (the dialog then asks for a reason), else None (also when storage failed: ``submit`` decides)."""
+        decision = await self.decision_for(request)
+        if not isinstance(decision, NeedsApproval):
+            return None
+        return (
+            f"This needs {decision.quorum} approval(s) from the approvers of this scope (rule {decision.rule_id}) "
+            "before it runs."
+        )
+
     async def _decide(self, request: Request, now: datetime) -> tuple[Actor, Decision]:
         requester = request.requester
         actor = Actor(object_id=requester.aad_object_id or "", name=requester.name)
