@@ -28,7 +28,7 @@ from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards.approvals import approval_card
 from dialogs import Conversations
-from governing import ApprovalVotes, Governance, GuardedRequestHandler, UndeliveredNotifier
+from governing import ApprovalVotes, Governance, GrantChoiceFilter, GuardedRequestHandler, UndeliveredNotifier
 from guardrails.records import RateLimit
 from requesting import Notifier, Request, RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
@@ -121,6 +121,7 @@ def build_switchboard(
     action_context = ActionContext(settings.arm, options=client_options)
     governance: Governance | None = None
     votes: ApprovalVotes | None = None
+    choice_filter: GrantChoiceFilter | None = None
     if request_handler is not None:
         handler = request_handler
     else:  # dialogs -> guardrails -> the executor (the direct runner until the operation queue lands)
@@ -149,10 +150,11 @@ def build_switchboard(
                 await context.close()
 
         votes = ApprovalVotes(governance, executor, previewer)
+        choice_filter = GrantChoiceFilter(governance)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries, votes=votes,
+        decisions=deliveries, votes=votes, choice_filter=choice_filter,
     )
     bot = SwitchboardBot(
         states=states,

@@ -54,6 +54,7 @@ from dialogs.card_steps import (
     innermost_dialog,
 )
 from dialogs.form_return import back_to_form
+from dialogs.offered import narrower, offered_choices
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
 from dialogs.suggestions import say_with_buttons, suggested_commands
 from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
@@ -304,7 +305,7 @@ class ActionDialog(ComponentDialog):
         parameter = missing[0]
         listed = None
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
-            listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
+            listed = await offered_choices(step.context, action, parameter.name, state["args"])
             if not listed.choices:
                 text = texts.nothing_to_choose(parameter.noun, listed.note or unavailable_note(listed))
                 await step.context.send_activity(MessageFactory.text(text))
@@ -325,7 +326,8 @@ class ActionDialog(ComponentDialog):
             await self._fill_defaults(step.context, action, state)
             return await step.end_dialog(state)
         names = [parameter.name for parameter in stage]
-        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"])
+        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"],
+                                   narrow=narrower(step.context, action))
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:

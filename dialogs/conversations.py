@@ -42,7 +42,15 @@ from dialogs.card_steps import waiting_card_step
 from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
 from dialogs.state_property import LoadedStateProperty
-from dialogs.turn import TurnInputs, card_activity, invoke_card, invoke_message, requester_of, set_turn_inputs
+from dialogs.turn import (
+    ChoiceFilter,
+    TurnInputs,
+    card_activity,
+    invoke_card,
+    invoke_message,
+    requester_of,
+    set_turn_inputs,
+)
 from governing import ApprovalVotes
 from guardrails.records import VoteChoice
 from requesting.request import RequestHandler
@@ -67,6 +75,7 @@ class Conversations:
         a request runs at most once however often its preview is answered (None: not claimed —
         only tests of other concerns run without it).
     :param votes: approval card votes and refreshes (None: approval cards are refused as unknown).
+    :param choice_filter: narrows discovered choices to what the requester may act on (None: all offered).
     """
 
     def __init__(
@@ -78,6 +87,7 @@ class Conversations:
         handler: RequestHandler,
         decisions: DecisionLedger | None = None,
         votes: ApprovalVotes | None = None,
+        choice_filter: ChoiceFilter | None = None,
     ) -> None:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
@@ -87,6 +97,7 @@ class Conversations:
         self._actions = actions
         self._decisions = decisions
         self._votes = votes
+        self._choice_filter = choice_filter
 
     async def on_message(
         self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
@@ -194,7 +205,8 @@ class Conversations:
         async def save_state() -> None:
             await self._state.save_changes(turn_context)
 
-        inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed)
+        inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed,
+                            choice_filter=self._choice_filter)
         set_turn_inputs(turn_context, inputs)
         set_turn_decisions(turn_context, self._decisions)
         dialog_context = await self._dialogs.create_context(turn_context)

@@ -15,6 +15,7 @@ is why the approval card's layout is injected (:class:`ApprovalCardRenderer`, im
 ``cards.approvals``).
 """
 
+from governing.choices import GrantChoiceFilter
 from governing.context import (
     ApprovalCardRenderer,
     ApprovalView,
@@ -31,6 +32,7 @@ __all__ = [
     "ApprovalView",
     "ApprovalVotes",
     "Governance",
+    "GrantChoiceFilter",
     "GuardedRequestHandler",
     "Previewer",
     "UndeliveredNotifier",

@@ -11,10 +11,11 @@ from botbuilder.core import TurnContext
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
+from governing import GrantChoiceFilter
 from guardrails.ports import AuditQuery
 from guardrails.records import ApprovalStatus, AuditKind, GrantKind, Limits
 from storage import DeliveryLedger, TableBotStorage, TableProvider
-from tests.integration.governing.conftest import FAST_TABLES, Guarded
+from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, Guarded
 from tests.integration.governing.test_governing_requests import approval_grant, auto_grant, prod_rule
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID
@@ -40,6 +41,7 @@ async def chats(
         conversations = Conversations(
             state=states.private_conversation, registry=guarded.registry, actions=guarded.actions,
             handler=guarded.handler, decisions=ledger, votes=guarded.votes,
+            choice_filter=GrantChoiceFilter(guarded.governance),
         )
         bot = SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
                              conversations=conversations, deliveries=ledger)
@@ -126,3 +128,39 @@ async def test_break_glass_without_a_reason_is_explained(guarded: Guarded, chats
     assert any("needs a reason in quotes after --break-glass" in text for text in said(sent))
     assert sent_cards(sent) == []  # nothing previewed
     assert guarded.scale_puts() == []
+
+
+def choice_values(card: dict[str, object], input_id: str) -> list[str]:
+    for element in _elements(card):
+        if element.get("type") == "Input.ChoiceSet" and element.get("id") == input_id:
+            return [str(choice["value"]) for choice in element["choices"]]  # type: ignore[index]
+    raise AssertionError(f"no choice set {input_id!r}")
+
+
+def _elements(node: object) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(_elements(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_elements(value))
+    return found
+
+
+async def test_a_form_offers_only_the_resources_a_grant_reaches(guarded: Guarded, chats: Callable[[str], Chat]) -> None:
+    await guarded.policy.grants.add(approval_grant())  # rg-prod only
+    alex = chats("a:alex")
+    [form] = sent_cards(await alex.say(ALEX, "scale node pool"))
+    clusters = choice_values(form, "cluster")
+    assert clusters == [AKS_PROD]
+    assert "no grant of yours" in str(form)
+
+
+async def test_without_any_grant_nothing_is_offered_and_the_reason_is_said(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    alex = chats("a:alex")
+    answer = " ".join(said(await alex.say(ALEX, "scale node pool")))
+    assert "no grant of yours" in answer
