@@ -13,7 +13,10 @@ This module imports botbuilder and is therefore imported lazily by the hosts
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
@@ -78,6 +81,24 @@ class Switchboard:
                 await self.tables.close()
 
 
+def _channel_lookup(
+    references: ConversationReferenceStore, conversation_id: str | None
+) -> Callable[[], Awaitable[Mapping[str, Any] | None]] | None:
+    """How the guardrails find the approvers' channel: its conversation reference, stored when Switchboard
+    was installed in the team (None until then; logged)."""
+    if not conversation_id:
+        return None
+
+    async def lookup() -> Mapping[str, Any] | None:
+        stored = await references.get(conversation_id)
+        if stored is None:
+            _log.warning("SWITCHBOARD_APPROVERS_CHANNEL names a channel Switchboard has no reference for yet")
+            return None
+        return dict(stored.reference.serialize())
+
+    return lookup
+
+
 def build_switchboard(
     settings: Settings,
     *,
@@ -89,8 +110,6 @@ def build_switchboard(
     request_handler: RequestHandler | None = None,
     request_budget: float = DEFAULT_TURN_BUDGET,
     notifier: Notifier | None = None,
-    rate_limit: RateLimit | None = None,
-    approvers_channel: dict[str, object] | None = None,
 ) -> Switchboard:
     """Build a Switchboard for ``settings`` (no network I/O happens here).
 
@@ -106,9 +125,6 @@ def build_switchboard(
         hold an operation longer pin its outcome with a wider budget).
     :param notifier: messages sent outside a turn (approval cards, decisions told to requesters);
         default: none composed yet (each notice is logged as not delivered).
-    :param rate_limit: requests per person and window (default 20 per hour).
-    :param approvers_channel: a serialized conversation reference of a channel that gets every
-        approval card too (default: approvers' personal chats only).
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -134,8 +150,8 @@ def build_switchboard(
             rate=TableRateCounter(tables),
             notifier=notifier if notifier is not None else UndeliveredNotifier(),
             render_card=approval_card,
-            rate_limit=rate_limit or RateLimit(),
-            approvers_channel=approvers_channel,
+            rate_limit=RateLimit(max_requests=settings.guardrails.rate_limit_per_hour, window=timedelta(hours=1)),
+            approvers_channel=_channel_lookup(references, settings.guardrails.approvers_channel),
         )
         handler = GuardedRequestHandler(governance, executor)
 

@@ -180,8 +180,8 @@ class Governance:
     :param rate: per-person request counters; ``rate_limit`` the window and maximum.
     :param notifier: messages outside a turn (approval cards, the requester told of a decision).
     :param render_card: the approval card's layout.
-    :param approvers_channel: a serialized conversation reference of a channel that gets every
-        approval card too (None: approvers' personal chats only).
+    :param approvers_channel: gives the serialized conversation reference of a channel that gets
+        every approval card too (None, or it gives None: approvers' personal chats only).
     :param clock: the current UTC time (tests pass a fixed or stepping clock).
     """
 
@@ -194,7 +194,7 @@ class Governance:
     render_card: ApprovalCardRenderer
     events: AuditEventEmitter = field(default_factory=AuditEventEmitter)
     rate_limit: RateLimit = field(default_factory=RateLimit)
-    approvers_channel: Mapping[str, Any] | None = None
+    approvers_channel: Callable[[], Awaitable[Mapping[str, Any] | None]] | None = None
     clock: Clock = _utcnow
     _tasks: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
@@ -238,6 +238,16 @@ class Governance:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def channel(self) -> Mapping[str, Any] | None:
+        """The approvers' channel's conversation reference, or None (none configured, or not known yet)."""
+        if self.approvers_channel is None:
+            return None
+        try:
+            return await self.approvers_channel()
+        except Exception:
+            _log.warning("the approvers' channel could not be looked up", exc_info=True)
+            return None
+
     def view(
         self, approval: ApprovalRequest, approvers: Sequence[str], *, can_vote: bool, notice: str = "",
         requester_view: bool = False, quorum: int | None = None,
@@ -256,8 +266,9 @@ class Governance:
         notice = Notice(text=text, card=card)
         targets = [a for a in dict.fromkeys(approvers) if a != approval.requester_id]
         sends = [self.notifier.send_to_user(oid, notice) for oid in targets]
-        if self.approvers_channel is not None:
-            sends.append(self.notifier.send(self.approvers_channel, notice))
+        channel = await self.channel()
+        if channel is not None:
+            sends.append(self.notifier.send(channel, notice))
         receipts: list[NoticeReceipt] = list(await asyncio.gather(*sends))
         delivered = 0
         for receipt in receipts:

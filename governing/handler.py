@@ -238,8 +238,9 @@ class GuardedRequestHandler:
         for oid in await approver_ids(gov, tuple(rule.approvers)):
             if oid != (request.requester.aad_object_id or ""):
                 await gov.notifier.send_to_user(oid, notice)
-        if gov.approvers_channel is not None:
-            await gov.notifier.send(gov.approvers_channel, notice)
+        channel = await gov.channel()
+        if channel is not None:
+            await gov.notifier.send(channel, notice)
 
 
 def _awaiting(decision: NeedsApproval) -> str:
