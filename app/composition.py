@@ -27,11 +27,12 @@ from app.direct import DEFAULT_TURN_BUDGET, DirectRequestHandler
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
+from bot.proactive import AdapterNotifier
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from cards.approvals import approval_card
 from dialogs import Conversations
-from governing import ApprovalVotes, Governance, GrantChoiceFilter, GuardedRequestHandler, UndeliveredNotifier
+from governing import ApprovalVotes, Governance, GrantChoiceFilter, GuardedRequestHandler
 from guardrails.records import RateLimit
 from requesting import Notifier, Request, RequestHandler
 from storage import ConversationReferenceStore, DeliveryLedger, TableBotStorage, TableClientOptions, TableProvider
@@ -124,7 +125,7 @@ def build_switchboard(
     :param request_budget: seconds the default handler waits for Azure within a turn (tests that
         hold an operation longer pin its outcome with a wider budget).
     :param notifier: messages sent outside a turn (approval cards, decisions told to requesters);
-        default: none composed yet (each notice is logged as not delivered).
+        default: the adapter's proactive turns (:class:`bot.proactive.AdapterNotifier`).
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -135,6 +136,7 @@ def build_switchboard(
     if client_options is None and settings.arm.uses_sandbox:
         client_options = SANDBOX_CLIENT_OPTIONS  # sandbox operations finish in about a second
     action_context = ActionContext(settings.arm, options=client_options)
+    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     governance: Governance | None = None
     votes: ApprovalVotes | None = None
     choice_filter: GrantChoiceFilter | None = None
@@ -148,7 +150,7 @@ def build_switchboard(
             cards=TableApprovalCardStore(tables),
             audit_store=TableAuditStore(tables),
             rate=TableRateCounter(tables),
-            notifier=notifier if notifier is not None else UndeliveredNotifier(),
+            notifier=notifier if notifier is not None else AdapterNotifier(adapter, references, settings.app_id),
             render_card=approval_card,
             rate_limit=RateLimit(max_requests=settings.guardrails.rate_limit_per_hour, window=timedelta(hours=1)),
             approvers_channel=_channel_lookup(references, settings.guardrails.approvers_channel),
@@ -179,7 +181,6 @@ def build_switchboard(
         conversations=conversations,
         deliveries=deliveries,
     )
-    adapter = build_adapter(settings.bot, credentials_factory=credentials_factory, auth_timeout=auth_timeout)
     messages = MessagesEndpoint(adapter, bot.on_turn, authentication_enabled=settings.authentication_enabled)
     _log.info(
         "Switchboard composed (authentication %s, %d allowed tenant(s), storage via %s)",

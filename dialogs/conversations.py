@@ -109,8 +109,10 @@ class Conversations:
             approval_press = read_approval_press(turn_context.activity)
             if approval_press is not None:
                 answer = await self._approval(turn_context, approval_press, tenant_id)
-                await turn_context.send_activity(MessageFactory.text(answer[1]) if answer[0] is None else
-                                                 card_activity(answer[0], answer[1]))
+                card, message = answer
+                await turn_context.send_activity(
+                    MessageFactory.text(message or "Done.") if card is None else card_activity(card, message or None)
+                )
                 return
             press = read_command(turn_context.activity)
             if press is not None:
@@ -135,7 +137,7 @@ class Conversations:
             approval_press = read_approval_press(turn_context.activity)
             if approval_press is not None:
                 card, message = await self._approval(turn_context, approval_press, tenant_id)
-                kind, answer = (CARD_CONTENT_TYPE, card) if card is not None else (_MESSAGE_TYPE, message)
+                kind, answer = (CARD_CONTENT_TYPE, card) if card is not None else (_MESSAGE_TYPE, message or "Done.")
                 return InvokeResponse(status=200, body={"statusCode": 200, "type": kind, "value": answer})
             press = read_command(turn_context.activity)
             if press is not None:
@@ -165,7 +167,7 @@ class Conversations:
         else:
             choice = VoteChoice.APPROVE if press.verb == VOTE_APPROVE_VERB else VoteChoice.REJECT
             answer = await self._votes.vote(presser, press.approval_id, press.plan_hash, choice, press.comment)
-        return answer.card, answer.message or "Done."
+        return answer.card, answer.message
 
     async def _run_pressed(
         self, turn_context: TurnContext, press: CommandPress, in_channel: bool, tenant_id: str | None

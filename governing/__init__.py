@@ -21,7 +21,6 @@ from governing.context import (
     ApprovalView,
     Governance,
     Previewer,
-    UndeliveredNotifier,
     standing,
 )
 from governing.handler import GuardedRequestHandler
@@ -35,7 +34,6 @@ __all__ = [
     "GrantChoiceFilter",
     "GuardedRequestHandler",
     "Previewer",
-    "UndeliveredNotifier",
     "VoteAnswer",
     "standing",
 ]

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from actions.spec import ArgValue, Preview, Scope
 from guardrails.records import ApprovalRequest, ApprovalStatus, AuditKind, AuditRecord, RateLimit, VoteChoice
-from requesting import Notice, NoticeReceipt, NoticeStatus, Notifier, Request, Requester
+from requesting import Notice, NoticeReceipt, Notifier, Request, Requester
 from storage.approval_cards import CardCopy, TableApprovalCardStore
 from storage.approvals import TableApprovalStore
 from storage.audit import TableAuditStore
@@ -37,7 +37,6 @@ __all__ = [
     "Clock",
     "Governance",
     "Previewer",
-    "UndeliveredNotifier",
     "before_values",
     "request_of",
     "standing",
@@ -150,23 +149,6 @@ def request_of(approval: ApprovalRequest) -> Request:
         card_activity_id=str(conversation.get("activityId") or "") or None,
         reason=approval.reason or None,
     )
-
-
-class UndeliveredNotifier:
-    """The :class:`~requesting.Notifier` used until a Teams notifier is composed: logs each notice and
-    reports it ``FAILED`` (nothing is delivered; nothing it reports on changes)."""
-
-    async def send(self, conversation: Mapping[str, Any], notice: Notice) -> NoticeReceipt:
-        _log.warning("no notifier is composed: a notice to a conversation was not delivered")
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier composed")
-
-    async def update(self, conversation: Mapping[str, Any], activity_id: str, notice: Notice) -> NoticeReceipt:
-        _log.warning("no notifier is composed: a card update was not delivered")
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier composed")
-
-    async def send_to_user(self, user_key: str, notice: Notice) -> NoticeReceipt:
-        _log.warning("no notifier is composed: a notice to a person was not delivered")
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier composed")
 
 
 @dataclass

@@ -49,7 +49,7 @@ from requesting import Outcome, OutcomeState, Requester, RequestHandler
 from storage.guardrail_rows import gather_all
 from telemetry import current_correlation_id
 
-__all__ = ["ApprovalVotes", "VoteAnswer"]
+__all__ = ["COUNTED_MESSAGES", "ApprovalVotes", "VoteAnswer"]
 
 _log = logging.getLogger("switchboard.governing.votes")
 
@@ -64,6 +64,13 @@ class VoteAnswer:
     accepted: bool
     refusal: VoteRefusal | None = None
 
+
+COUNTED_MESSAGES = {
+    ApprovalStatus.PENDING: "Your approval is recorded; more approvals are needed.",
+    ApprovalStatus.APPROVED: "Approved: the quorum is reached; it is re-checked and runs now. The requester is told.",
+    ApprovalStatus.REJECTED: "Rejected: nothing runs. The requester is told.",
+}
+"""What a voter is told when their vote counted, by the request's status after it."""
 
 _UNKNOWN = "This approval card is for no request Switchboard knows. Use the latest approval card."
 
@@ -163,11 +170,7 @@ class ApprovalVotes:
             gov.later(self._after_change(approval, approvers, hand_on=update.approved_here),
                       f"after vote on {approval.id}")
         if isinstance(result, VoteAccepted):
-            message = {
-                ApprovalStatus.APPROVED: "Approved: the quorum is reached; it is re-checked and runs now. "
-                "The requester is told.",
-                ApprovalStatus.REJECTED: "Rejected: nothing runs. The requester is told.",
-            }.get(approval.status, "Your approval is recorded; more approvals are needed.")
+            message = COUNTED_MESSAGES.get(approval.status, COUNTED_MESSAGES[ApprovalStatus.PENDING])
             card = gov.view(approval, approvers, can_vote=False, notice=message, quorum=governing_rule.quorum)
             return VoteAnswer(card, message, True)
         can_vote = self._may_vote(approval, governing_rule, actor)
