@@ -24,6 +24,7 @@ id), and no audit record — nothing was decided.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from governing.context import Governance, before_values
@@ -36,6 +37,7 @@ from guardrails import (
     PolicySnapshot,
     Proposal,
     RateLimited,
+    RefusalCode,
     Refused,
     decide,
     most_specific_rule,
@@ -43,22 +45,31 @@ from guardrails import (
 )
 from guardrails.decision import Decision
 from guardrails.ports import StoreError
-from guardrails.records import Actor, Principal, PrincipalKind
+from guardrails.records import Actor, GrantKind, Principal, PrincipalKind
 from guardrails.scopes import ScopeError, scope_chain
 from requesting import Notice, Outcome, OutcomeState, Request, RequestHandler
+from storage.policy_versions import PolicyStores
 from telemetry import current_correlation_id
 
 __all__ = ["GuardedRequestHandler", "approver_ids"]
 
+_NAMES_ADMINS = frozenset({
+    RefusalCode.NO_GRANT, RefusalCode.OUTSIDE_LIMITS, RefusalCode.NO_APPROVERS, RefusalCode.QUORUM_UNREACHABLE,
+    RefusalCode.BREAK_GLASS_NOT_GRANTED,
+})
+
 _log = logging.getLogger("switchboard.governing")
 
 
-async def approver_ids(governance: Governance, approvers: tuple[Principal, ...]) -> list[str]:
-    """The Entra object ids of ``approvers``: users as named, groups expanded from the active policy."""
+async def approver_ids(
+    governance: Governance, approvers: tuple[Principal, ...], policy: PolicyStores | None = None
+) -> list[str]:
+    """The Entra object ids of ``approvers``: users as named, groups expanded from the active policy
+    (``policy``: its stores, when the caller has them)."""
     users = [p.id for p in approvers if p.kind is PrincipalKind.USER]
     groups = [p.id for p in approvers if p.kind is PrincipalKind.GROUP]
     if groups:
-        policy = await governance.reader.policy()
+        policy = policy or await governance.reader.policy()
         for name in groups:
             try:
                 users.extend(sorted((await policy.groups.get(name)).members))
@@ -115,11 +126,11 @@ class GuardedRequestHandler:
         actor = Actor(object_id=requester.aad_object_id or "", name=requester.name)
         try:
             read = await self._gov.reader.read(
-                actor, request.scope.resource_id, now=now, rate_limit=self._gov.rate_limit, with_admin_grants=True
+                actor, request.scope.resource_id, now=now, rate_limit=self._gov.rate_limit
             )
-            snapshot, actor = read.snapshot, read.actor
+            snapshot, actor, chain = read.snapshot, read.actor, read.scope_chain
         except ScopeError:
-            snapshot = PolicySnapshot(rate_limit=self._gov.rate_limit)  # decide() refuses the resource id
+            snapshot, chain = PolicySnapshot(rate_limit=self._gov.rate_limit), ()  # decide() refuses the id
         proposal = Proposal.from_request(
             request,
             groups=actor.groups,
@@ -127,7 +138,14 @@ class GuardedRequestHandler:
             break_glass=request.break_glass,
             break_glass_reason=(request.reason or "") if request.break_glass else "",
         )
-        return actor, decide(proposal, snapshot, now)
+        decision = decide(proposal, snapshot, now)
+        if isinstance(decision, Refused) and chain and decision.code in _NAMES_ADMINS:
+            # Only a refusal names who may grant the permission: the scope's admins are read then (one more
+            # round), so that an approved request's read stays one round.
+            policy = await self._gov.reader.policy()
+            admins = await policy.grants.on_scopes(chain, GrantKind.ADMIN)
+            decision = decide(proposal, replace(snapshot, admins=tuple(admins)), now)
+        return actor, decision
 
     async def submit(self, request: Request) -> Outcome:
         """Decide ``request``, audit the decision, and run, refuse or send it for approval (see the module)."""

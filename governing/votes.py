@@ -22,7 +22,9 @@ the standing for everyone else.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,7 @@ from guardrails.scopes import ScopeError, scope_chain
 from guardrails.votes import VoteRefusal, VoteResult, approver_principal
 from requesting import Outcome, OutcomeState, Requester, RequestHandler
 from storage.guardrail_rows import gather_all
+from storage.policy_versions import PolicyStores
 from telemetry import current_correlation_id
 
 __all__ = ["COUNTED_MESSAGES", "ApprovalVotes", "VoteAnswer"]
@@ -95,22 +98,46 @@ class ApprovalVotes:
         self._gov = governance
         self._executor = executor
         self._previewer = previewer
+        self._in_flight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
-    async def _context(self, voter: Actor, approval_id: str) -> tuple[Any, ApproverRule | None, Actor]:
-        """The request (versioned), the rule now governing its resource, and the voter with their groups."""
+    async def _context(
+        self, voter: Actor, approval_id: str
+    ) -> tuple[Any, ApproverRule | None, Actor, PolicyStores]:
+        """The request (versioned), the rule now governing its resource, the voter with their groups, and the
+        active policy's stores."""
         gov = self._gov
-        stored, policy = await gather_all([gov.approvals.get(approval_id), gov.reader.policy()])
+        stored, policy = await gather_all([
+            self._shared(("approval", approval_id), lambda: gov.approvals.get(approval_id)),
+            self._shared(("policy",), gov.reader.policy),
+        ])
         approval: ApprovalRequest = stored.record  # type: ignore[union-attr]
+        chain = scope_chain(approval.resource_id)
 
         async def no_groups() -> frozenset[str]:
             return frozenset()
 
         groups, rules = await gather_all([
             policy.groups.groups_of(voter.object_id) if voter.identified else no_groups(),  # type: ignore[union-attr]
-            policy.rules.on_scopes(scope_chain(approval.resource_id)),  # type: ignore[union-attr]
+            self._shared(("rules", policy.version, chain),  # type: ignore[union-attr]
+                         lambda: policy.rules.on_scopes(chain)),  # type: ignore[union-attr]
         ])
         rule = most_specific_rule(rules, approval.resource_id)  # type: ignore[arg-type]
-        return stored, rule, Actor(voter.object_id, voter.name, frozenset(groups))  # type: ignore[arg-type]
+        voter_now = Actor(voter.object_id, voter.name, frozenset(groups))  # type: ignore[arg-type]
+        return stored, rule, voter_now, policy  # type: ignore[return-value]
+
+    async def _shared(self, key: tuple[Any, ...], read: Callable[[], Awaitable[Any]]) -> Any:
+        """``read()``, or the result of the same read already in flight in this process (single flight).
+
+        Votes pressed at the same moment on one request read the same rows: they share one read
+        started while they were all waiting, which is as fresh as a read of each. Nothing is kept
+        once the read has finished.
+        """
+        pending = self._in_flight.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(read())
+            self._in_flight[key] = pending
+            pending.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(pending)
 
     async def vote(
         self, voter: Requester, approval_id: str, presented_plan: str, choice: VoteChoice, comment: str = ""
@@ -122,7 +149,7 @@ class ApprovalVotes:
         correlation_id = current_correlation_id()
         actor = Actor(voter.aad_object_id or "", voter.name)
         try:
-            stored, rule, actor = await self._context(actor, approval_id)
+            stored, rule, actor, policy = await self._context(actor, approval_id)
         except RecordNotFound:
             await self._audit_refusal(actor, approval_id, "", VoteRefusal.WRONG_REQUEST, choice, correlation_id)
             return _unknown_card(_UNKNOWN)
@@ -144,7 +171,6 @@ class ApprovalVotes:
             _log.exception("vote on %s could not be written (reference %s)", approval_id, correlation_id)
             return _not_recorded(correlation_id)
         result, approval = update.result, update.after
-        approvers = await self._approvers(governing_rule if rule is not None else None)
         records = []
         if isinstance(result, VoteAccepted):
             records.append(gov.record(
@@ -161,10 +187,15 @@ class ApprovalVotes:
                 scope=approval.resource_id, request_id=approval.id, correlation_id=correlation_id,
                 decision=approval.status.value, rule_id=governing_rule.id,
             ))
-        try:
-            await gov.audit(records)
-        except StoreError:
-            _log.exception("vote audit of %s not written (reference %s)", approval.id, correlation_id)
+        approvers, audited = await asyncio.gather(
+            self._approvers(rule, policy), gov.audit(records), return_exceptions=True
+        )
+        if isinstance(approvers, BaseException):  # pragma: no cover - _approvers answers without raising
+            raise approvers
+        if isinstance(audited, StoreError):
+            _log.error("vote audit of %s not written (reference %s)", approval.id, correlation_id, exc_info=audited)
+        elif isinstance(audited, BaseException):
+            raise audited
 
         if update.written:
             gov.later(self._after_change(approval, approvers, hand_on=update.approved_here),
@@ -182,11 +213,11 @@ class ApprovalVotes:
         approver who may still vote."""
         actor = Actor(viewer.aad_object_id or "", viewer.name)
         try:
-            stored, rule, actor = await self._context(actor, approval_id)
+            stored, rule, actor, policy = await self._context(actor, approval_id)
         except RecordNotFound:
             return _unknown_card("This approval card is for no request Switchboard knows.")
         approval = stored.record
-        approvers = await self._approvers(rule)
+        approvers = await self._approvers(rule, policy)
         can_vote = rule is not None and self._may_vote(approval, rule, actor)
         card = self._gov.view(approval, approvers, can_vote=can_vote, requester_view=actor.object_id ==
                               approval.requester_id, quorum=rule.quorum if rule else None)
@@ -202,11 +233,11 @@ class ApprovalVotes:
             and approver_principal(rule, actor) is not None
         )
 
-    async def _approvers(self, rule: ApproverRule | None) -> list[str]:
+    async def _approvers(self, rule: ApproverRule | None, policy: PolicyStores | None = None) -> list[str]:
         if rule is None:
             return []
         try:
-            return await approver_ids(self._gov, tuple(rule.approvers))
+            return await approver_ids(self._gov, tuple(rule.approvers), policy)
         except StoreError:
             return [p.id for p in rule.approvers]
 
