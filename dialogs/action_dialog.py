@@ -68,6 +68,7 @@ ACTION_DIALOG = "action"
 _RUN = "action.run"
 _COLLECT = "action.collect"
 _REASON_PROMPT = "action.reason"
+_APPROVAL_NEEDED = "approval_needed"  # the preview step's answer: who must approve (str), or None
 _MAX_REASON = 500
 _SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
@@ -192,6 +193,12 @@ class ActionDialog(ComponentDialog):
                                 requester_name=state["owner_name"], args=facts, preview=preview)
             await present_card(step.context, card, texts.no_op())
             return await step.end_dialog(None)
+        # Whether it will wait for approvers is asked now, with the preview: after Confirm nothing may come
+        # between the claimed decision and the submitted mark (dialogs.decisions), so the reason step reads
+        # this answer instead of asking the guardrails then. The decision at submit stays the one that counts.
+        step.values[_APPROVAL_NEEDED] = None
+        if not state.get("break_glass") and isinstance(self._handler, ApprovalForecast):
+            step.values[_APPROVAL_NEEDED] = await self._handler.approval_needed(self._request(step, state, preview))
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
 
     async def _ask_reason(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -199,12 +206,10 @@ class ActionDialog(ComponentDialog):
         before it is submitted. Anything else goes straight on."""
         result = step.result
         state = step.values.get("collected") or {}
-        if result is not True or state.get("break_glass") or not isinstance(self._handler, ApprovalForecast):
+        needed = step.values.get(_APPROVAL_NEEDED)
+        if result is not True or not isinstance(needed, str):
             return await step.next(result)
         request = self._request(step, state, preview_from_dict(step.values["preview"]))
-        needed = await self._handler.approval_needed(request)
-        if needed is None:
-            return await step.next(result)
         action = self._action(state["action"])
         if answers_invoke(step.context):
             await present_card(step.context, decision_card(

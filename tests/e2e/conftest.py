@@ -126,7 +126,8 @@ def dev_host(storage_connection_string: str, arm_sandbox: ArmSandbox) -> Iterato
     environment = bot_environment(
         storage_connection_string=storage_connection_string,
         sandbox_url=arm_sandbox.url,
-        base={**bot_free_environment(), "SWITCHBOARD_LOG_LEVEL": "INFO"},
+        # Alex sends many requests across the session's journeys: the rate limit is not what they test.
+        base={**bot_free_environment(), "SWITCHBOARD_LOG_LEVEL": "INFO", "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000"},
     )
     with Supervisor() as supervisor:
         process = supervisor.start(devhost_spec(environ=environment, port=0))  # it prints the port it got

@@ -104,6 +104,7 @@ async def composed(
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
+        "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000",  # Alex's requests of the whole session are not limited here
     })
     await allow_everything(storage_connection_string, ALEX.aad_object_id)  # the guardrails decide "approved"
     switchboard = build_switchboard(settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS)
