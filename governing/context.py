@@ -271,13 +271,18 @@ class Governance:
         notice = Notice(card=self.view(approval, approvers, can_vote=can_vote))
         await asyncio.gather(*(self.notifier.update(c.conversation, c.activity_id, notice) for c in copies))
 
+    async def update_requester_card(self, approval: ApprovalRequest, approvers: Sequence[str]) -> None:
+        """Show where the request stands on the requester's card of it (when the dialogs recorded its id)."""
+        conversation = dict(approval.conversation)
+        card_id = str(conversation.get("activityId") or "")
+        if conversation and card_id:
+            card = self.view(approval, approvers, can_vote=False, requester_view=True)
+            await self.notifier.update(conversation, card_id, Notice(card=card))
+
     async def tell_requester(self, approval: ApprovalRequest, approvers: Sequence[str], text: str) -> None:
         """Update the requester's card of this request (when known) and send them ``text``."""
         conversation = dict(approval.conversation)
         if not conversation:
             return
-        card_id = str(conversation.get("activityId") or "")
-        if card_id:
-            card = self.view(approval, approvers, can_vote=False, requester_view=True)
-            await self.notifier.update(conversation, card_id, Notice(card=card))
+        await self.update_requester_card(approval, approvers)
         await self.notifier.send(conversation, Notice(text=text))

@@ -267,8 +267,9 @@ class ApprovalVotes:
     async def _after_change(self, approval: ApprovalRequest, approvers: list[str], *, hand_on: bool) -> None:
         gov = self._gov
         await gov.refresh_copies(approval, approvers, can_vote=not approval.status.decided)
-        if approval.status is ApprovalStatus.PENDING:
-            return  # the requester's card shows the standing on refresh; no message per vote
+        if approval.status is ApprovalStatus.PENDING:  # the requester's card shows the standing; no message per vote
+            await gov.update_requester_card(approval, approvers)
+            return
         if approval.status is ApprovalStatus.REJECTED:
             await gov.tell_requester(approval, approvers, f"Your request was rejected; nothing was changed. "
                                      f"{_standing_text(gov, approval)}")

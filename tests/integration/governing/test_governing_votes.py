@@ -76,8 +76,11 @@ async def test_an_approver_counts_once_and_sees_where_it_stands(guarded: Guarded
     assert await refused_votes(guarded, request_id) == ["already_voted"]
     await guarded.governance.drain()
     refreshed = [notice.card for _, activity, notice in guarded.notifier.updates if activity.startswith("card-")]
-    assert refreshed
+    assert len(refreshed) == 2  # Megan's and Adele's copies
     assert all("waiting for 1 more" in str(card) for card in refreshed)  # every copy shows the new state
+    [mine] = [notice.card for _, activity, notice in guarded.notifier.updates if activity == "requester-card"]
+    assert "waiting for 1 more" in str(mine)  # the requester's card shows where it stands
+    assert not any(notice.text for _, notice in guarded.notifier.sent)  # no message until it is decided
     assert guarded.scale_puts() == []
 
 
