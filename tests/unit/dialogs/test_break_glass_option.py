@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from dialogs.break_glass import BreakGlassError, split_break_glass
 
 
