@@ -27,7 +27,7 @@ Everything kept between turns is plain data (see :mod:`dialogs.values`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -37,7 +37,7 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.prompts import PromptOptions
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 
 from actions import params
 from actions.registry import Registry
@@ -54,6 +54,7 @@ from dialogs.card_steps import (
     innermost_dialog,
 )
 from dialogs.form_return import back_to_form
+from dialogs.offered import narrower, offered_choices
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
 from dialogs.request_card import (
     CARD_KEY,
@@ -70,11 +71,14 @@ from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
 from requesting.request import OutcomeState, Request, RequestHandler
 
-__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
+__all__ = ["ACTION_DIALOG", "ActionDialog", "ApprovalForecast", "action_options", "submitted_request"]
 
 ACTION_DIALOG = "action"
 _RUN = "action.run"
 _COLLECT = "action.collect"
+_REASON_PROMPT = "action.reason"
+_APPROVAL_NEEDED = "approval_needed"  # the preview step's answer: who must approve (str), or None
+_MAX_REASON = 500
 _SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
 _OUTCOME_CARD = {  # each outcome is a state of the request's one card
@@ -98,9 +102,22 @@ _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
 }
 
 
-def action_options(action: str, raw: dict[str, str]) -> dict[str, Any]:
-    """Options to begin :class:`ActionDialog`: the action's name and the raw arguments the user gave."""
-    return {"action": action, "raw": dict(raw)}
+def action_options(action: str, raw: dict[str, str], *, break_glass: str | None = None) -> dict[str, Any]:
+    """Options to begin :class:`ActionDialog`: the action's name, the raw arguments the user gave, and the
+    break-glass reason when the command carried ``--break-glass "reason"``."""
+    options: dict[str, Any] = {"action": action, "raw": dict(raw)}
+    if break_glass is not None:
+        options["break_glass"] = break_glass
+    return options
+
+
+@runtime_checkable
+class ApprovalForecast(Protocol):
+    """A request handler that can tell, before a request is submitted, that it will wait for approvers."""
+
+    async def approval_needed(self, request: Request) -> str | None:
+        """A sentence saying who must approve ``request`` (the dialog then asks for a reason), or None."""
+        ...
 
 
 class ActionDialog(ComponentDialog):
@@ -110,7 +127,10 @@ class ActionDialog(ComponentDialog):
         super().__init__(ACTION_DIALOG)
         self._registry = registry
         self._handler = handler
-        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish, self._submitted_already]))
+        self.add_dialog(WaterfallDialog(
+            _RUN, [self._collect, self._preview, self._ask_reason, self._finish, self._submitted_already]
+        ))
+        self.add_dialog(TextPrompt(_REASON_PROMPT, _reason_given))
         self.add_dialog(WaterfallDialog(_COLLECT, [self._ask, self._take]))
         for prompt in parameter_prompts(registry):
             self.add_dialog(prompt)
@@ -149,6 +169,7 @@ class ActionDialog(ComponentDialog):
             "page": 0,
             "asked": False,
             "asking": None,
+            "break_glass": options.get("break_glass"),
         }
         slot = new_card(state["form"], action.name, inputs.requester.name)
         step.values[CARD_KEY] = slot
@@ -197,10 +218,59 @@ class ActionDialog(ComponentDialog):
             await show_request_card(step.context, slot, RequestCardState.NO_OP, card,
                                     text=texts.no_op() if typed else None)
             return await step.end_dialog(None)
+        # Whether it will wait for approvers is asked now, with the preview: after Confirm nothing may come
+        # between the claimed decision and the submitted mark (dialogs.decisions), so the reason step reads
+        # this answer instead of asking the guardrails then. The decision at submit stays the one that counts.
+        step.values[_APPROVAL_NEEDED] = None
+        if not state.get("break_glass") and isinstance(self._handler, ApprovalForecast):
+            step.values[_APPROVAL_NEEDED] = await self._handler.approval_needed(self._request(step, state, preview))
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
+
+    async def _ask_reason(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Confirmed, and the request will wait for approvers: ask why it is needed (they see the reason)
+        before it is submitted. Anything else goes straight on."""
+        result = step.result
+        state = step.values.get("collected") or {}
+        needed = step.values.get(_APPROVAL_NEEDED)
+        if result is not True or not isinstance(needed, str):
+            return await step.next(result)
+        request = self._request(step, state, preview_from_dict(step.values["preview"]))
+        action = self._action(state["action"])
+        if answers_invoke(step.context):
+            await present_card(step.context, decision_card(
+                action, requester_name=state["owner_name"], args=arg_facts(action, state["labels"]),
+                preview=request.preview, decided_by=turn_inputs(step.context).requester.name, confirmed=True,
+                status="Waiting for your reason.",
+            ))
+        prompt = MessageFactory.text(texts.reason_prompt(needed))
+        retry = MessageFactory.text(texts.reason_retry(_MAX_REASON))
+        return await step.prompt(_REASON_PROMPT, PromptOptions(prompt=prompt, retry_prompt=retry))
+
+    def _request(
+        self, step: WaterfallStepContext, state: dict[str, Any], preview: Any, reason: str | None = None,
+        *, card_activity_id: str | None = None,
+    ) -> Request:
+        action = self._action(state["action"])
+        break_glass = state.get("break_glass")
+        return Request(
+            id=state["form"],
+            action=action.name,
+            args=dict(state["args"]),
+            scope=action.scope(state["args"]),
+            requester=turn_inputs(step.context).requester,
+            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
+            preview=preview,
+            labels=dict(state["labels"]),
+            reason=break_glass or reason,
+            break_glass=bool(break_glass),
+            card_activity_id=card_activity_id,
+        )
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         result = step.result
+        reason: str | None = None
+        if isinstance(result, str):  # the reason asked for when approval is needed: confirmed
+            reason, result = result.strip(), True
         state = step.values["collected"]
         action = self._action(state["action"])
         inputs = turn_inputs(step.context)
@@ -221,17 +291,7 @@ class ActionDialog(ComponentDialog):
                                     card(RequestCardState.DECLINED, "Nothing was changed."),
                                     text=texts.cancelled() if typed else None)
             return await step.end_dialog(None)
-        request = Request(
-            id=state["form"],
-            action=action.name,
-            args=dict(state["args"]),
-            scope=action.scope(state["args"]),
-            requester=inputs.requester,
-            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
-            preview=preview,
-            labels=dict(state["labels"]),
-            card_activity_id=card_activity_id(step.context, slot),
-        )
+        request = self._request(step, state, preview, reason, card_activity_id=card_activity_id(step.context, slot))
         # The confirmation is used up before anything is sent: the stored dialog now says so, and a
         # later turn that finds it (this turn's last save failed, or this turn still runs) can
         # neither confirm it again nor claim that nothing changed. If this write fails, nothing was
@@ -277,7 +337,7 @@ class ActionDialog(ComponentDialog):
         parameter = missing[0]
         listed = None
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
-            listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
+            listed = await offered_choices(step.context, action, parameter.name, state["args"])
             if not listed.choices:
                 text = texts.nothing_to_choose(parameter.noun, listed.note or unavailable_note(listed))
                 await step.context.send_activity(MessageFactory.text(text))
@@ -298,7 +358,8 @@ class ActionDialog(ComponentDialog):
             await self._fill_defaults(step.context, action, state)
             return await step.end_dialog(state)
         names = [parameter.name for parameter in stage]
-        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"])
+        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"],
+                                   narrow=narrower(step.context, action))
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:
@@ -385,3 +446,9 @@ async def submitted_request(dialog_context: DialogContext) -> dict[str, str] | N
         return None
     submitted = instance.state.get("values", {}).get(_SUBMITTED)
     return dict(submitted) if isinstance(submitted, dict) else None
+
+
+async def _reason_given(prompt: PromptValidatorContext) -> bool:
+    """A reason is some text, at most 500 characters."""
+    text = (prompt.recognized.value or "").strip() if prompt.recognized.succeeded else ""
+    return 0 < len(text) <= _MAX_REASON

@@ -12,7 +12,7 @@ missing: the form is shown again saying which to fill in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -46,6 +46,7 @@ from cards import (
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.decisions import already_decided, claim_decision
+from dialogs.offered import narrower
 from dialogs.request_card import close_request_card, current_card, show_request_card
 from dialogs.turn import present_card, present_message, turn_inputs
 from dialogs.values import arg_facts, label_for, preview_from_dict
@@ -106,14 +107,17 @@ def _ref(options: Mapping[str, Any], verb: Verb) -> CardRef:
 async def form_fields(
     ctx: ActionContext, action: Action, stage: Sequence[str], known: Mapping[str, ArgValue],
     values: Mapping[str, str] | None = None,
+    narrow: Callable[[ChoiceList], Awaitable[ChoiceList]] | None = None,
 ) -> list[FormField]:
-    """The form's inputs for the ``stage`` parameters, with their choices discovered (concurrently)."""
+    """The form's inputs for the ``stage`` parameters, with their choices discovered (concurrently) and
+    passed through ``narrow`` (the requester's choice filter, :mod:`dialogs.offered`)."""
     parameters = [params.parameter(action, name) for name in stage]
 
     async def offered(name: str, kind: ParamKind) -> ChoiceList | None:
         if kind not in (ParamKind.CHOICE, ParamKind.RESOURCE):
             return None
-        return await params.choices(ctx, action, name, known)
+        found = await params.choices(ctx, action, name, known)
+        return await narrow(found) if narrow is not None else found
 
     listed = await asyncio.gather(*(offered(p.name, p.kind) for p in parameters))
     prefill = values or {}
@@ -199,7 +203,8 @@ class FormDialog(Dialog):
         if action is None:
             return
         ctx = turn_inputs(context).actions
-        fields = await form_fields(ctx, action, options["stage"], options["known"], state["values"])
+        fields = await form_fields(ctx, action, options["stage"], options["known"], state["values"],
+                                   narrow=narrower(context, action))
         card = request_card(
             action, RequestCardState.FORM, requester_name=options["owner_name"], ref=_ref(options, Verb.SUBMIT),
             fields=fields, args=arg_facts(action, options["labels"]), errors=state["errors"], final=options["final"],

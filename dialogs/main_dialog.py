@@ -41,6 +41,7 @@ from actions.spec import ActionError
 from cards import RequestCardState
 from dialogs import texts
 from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, submitted_request
+from dialogs.break_glass import BreakGlassError, split_break_glass
 from dialogs.card_steps import waiting_card_step
 from dialogs.governance import run_governance_command
 from dialogs.help import HelpBook
@@ -167,6 +168,11 @@ class MainDialog(ComponentDialog):
             await step.context.send_activity(MessageFactory.text(reply))
             return await step.end_dialog(None)
         try:
+            text, break_glass = split_break_glass(text)
+        except BreakGlassError as exc:
+            await step.context.send_activity(MessageFactory.text(str(exc)))
+            return await step.end_dialog(None)
+        try:
             parsed = params.parse_command(self._registry, text)
         except params.UnknownActionError as exc:
             await say_with_buttons(step.context, self._unknown(exc, inputs.in_channel), exc.suggestions)
@@ -175,7 +181,8 @@ class MainDialog(ComponentDialog):
             await step.context.send_activity(MessageFactory.text(exc.message))
             return await step.end_dialog(None)
         step.values[_ACTION_KEY] = parsed.action.name
-        return await step.begin_dialog(ACTION_DIALOG, action_options(parsed.action.name, parsed.args))
+        options = action_options(parsed.action.name, parsed.args, break_glass=break_glass)
+        return await step.begin_dialog(ACTION_DIALOG, options)
 
     async def _done(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog(step.result)

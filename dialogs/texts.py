@@ -43,6 +43,8 @@ __all__ = [
     "outcome_line",
     "outcome_started",
     "outcome_unconfirmed",
+    "reason_prompt",
+    "reason_retry",
     "refused_before_start",
     "replaced_waiting_request",
     "retry",
@@ -176,6 +178,15 @@ def broken_nothing_changed() -> str:
 def broken_after_start(target: str) -> str:
     """On a request's card when the turn failed after the request was sent."""
     return f"The request was sent before the failure: check {target} before trying again."
+
+
+def reason_prompt(needed: str) -> str:
+    """Asked after Confirm when the request will wait for approvers; ``needed`` says who must approve."""
+    return f"{needed} Why is it needed? The approvers see your reason. (Say `cancel` to stop.)"
+
+
+def reason_retry(limit: int) -> str:
+    return f"Please say in a sentence why it is needed (at most {limit} characters), or `cancel` to stop."
 
 
 def or_run() -> str:

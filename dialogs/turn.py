@@ -18,10 +18,12 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from actions.context import ActionContext
+from actions.spec import ChoiceList
 from cards import CARD_CONTENT_TYPE, CardSubmission, SubmissionChannel, Tone, notice_card
 from requesting.request import Requester
 
 __all__ = [
+    "ChoiceFilter",
     "TurnInputs",
     "answers_invoke",
     "card_activity",
@@ -41,6 +43,10 @@ _INVOKE_CARD_KEY = "switchboard.dialogs.invoke_card"
 _INVOKE_MESSAGE_KEY = "switchboard.dialogs.invoke_message"
 
 
+ChoiceFilter = Callable[[Requester, str, ChoiceList], Awaitable[ChoiceList]]
+"""``(requester, action name, discovered choices) -> the choices to offer`` (the rest moved to ``unavailable``)."""
+
+
 @dataclass
 class TurnInputs:
     """What the dialogs of this turn read: never the raw card data for identity."""
@@ -52,6 +58,7 @@ class TurnInputs:
     in_channel: bool  # a channel or group chat
     save_state: Callable[[], Awaitable[None]] | None = None  # write the sender's dialog state now (mid-turn)
     pressed: bool = False  # ``text`` is the command of a suggestion button (cards.suggestions), not typed
+    choice_filter: ChoiceFilter | None = None  # narrows discovered choices to what the requester may act on
 
     async def checkpoint(self) -> None:
         """Write the sender's dialog state as it is now, before the turn ends (no-op without ``save_state``).

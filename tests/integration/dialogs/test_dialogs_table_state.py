@@ -17,6 +17,7 @@ from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards
 from tests.support.connector import TEST_TENANT_ID
+from tests.support.guardrail_policy import allow_everything
 from tests.unit.dialogs.conftest import (
     ALEX,
     FAST_CLIENTS,
@@ -117,7 +118,9 @@ async def composed(
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
+        "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000",  # Alex's requests of the whole session are not limited here
     })
+    await allow_everything(storage_connection_string, ALEX.aad_object_id)  # the guardrails decide "approved"
     # request_budget: confirmed requests run in the turn (the direct executor), so the outcome is in the reply
     switchboard = build_switchboard(
         settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS, request_budget=DEFAULT_TURN_BUDGET

@@ -29,6 +29,7 @@ from dialogs import texts as dialog_texts
 from dialogs.turn_effects import EffectStatus, StartedEffect
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, HELD, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import ConnectorStandIn, RecordedCall, teams_activity
+from tests.support.guardrail_policy import allow_everything
 from tests.support.hosted_app import HostedApp, json_body
 
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=0, retry_backoff_factor=0.01, retry_backoff_max=0.05)
@@ -40,7 +41,15 @@ NP1 = "aks-prod / node pool np1"
 # A second answer to Alex's confirmation while the first still runs (before or after it marked the request
 # submitted): the request was sent, it can't be confirmed again. Once it has ended: the form's decision stands.
 ALREADY_SENT = dialog_texts.already_submitted(WEB_PROD)
+ALEX_OBJECT_ID = "00000000-0000-0000-0000-0000000000020"
 ALREADY_CONFIRMED = "This request was already confirmed by Alex Wilber: it runs once. Nothing more was done."
+
+
+@pytest.fixture(autouse=True)
+async def alex_may_act(storage_connection_string: str) -> None:
+    """Alex's requests are decided "approved" by the guardrails (a standing grant): these tests are about
+    running each confirmed request at most once."""
+    await allow_everything(storage_connection_string, ALEX_OBJECT_ID)
 
 
 @pytest.fixture
