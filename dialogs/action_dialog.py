@@ -236,12 +236,12 @@ class ActionDialog(ComponentDialog):
             return await step.next(result)
         request = self._request(step, state, preview_from_dict(step.values["preview"]))
         action = self._action(state["action"])
-        if answers_invoke(step.context):
-            await present_card(step.context, decision_card(
-                action, requester_name=state["owner_name"], args=arg_facts(action, state["labels"]),
-                preview=request.preview, decided_by=turn_inputs(step.context).requester.name, confirmed=True,
-                status="Waiting for your reason.",
-            ))
+        # The card says it was confirmed and waits for the reason (in place: the invoke's answer, or an update)
+        await show_request_card(step.context, step.values[CARD_KEY], RequestCardState.CONFIRMED, request_card(
+            action, RequestCardState.CONFIRMED, requester_name=state["owner_name"],
+            args=arg_facts(action, state["labels"]), preview=request.preview,
+            by=turn_inputs(step.context).requester.name, message=texts.waiting_for_reason(),
+        ))
         prompt = MessageFactory.text(texts.reason_prompt(needed))
         retry = MessageFactory.text(texts.reason_retry(_MAX_REASON))
         return await step.prompt(_REASON_PROMPT, PromptOptions(prompt=prompt, retry_prompt=retry))

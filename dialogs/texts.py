@@ -53,6 +53,7 @@ __all__ = [
     "unknown_card_action",
     "unknown_command",
     "unknown_help_topic",
+    "waiting_for_reason",
 ]
 
 MAX_TRIES = 3
@@ -183,6 +184,11 @@ def broken_after_start(target: str) -> str:
 def reason_prompt(needed: str) -> str:
     """Asked after Confirm when the request will wait for approvers; ``needed`` says who must approve."""
     return f"{needed} Why is it needed? The approvers see your reason. (Say `cancel` to stop.)"
+
+
+def waiting_for_reason() -> str:
+    """On the request's card while the reason for the approvers is asked in chat."""
+    return "Waiting for your reason: the approvers will see it."
 
 
 def reason_retry(limit: int) -> str:
