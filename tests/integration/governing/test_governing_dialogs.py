@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
 
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
@@ -19,10 +20,26 @@ from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, Guarded
 from tests.integration.governing.test_governing_requests import approval_grant, auto_grant, prod_rule
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, ConnectorStandIn, MemoryReferences, Person, said, sent_cards
+from tests.unit.dialogs.conftest import (
+    ALEX,
+    MEGAN,
+    Chat,
+    ConnectorStandIn,
+    MemoryReferences,
+    Person,
+    card_texts,
+    said,
+    sent_cards,
+    updated_cards,
+)
 from tools.card_validation import CardValidator
 
 __all__ = ["card_validator"]
+
+
+def shown(chat: Chat, sent: list[Activity]) -> list[str]:
+    """What the last turn showed: the messages it sent and the request's card it changed in place."""
+    return said(sent) + ["\n".join(card_texts(card)) for _, card in updated_cards(chat)]
 
 ADELE = Person("29:user-adele", "00000000-0000-0000-0000-0000000000022", "Adele Vance")
 SCALE = "scale node pool aks-prod np1 to 6"
@@ -92,7 +109,7 @@ async def test_within_a_standing_approval_no_reason_is_asked_and_it_runs(
     await guarded.policy.grants.add(auto_grant())
     alex = chats("a:alex")
     await alex.say(ALEX, "scale node pool aks-prod np1 to 4")
-    done = said(await alex.say(ALEX, "yes"))
+    done = shown(alex, await alex.say(ALEX, "yes"))
     assert any("now has 4 nodes" in text for text in done)
     assert not any("Why is it needed?" in text for text in done)
 
@@ -102,7 +119,7 @@ async def test_a_refusal_says_what_is_missing_and_who_can_grant_it(
 ) -> None:
     alex = chats("a:alex")
     await alex.say(ALEX, SCALE)
-    refused = said(await alex.say(ALEX, "yes"))
+    refused = shown(alex, await alex.say(ALEX, "yes"))
     assert any("You have no grant for aks-scale-node-pool on this resource" in text for text in refused)
     assert guarded.scale_puts() == []
 
@@ -115,7 +132,7 @@ async def test_break_glass_on_a_typed_command_runs_at_once_on_the_record(
     await guarded.policy.rules.put(prod_rule(2))
     alex = chats("a:alex")
     await alex.say(ALEX, f'{SCALE} --break-glass "checkout is down"')
-    done = said(await alex.say(ALEX, "yes"))
+    done = shown(alex, await alex.say(ALEX, "yes"))
     assert any("now has 6 nodes" in text for text in done)
     records = await guarded.governance.audit_store.query(AuditQuery(actor=ALEX.aad_object_id,
                                                                     kind=AuditKind.BREAK_GLASS))
