@@ -20,7 +20,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
 from app.direct import DirectRequestHandler
-from app.execution import OPERATIONS_QUEUE, Execution, build_execution
+from app.execution import CONFIRM_TURN_MARGIN, OPERATIONS_QUEUE, Execution, build_execution
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
@@ -122,7 +122,7 @@ def build_switchboard(
         notifier = TeamsNotifier(adapter, references, app_id=settings.bot.app_id)
     execution = build_execution(
         tables=tables, queue=operation_queue(settings), registry=registry, actions=action_context,
-        notifier=notifier, deliveries=deliveries,
+        notifier=notifier, deliveries=deliveries, start_delay=CONFIRM_TURN_MARGIN,
     )
     handler = request_handler or build_executor(execution, registry, action_context, request_budget)
     assert states.private_conversation is not None

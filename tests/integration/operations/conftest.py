@@ -21,6 +21,7 @@ from operations import Operation
 from requesting import Request, Requester
 from storage import DeliveryLedger, OperationQueue, StoredOperation, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
+from tests.support.card_checks import card_validator
 from tests.support.operations import Clock, QueueDriver, RecordingNotifier
 from tests.support.table_storage import FAST
 
@@ -132,4 +133,4 @@ def puts(sandbox: SandboxHandle) -> list[dict[str, Any]]:
     return [r for r in sandbox.requests() if r["method"] == "PUT"]
 
 
-__all__ = ["AKS_PROD", "CONVERSATION", "OPERATIONS_QUEUE", "Harness", "puts", "scale_request"]
+__all__ = ["AKS_PROD", "CONVERSATION", "OPERATIONS_QUEUE", "Harness", "card_validator", "puts", "scale_request"]
