@@ -162,7 +162,8 @@ def build_switchboard(
 
 
 def operation_queue(settings: Settings) -> OperationQueue:
-    """The operations queue of the settings' storage account (connection string, else managed identity)."""
+    """The operations queue of the settings' storage account: the connection string's, else the queue
+    service URI the Functions host's triggers read too (``SwitchboardStorage__queueServiceUri``), with the identity."""
     storage = settings.storage
     if storage.connection_string:
         return OperationQueue(OPERATIONS_QUEUE, connection_string=storage.connection_string)
@@ -170,7 +171,7 @@ def operation_queue(settings: Settings) -> OperationQueue:
 
     return OperationQueue(
         OPERATIONS_QUEUE,
-        account_url=f"https://{storage.account_name}.queue.core.windows.net",
+        account_url=str(storage.queue_endpoint),
         credential=DefaultAzureCredential(managed_identity_client_id=storage.client_id),
     )
 
