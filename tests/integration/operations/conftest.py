@@ -85,7 +85,7 @@ async def make_harness(
 
     async def make(
         *, worker: WorkerOptions = FAST_WORKER, sweeper: SweeperOptions | None = None,
-        after_start: Callable[[Operation], Awaitable[None]] | None = None,
+        after_start: Callable[[Operation], Awaitable[None]] | None = None, start_delay: int = 0,
     ) -> Harness:
         tables = TableProvider(connection_string=storage_connection_string, options=FAST)
         queue = OperationQueue(queue_name, connection_string=storage_connection_string)
@@ -97,7 +97,7 @@ async def make_harness(
             tables=tables, queue=queue, registry=registry, actions=actions, notifier=notifier,
             deliveries=DeliveryLedger(tables, table_name=f"d{unique_name}", clock=clock),
             worker_options=worker, sweeper_options=sweeper, clock=clock, after_start=after_start,
-            table_prefix=f"t{unique_name}",
+            table_prefix=f"t{unique_name}", start_delay=start_delay,
         )
         driver = QueueDriver(storage_connection_string, queue_name, execution.worker.handle,
                              poisoned=execution.worker.poisoned)

@@ -190,3 +190,19 @@ async def test_every_state_of_an_operation_is_a_state_of_the_request_card(
     assert "Took: 42 s" not in lines(cards["running"])
     assert all("actions" not in card for card in cards.values())
     assert_valid_cards(card_validator, cards)
+
+
+async def test_the_first_step_waits_out_the_confirm_turn_so_its_queued_card_is_never_overtaken(
+    make_harness: Any, sandbox: SandboxHandle
+) -> None:
+    harness: Harness = await make_harness(start_delay=60)  # the product's margin is seconds; a minute is unmissable
+    request = await labelled_request(harness)
+    sandbox.clear_requests()
+    operation_id = (await harness.execution.handler.submit(request)).details["operation"]
+
+    assert await harness.driver.drain_once() == 0  # the message is not visible yet: no worker can take it
+    queued = await harness.operation(operation_id)
+    assert queued.state is OperationState.QUEUED
+    assert queued.next_check_at == queued.created_at + timedelta(seconds=60)
+    assert harness.notifier.sent == []
+    assert sandbox.requests() == []
