@@ -24,7 +24,7 @@ from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
 from actions.spec import ActionError, Preview
 from app.direct import DirectRequestHandler
-from app.execution import OPERATIONS_QUEUE, Execution, build_execution
+from app.execution import CONFIRM_TURN_MARGIN, OPERATIONS_QUEUE, Execution, build_execution
 from app.settings import Settings
 from bot.adapter import DEFAULT_AUTH_TIMEOUT_SECONDS, SwitchboardAdapter, build_adapter
 from bot.http_edge import MessagesEndpoint
@@ -163,7 +163,7 @@ def build_switchboard(
         notifier = TeamsNotifier(adapter, references, app_id=settings.bot.app_id)
     execution = build_execution(
         tables=tables, queue=operation_queue(settings), registry=registry, actions=action_context,
-        notifier=notifier, deliveries=deliveries,
+        notifier=notifier, deliveries=deliveries, start_delay=CONFIRM_TURN_MARGIN,
     )
     governance: Governance | None = None
     votes: ApprovalVotes | None = None
@@ -236,7 +236,8 @@ def build_switchboard(
 
 
 def operation_queue(settings: Settings) -> OperationQueue:
-    """The operations queue of the settings' storage account (connection string, else managed identity)."""
+    """The operations queue of the settings' storage account: the connection string's, else the queue
+    service URI the Functions host's triggers read too (``SwitchboardStorage__queueServiceUri``), with the identity."""
     storage = settings.storage
     if storage.connection_string:
         return OperationQueue(OPERATIONS_QUEUE, connection_string=storage.connection_string)
@@ -244,7 +245,7 @@ def operation_queue(settings: Settings) -> OperationQueue:
 
     return OperationQueue(
         OPERATIONS_QUEUE,
-        account_url=f"https://{storage.account_name}.queue.core.windows.net",
+        account_url=str(storage.queue_endpoint),
         credential=DefaultAzureCredential(managed_identity_client_id=storage.client_id),
     )
 

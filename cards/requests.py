@@ -2,10 +2,12 @@
 
 A request has **one card** that changes in place: form → preview → confirmed → result (or
 cancelled, replaced, stopped, broken by a failed turn; the guardrails and the operation queue add
-their states — waiting for approval, queued, …). :func:`request_card` builds it for any
-:class:`RequestCardState`; :data:`REQUEST_CARD_LOOKS` says how each state looks (headline, container
-tone) and whether the card is still *open* — it has buttons, or it says work is under way, so a turn
-that fails must not leave it so. To add a state: a member of :class:`RequestCardState` and its row.
+their states — waiting for approval, queued, running with progress, done, failed, timed out,
+cancelled before it started: the operations worker updates the card in place with them).
+:func:`request_card` builds it for any :class:`RequestCardState`; :data:`REQUEST_CARD_LOOKS` says
+how each state looks (headline, container tone) and whether the card is still *open* — it has
+buttons, or it says work is under way, so a turn that fails must not leave it so. To add a state:
+a member of :class:`RequestCardState` and its row.
 
 A request is what a user asked for once every parameter is known: an action, its
 arguments and the preview of what will change (current → desired). These builders take the
@@ -64,6 +66,10 @@ class RequestCardState(StrEnum):
     REFUSED = "refused"
     AWAITING_APPROVAL = "awaiting_approval"
     QUEUED = "queued"
+    # the operation's life after the confirm turn, shown by the worker (app.execution)
+    RUNNING = "running"  # sent to the platform; the message says its progress
+    TIMED_OUT = "timed_out"  # not finished within the action's time limit (the platform may still finish it)
+    CANCELLED_BEFORE_START = "cancelled_before_start"  # the queued operation was cancelled: nothing was sent
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,10 @@ REQUEST_CARD_LOOKS: Mapping[RequestCardState, RequestCardLook] = {
     RequestCardState.REFUSED: RequestCardLook("Not done", Tone.WARNING, after_confirm=True),
     RequestCardState.AWAITING_APPROVAL: RequestCardLook("Waiting for approval", Tone.ACCENT, after_confirm=True),
     RequestCardState.QUEUED: RequestCardLook("Queued", Tone.ACCENT, after_confirm=True),
+    RequestCardState.RUNNING: RequestCardLook("In progress", Tone.ACCENT, after_confirm=True),
+    RequestCardState.TIMED_OUT: RequestCardLook("Timed out", Tone.WARNING, after_confirm=True),
+    RequestCardState.CANCELLED_BEFORE_START: RequestCardLook("Cancelled before it started", Tone.DEFAULT,
+                                                             after_confirm=True),
 }
 
 

@@ -40,6 +40,9 @@ class Operation:
     ``requester_name``, ``conversation`` (serialized conversation reference to report to),
     ``card_activity_id`` (the card to update in place), ``target`` and ``title`` (display),
     ``before`` (the resource's values the change replaces, from the preview — what undo restores).
+    What the request's card shows, as plain data, so the worker can render it again in every state:
+    ``labels`` (display value per argument, ``{"count": "5"}``) and ``preview`` (the confirmed
+    preview's title and changes, as :func:`dialogs.values.preview_to_dict` keeps it; empty when unknown).
 
     Progress: ``state``; ``seq`` the step counter every queue message carries (a message whose
     ``seq`` differs is stale); ``intent_at`` when the platform call was about to be sent (set, and
@@ -67,6 +70,8 @@ class Operation:
     plan_hash: str = ""
     card_activity_id: str | None = None
     before: Mapping[str, ArgValue] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    preview: Mapping[str, Any] = field(default_factory=dict)
     state: OperationState = OperationState.QUEUED
     seq: int = 0
     updated_at: datetime | None = None

@@ -61,6 +61,8 @@ def operation_to_json(operation: Operation) -> str:
         "plan_hash": operation.plan_hash,
         "card_activity_id": operation.card_activity_id,
         "before": dict(operation.before),
+        "labels": dict(operation.labels),
+        "preview": dict(operation.preview),
         "state": operation.state.value,
         "seq": operation.seq,
         "polls": operation.polls,
@@ -84,6 +86,8 @@ def operation_from_json(text: object, token: object = None) -> Operation:
     times = {name: None if data.get(name) is None else datetime.fromisoformat(data[name]) for name in _TIMES}
     args = {str(k): v for k, v in dict(data.get("args") or {}).items() if isinstance(v, str | int)}
     before = {str(k): v for k, v in dict(data.get("before") or {}).items() if isinstance(v, str | int)}
+    labels = {str(k): str(v) for k, v in dict(data.get("labels") or {}).items()}
+    preview = data.get("preview")
     created_at = times.pop("created_at")
     if created_at is None:
         raise ValueError("an operation row has no creation time")
@@ -103,6 +107,8 @@ def operation_from_json(text: object, token: object = None) -> Operation:
         plan_hash=str(data.get("plan_hash") or ""),
         card_activity_id=data.get("card_activity_id"),
         before=before,
+        labels=labels,
+        preview=dict(preview) if isinstance(preview, dict) else {},
         state=OperationState(data.get("state", "queued")),
         seq=int(data.get("seq") or 0),
         polls=int(data.get("polls") or 0),

@@ -15,6 +15,7 @@ from appsettings import GUID, SettingSpec
 __all__ = ["STORAGE_SETTINGS", "StorageSettings"]
 
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?$")
 
 STORAGE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec(
@@ -33,6 +34,16 @@ STORAGE_SETTINGS: tuple[SettingSpec, ...] = (
         ),
         required='one of the two',
         example='stswitchboardprod',
+    ),
+    SettingSpec(
+        name='SwitchboardStorage__queueServiceUri',
+        description=(
+            "Queue service URI of the account of SwitchboardStorage__accountName, where the operations queue "
+            "lives: Switchboard sends to it, and the Functions host's queue triggers (connection "
+            "SwitchboardStorage, with SwitchboardStorage__credential and __clientId) read it with the identity."
+        ),
+        required='no (https://<accountName>.queue.core.windows.net)',
+        example='https://stswitchboardprod.queue.core.windows.net',
     ),
     SettingSpec(
         name='SwitchboardStorage__clientId',
@@ -82,6 +93,7 @@ class StorageSettings:
     connection_string: str | None = field(default=None, repr=False)
     account_name: str | None = None
     client_id: str | None = None  # user-assigned managed identity client id, if any
+    queue_service_uri: str | None = None  # identity-based: the queue endpoint, when not the account's default
     connect_timeout_seconds: float = 2.0  # one attempt's connection set-up
     read_timeout_seconds: float = 4.0  # one attempt's wait for the answer
     timeout_seconds: float = 5.0  # one storage call, every attempt and pause included
@@ -92,7 +104,10 @@ class StorageSettings:
 
     @property
     def queue_endpoint(self) -> str | None:
-        return f"https://{self.account_name}.queue.core.windows.net" if self.account_name else None
+        """Identity-based: the queue service URI (``SwitchboardStorage__queueServiceUri``, else the account's)."""
+        if not self.account_name:
+            return None
+        return self.queue_service_uri or f"https://{self.account_name}.queue.core.windows.net"
 
     @property
     def uses_identity(self) -> bool:
@@ -104,6 +119,7 @@ class StorageSettings:
         connection_string = env.get("SwitchboardStorage", "").strip() or None
         account_name = env.get("SwitchboardStorage__accountName", "").strip() or None
         client_id = env.get("SwitchboardStorage__clientId", "").strip() or None
+        queue_service_uri = env.get("SwitchboardStorage__queueServiceUri", "").strip().rstrip("/") or None
         if connection_string and account_name:
             problems.append(
                 "SwitchboardStorage: set either a connection string or SwitchboardStorage__accountName, not both"
@@ -120,6 +136,14 @@ class StorageSettings:
             )
         if account_name and not _ACCOUNT_NAME.match(account_name):
             problems.append("SwitchboardStorage__accountName: expected 3-24 lowercase letters and digits")
+        if queue_service_uri and not account_name:
+            problems.append(
+                "SwitchboardStorage__queueServiceUri: only with SwitchboardStorage__accountName "
+                "(a connection string names its own queue endpoint)"
+            )
+        elif queue_service_uri and not _HTTPS_URL.match(queue_service_uri):
+            problems.append("SwitchboardStorage__queueServiceUri: expected an https URL such as "
+                            "https://stswitchboardprod.queue.core.windows.net")
         if client_id and not GUID.match(client_id):
             problems.append("SwitchboardStorage__clientId: expected a GUID (a managed identity's client id)")
         defaults = cls()
@@ -127,6 +151,7 @@ class StorageSettings:
             connection_string=connection_string,
             account_name=account_name,
             client_id=client_id,
+            queue_service_uri=queue_service_uri,
             connect_timeout_seconds=_seconds(
                 env, "SwitchboardStorage__connectTimeoutSeconds", defaults.connect_timeout_seconds, 0.1, 60, problems
             ),

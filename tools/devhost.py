@@ -10,9 +10,10 @@ the code that runs in Azure:
   like ``{id:int}`` are not checked) under the ``routePrefix`` of ``host.json`` (default ``api``)
   and by method (another method on a known route: 405), as ``func.HttpRequest`` -> the
   function's ``func.HttpResponse``. Bodies over 8 MiB are refused with 413 by the host itself.
-- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`tools.devhost_triggers.QueueWorker`;
-  a queue function whose connection has no connection string (identity-based storage) is not
-  served, with a warning (the HTTP functions still are).
+- **Queue triggers**: Azure Storage queues (Azurite) polled by :class:`tools.devhost_triggers.QueueWorker`,
+  over the trigger's connection as the Functions host resolves it (a connection string, or the
+  identity-based ``<name>__queueServiceUri``); a queue function whose connection is set neither way
+  is not served, with a warning (the HTTP functions still are).
 - **Timer triggers**: NCRONTAB schedules run by :class:`tools.devhost_triggers.TimerWorker`.
 
 Only the trigger binding is passed to a function (no ``context``, no output bindings). App
@@ -152,7 +153,7 @@ class DevHost:
         for function in (f for f in functions if f.get_trigger().type == "queueTrigger"):
             try:
                 self.queue_workers.append(QueueWorker(function, self._env, options))
-            except ValueError as error:  # e.g. identity-based storage: the dev host needs a connection string
+            except ValueError as error:  # its connection is not set: the other functions are still served
                 _log.warning("queue function %s is not served: %s", function.get_function_name(), error)
         self.timer_workers = [TimerWorker(f, self._env) for f in functions if f.get_trigger().type == "timerTrigger"]
         unsupported = [

@@ -13,9 +13,11 @@ functions annotated ``func.QueueMessage`` / ``func.TimerRequest`` receive in Azu
   (:mod:`tools.ncrontab`), once at start when ``run_on_startup`` is set, never overlapping itself.
 
 Both only translate: they build ``func.QueueMessage`` / ``func.TimerRequest`` and call the
-function's own code. Connections are storage connection strings read from the app setting the
-trigger names (``connection``, default ``AzureWebJobsStorage``); identity-based connections are
-not emulated.
+function's own code. A queue trigger's ``connection`` (default ``AzureWebJobsStorage``) is resolved
+as the Functions host does (:func:`resolve_queue_connection`): the app setting of that name (or
+``AzureWebJobs<name>``) holds a connection string; else the identity-based form
+``<name>__queueServiceUri`` is reached with ``DefaultAzureCredential`` (the developer's identity
+locally; with ``<name>__credential=managedidentity``, the managed identity ``<name>__clientId``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.functions.decorators.function_app import Function
@@ -38,7 +40,10 @@ from azure.functions.timer import TimerRequest  # the worker's concrete class (f
 
 from tools.ncrontab import parse_schedule
 
-__all__ = ["QueueOptions", "QueueWorker", "TimerWorker", "call_function", "resolve_app_setting"]
+__all__ = [
+    "QueueConnection", "QueueOptions", "QueueWorker", "TimerWorker", "call_function", "resolve_app_setting",
+    "resolve_queue_connection",
+]
 
 _log = logging.getLogger("switchboard.devhost")
 
@@ -98,15 +103,46 @@ class QueueOptions:
         )
 
 
-def _connection_string(connection: str | None, env: Mapping[str, str]) -> str:
+@dataclass(frozen=True)
+class QueueConnection:
+    """Where a queue trigger's messages are: a connection string, or a queue service URI reached
+    with an identity (``client_id``: a user-assigned managed identity, else the default credential)."""
+
+    connection_string: str | None = field(default=None, repr=False)
+    queue_service_uri: str | None = None
+    client_id: str | None = None
+
+    def clients(self, queue_name: str) -> tuple[Any, Any, Any]:
+        """Clients of ``queue_name`` and its poison queue, and the credential to close (or None)."""
+        from azure.storage.queue.aio import QueueClient
+
+        poison = f"{queue_name}-poison"
+        if self.connection_string:
+            return (QueueClient.from_connection_string(self.connection_string, queue_name),
+                    QueueClient.from_connection_string(self.connection_string, poison), None)
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(managed_identity_client_id=self.client_id)
+        return (QueueClient(str(self.queue_service_uri), queue_name, credential=credential),
+                QueueClient(str(self.queue_service_uri), poison, credential=credential), credential)
+
+
+def resolve_queue_connection(connection: str | None, env: Mapping[str, str]) -> QueueConnection:
+    """The queue trigger connection ``connection`` (default ``AzureWebJobsStorage``) as the Functions host
+    reads it from the app settings; ValueError naming what to set when neither form is there."""
     name = connection or "AzureWebJobsStorage"
     for candidate in (name, f"AzureWebJobs{name}"):
         value = env.get(candidate, "").strip()
         if value:
-            return value
+            return QueueConnection(connection_string=value)
+    uri = env.get(f"{name}__queueServiceUri", "").strip()
+    if uri:
+        managed = env.get(f"{name}__credential", "").strip().lower() == "managedidentity"
+        client_id = env.get(f"{name}__clientId", "").strip() if managed else ""
+        return QueueConnection(queue_service_uri=uri, client_id=client_id or None)
     raise ValueError(
-        f"queue trigger connection {name!r}: app setting {name} is not set "
-        "(the dev host supports storage connection strings, e.g. UseDevelopmentStorage=true)"
+        f"queue trigger connection {name!r}: set the app setting {name} to a storage connection string "
+        f"(e.g. UseDevelopmentStorage=true), or {name}__queueServiceUri for identity-based access"
     )
 
 
@@ -126,19 +162,17 @@ class QueueWorker:
         self._user_function = function.get_user_function()
         self._binding: str = trigger.name
         self.queue_name = resolve_app_setting(trigger.queue_name, env).lower()
-        self._connection_string = _connection_string(getattr(trigger, "connection", None), env)
+        self.connection = resolve_queue_connection(getattr(trigger, "connection", None), env)
         self._options = options
         self._min_polling = min_polling_seconds
         self._queue: Any = None
         self._poison: Any = None
+        self._credential: Any = None
         self._queue_exists = False
 
     async def run(self) -> None:
         """Poll until cancelled."""
-        from azure.storage.queue.aio import QueueClient
-
-        self._queue = QueueClient.from_connection_string(self._connection_string, self.queue_name)
-        self._poison = QueueClient.from_connection_string(self._connection_string, f"{self.queue_name}-poison")
+        self._queue, self._poison, self._credential = self.connection.clients(self.queue_name)
         try:
             delay = self._min_polling
             while True:
@@ -148,6 +182,8 @@ class QueueWorker:
         finally:
             await self._queue.close()
             await self._poison.close()
+            if self._credential is not None:
+                await self._credential.close()
 
     async def _poll_once(self) -> int:
         from azure.core.exceptions import ResourceExistsError

@@ -35,6 +35,7 @@ from storage import (
 )
 
 __all__ = [
+    "CONFIRM_TURN_MARGIN",
     "OPERATIONS_QUEUE",
     "Execution",
     "OperationJournal",
@@ -47,6 +48,10 @@ __all__ = [
     "build_execution",
 ]
 
+
+CONFIRM_TURN_MARGIN = 2
+"""Seconds an operation's first queue message stays invisible: the confirm turn's own card update
+("queued") goes out first, so the worker's updates — even an outcome that comes at once — come after it."""
 
 
 @dataclass
@@ -80,16 +85,19 @@ def build_execution(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     after_start: Callable[[Operation], Awaitable[None]] | None = None,
     table_prefix: str = "",
+    start_delay: int = 0,
 ) -> Execution:
     """Build the executor (:class:`QueuedRequestHandler`), the worker and the sweeper (no I/O here).
 
     ``table_prefix`` prefixes the operations' own tables (tests keep theirs apart); ``clock`` is
-    every part's time (tests pass a controllable one); ``after_start``: see :class:`OperationWorker`.
+    every part's time (tests pass a controllable one); ``after_start``: see :class:`OperationWorker`;
+    ``start_delay``: see :class:`QueuedRequestHandler` (the composition root passes
+    :data:`CONFIRM_TURN_MARGIN`).
     """
     operations = TableOperationStore(tables, table_name=f"{table_prefix}operations")
     leases = TableLeaseStore(tables, table_name=f"{table_prefix}leases", clock=clock)
     audit = TableAuditStore(tables, table_name=f"{table_prefix}audit")
-    journal = OperationJournal(audit, notifier, clock=clock)
+    journal = OperationJournal(audit, notifier, registry, clock=clock)
     worker = OperationWorker(
         operations=operations, leases=leases, queue=queue, registry=registry, actions=actions, journal=journal,
         options=worker_options, clock=clock, after_start=after_start,
@@ -102,6 +110,7 @@ def build_execution(
         deliveries=deliveries, options=sweeper_options, clock=clock,
     )
     handler = QueuedRequestHandler(
-        registry, operations=operations, leases=leases, queue=queue, journal=journal, clock=clock
+        registry, operations=operations, leases=leases, queue=queue, journal=journal, clock=clock,
+        start_delay=start_delay,
     )
     return Execution(handler, worker, sweeper, operations, leases, queue, journal, audit)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from actions.registry import Registry
-from app.execution.journal import OperationJournal
+from app.execution.journal import OperationJournal, card_preview
 from dialogs import texts
 from guardrails.plan import plan_hash
 from operations import Operation, OperationMessage, cancel
@@ -38,6 +38,10 @@ class QueuedRequestHandler:
     :param registry: the action catalog (a request naming another action is refused).
     :param operations: the operation store; :param leases: the resource leases; :param queue: the
         operations queue; :param journal: audit and notices; :param clock: current UTC time.
+    :param start_delay: seconds before the worker may take the operation's first step (the queue
+        message's visibility delay): the confirm turn shows the card "queued" as its last word, and
+        this margin keeps a quick operation's outcome from reaching the card before that (the later
+        update would win). 0 in tests that drive the queue themselves.
     """
 
     def __init__(
@@ -49,7 +53,11 @@ class QueuedRequestHandler:
         queue: OperationQueue,
         journal: OperationJournal,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        start_delay: int = 0,
     ) -> None:
+        if start_delay < 0:
+            raise ValueError("start_delay must not be negative")
+        self._start_delay = start_delay
         self._registry = registry
         self._operations = operations
         self._leases = leases
@@ -89,7 +97,9 @@ class QueuedRequestHandler:
                 plan_hash=digest,
                 card_activity_id=request.card_activity_id,
                 before=dict(preview.before),
-                next_check_at=now,
+                labels=dict(request.labels),
+                preview=card_preview(preview),
+                next_check_at=now + timedelta(seconds=self._start_delay),
             )
 
         reference = uuid.uuid4().hex[:12]
@@ -110,7 +120,8 @@ class QueuedRequestHandler:
             holder = None
         operation = stored.record
         try:
-            await self._queue.send(OperationMessage(operation.id, operation.seq).encode())
+            await self._queue.send(OperationMessage(operation.id, operation.seq).encode(),
+                                   delay_seconds=self._start_delay)
         except StorageError:
             _log.exception("operation %s could not be queued (ref %s)", operation.id, reference)
             try:

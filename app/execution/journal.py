@@ -5,6 +5,12 @@
 and the ARM correlation id — to the audit store and as a telemetry event; and it sends the
 notices through the :class:`~requesting.Notifier` port. Neither an audit failure nor a notice
 failure ever changes an operation's outcome: both are logged (and a failed notice audited).
+
+The request's card is its **one living card** (:func:`cards.request_card`): the worker updates it in
+place — running with progress, then done, failed, timed out or cancelled before it started —
+rendered again from what the operation keeps of it (its labels and confirmed preview, as plain
+data: :func:`card_preview`). The outcome also gets one short reply in the conversation (the channel
+thread) where the request was made: that is the message that notifies.
 """
 
 from __future__ import annotations
@@ -15,36 +21,34 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cards.elements import Tone
-from cards.notices import notice_card
+from actions.registry import Registry
+from actions.spec import Action, Preview
+from cards import Json, RequestCardState, request_card
+from dialogs.values import arg_facts, preview_from_dict, preview_to_dict
 from guardrails.ports import AuditStore
 from guardrails.records import ApprovalRequest, AuditKind, AuditRecord
 from operations import Operation, OperationState
-from requesting import Notice, NoticeReceipt, NoticeStatus, Notifier
+from requesting import Notice, NoticeReceipt, Notifier
 from telemetry.audit_events import AuditEventEmitter
 
-__all__ = ["NoNotifier", "OperationJournal", "outcome_text", "progress_text"]
+__all__ = [
+    "CARD_STATES", "OperationJournal", "card_message", "card_preview", "operation_card", "outcome_text",
+    "progress_text",
+]
 
 _log = logging.getLogger("switchboard.operations")
 
 SYSTEM_ACTOR = "system"
 
-_TONES = {
-    OperationState.SUCCEEDED: Tone.GOOD,
-    OperationState.FAILED: Tone.ATTENTION,
-    OperationState.TIMED_OUT: Tone.WARNING,
-    OperationState.CANCELLED: Tone.DEFAULT,
-    OperationState.QUEUED: Tone.ACCENT,
-    OperationState.RUNNING: Tone.ACCENT,
+CARD_STATES: Mapping[OperationState, RequestCardState] = {
+    OperationState.QUEUED: RequestCardState.QUEUED,
+    OperationState.RUNNING: RequestCardState.RUNNING,
+    OperationState.SUCCEEDED: RequestCardState.SUCCEEDED,
+    OperationState.FAILED: RequestCardState.FAILED,
+    OperationState.TIMED_OUT: RequestCardState.TIMED_OUT,
+    OperationState.CANCELLED: RequestCardState.CANCELLED_BEFORE_START,
 }
-_TITLES = {
-    OperationState.SUCCEEDED: "Done",
-    OperationState.FAILED: "Failed",
-    OperationState.TIMED_OUT: "Timed out",
-    OperationState.CANCELLED: "Cancelled",
-    OperationState.QUEUED: "Queued",
-    OperationState.RUNNING: "In progress",
-}
+"""The state of the request's card for each state of its operation."""
 
 
 def _duration(delta: timedelta) -> str:
@@ -56,22 +60,35 @@ def _duration(delta: timedelta) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+def card_preview(preview: Preview) -> dict[str, Any]:
+    """What an operation keeps of the confirmed preview for its card: the title, target and changes
+    (plain data, :func:`dialogs.values.preview_to_dict`'s shape). Notes, risks and before-values are
+    left out: the card shows them only before confirming, and ``Operation.before`` keeps the values."""
+    data = preview_to_dict(preview)
+    data.update(notes=[], risks=[], before={})
+    return data
+
+
 def outcome_text(operation: Operation) -> str:
     """The requester's message for an ended operation (names the operation; never exception text)."""
     name = f"Operation {operation.id}"
     if operation.state is OperationState.SUCCEEDED:
         return f"{name}: {operation.message or operation.title + ' — done.'}"
     if operation.state is OperationState.FAILED:
-        return (
-            f"{name} failed: {operation.error or operation.message} "
-            f"It may have partly happened: check {operation.target} before trying again."
-        )
+        return f"{name} failed: {_failure(operation)}"
     if operation.state is OperationState.TIMED_OUT:
-        return (
-            f"{name} did not finish within {_duration(operation.timeout)}. Azure may still complete it: "
-            f"check {operation.target} before trying again."
-        )
+        return f"{name} {_timed_out(operation)}"
     return f"{name} was cancelled before anything was sent to Azure: {operation.message} Nothing was changed."
+
+
+def _failure(operation: Operation) -> str:
+    return (f"{operation.error or operation.message} "
+            f"It may have partly happened: check {operation.target} before trying again.")
+
+
+def _timed_out(operation: Operation) -> str:
+    return (f"did not finish within {_duration(operation.timeout)}. Azure may still complete it: "
+            f"check {operation.target} before trying again.")
 
 
 def progress_text(operation: Operation, now: datetime) -> str:
@@ -80,18 +97,45 @@ def progress_text(operation: Operation, now: datetime) -> str:
     return f"{operation.message or operation.title} (running for {_duration(now - start)})"
 
 
-class NoNotifier:
-    """A :class:`~requesting.Notifier` that delivers nothing (every notice ``FAILED``, logged): what the
-    composition uses until it is given the Teams notifier. Outcomes stand; the failed notices are audited."""
+def card_message(operation: Operation, now: datetime) -> str:
+    """The line under the card's headline for the operation as it is now (the card says which operation)."""
+    state = operation.state
+    if state is OperationState.QUEUED:
+        return "I'll tell you here when it's done."
+    if state is OperationState.RUNNING:
+        return progress_text(operation, now)
+    if state is OperationState.SUCCEEDED:
+        return operation.message or "Done."
+    if state is OperationState.FAILED:
+        return _failure(operation)
+    if state is OperationState.TIMED_OUT:
+        return "It " + _timed_out(operation)
+    return f"Nothing was sent to Azure: {operation.message} Nothing was changed."
 
-    async def send(self, conversation: Mapping[str, Any], notice: Notice) -> NoticeReceipt:
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier configured")
 
-    async def update(self, conversation: Mapping[str, Any], activity_id: str, notice: Notice) -> NoticeReceipt:
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier configured")
+def operation_card(action: Action, operation: Operation, now: datetime) -> Json:
+    """The request's one card as it shows ``operation`` at ``now``.
 
-    async def send_to_user(self, user_key: str, notice: Notice) -> NoticeReceipt:
-        return NoticeReceipt(NoticeStatus.FAILED, reason="no notifier configured")
+    The card of the confirm turn, in the state :data:`CARD_STATES` maps the operation's to: the
+    request's title, who requested and confirmed it, its facts (``current → desired``), the state's
+    headline and :func:`card_message`, then the operation id, its ARM correlation id and, once it
+    ended, how long it took. No buttons.
+    """
+    try:
+        preview = preview_from_dict(operation.preview) if operation.preview else None
+    except (KeyError, TypeError, ValueError):  # kept by another version: the card shows the facts only
+        preview = None
+    details = [("Operation", operation.id)]
+    if operation.correlation_id:
+        details.append(("ARM correlation id", operation.correlation_id))
+    duration = operation.duration()
+    if duration is not None and operation.terminal:
+        details.append(("Took", _duration(duration)))
+    return request_card(
+        action, CARD_STATES[operation.state], requester_name=operation.requester_name or "someone",
+        args=arg_facts(action, operation.labels), preview=preview, by=operation.requester_name,
+        message=card_message(operation, now), details=details,
+    )
 
 
 class OperationJournal:
@@ -99,6 +143,7 @@ class OperationJournal:
 
     :param audit: the audit trail (``TableAuditStore``).
     :param notifier: where notices go (the Teams notifier; a recording fake in tests).
+    :param registry: the action catalog (the request's card is rendered from its action's declaration).
     :param events: the telemetry emitter of audit records.
     :param clock: current UTC time (aware).
     """
@@ -107,12 +152,14 @@ class OperationJournal:
         self,
         audit: AuditStore,
         notifier: Notifier,
+        registry: Registry,
         *,
         events: AuditEventEmitter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._audit = audit
         self.notifier = notifier
+        self._registry = registry
         self._events = events or AuditEventEmitter()
         self._clock = clock
 
@@ -142,33 +189,36 @@ class OperationJournal:
         except Exception:  # telemetry never stops an operation
             _log.warning("operation %s: the audit event could not be emitted", operation.id, exc_info=True)
 
-    def card(self, operation: Operation, text: str) -> Mapping[str, Any]:
-        """The request's card as it shows the operation now (updated in place)."""
-        footer = f"Operation {operation.id}"
-        if operation.correlation_id:
-            footer += f" · ARM correlation id {operation.correlation_id}"
-        return notice_card(
-            f"{_TITLES[operation.state]}: {operation.title or operation.target}", text,
-            tone=_TONES[operation.state], footer=footer,
-        )
+    def card(self, operation: Operation, now: datetime | None = None) -> Json | None:
+        """The request's card as it shows ``operation`` now (:func:`operation_card`); None when its
+        action no longer exists."""
+        action = self._registry.get(operation.action)
+        return None if action is None else operation_card(action, operation, now or self._clock())
 
     async def tell_outcome(self, operation: Operation) -> None:
-        """The outcome as a reply in the requester's conversation and on the request's card."""
+        """The outcome as one short reply in the requester's conversation (the thread they asked in),
+        and in place on the request's card."""
         text = outcome_text(operation)
         receipts = [("reply", await self._deliver(self.notifier.send(operation.conversation, Notice(text=text))))]
-        if operation.card_activity_id:
-            notice = Notice(card=self.card(operation, text))
-            update = self.notifier.update(operation.conversation, operation.card_activity_id, notice)
-            receipts.append(("card", await self._deliver(update)))
+        receipts.extend(await self._update_card(operation, "card"))
         await self._audit_failures(operation, receipts)
 
     async def tell_progress(self, operation: Operation, now: datetime) -> None:
         """Progress on the request's card (the caller keeps this to one update every few seconds)."""
+        await self._audit_failures(operation, await self._update_card(operation, "progress", now))
+
+    async def _update_card(
+        self, operation: Operation, what: str, now: datetime | None = None
+    ) -> list[tuple[str, NoticeReceipt | None]]:
         if not operation.card_activity_id:
-            return
-        notice = Notice(card=self.card(operation, progress_text(operation, now)))
-        receipt = await self._deliver(self.notifier.update(operation.conversation, operation.card_activity_id, notice))
-        await self._audit_failures(operation, [("progress", receipt)])
+            return []
+        card = self.card(operation, now)
+        if card is None:
+            _log.warning("operation %s: action %s no longer exists; its card is left as it was", operation.id,
+                         operation.action)
+            return []
+        update = self.notifier.update(operation.conversation, operation.card_activity_id, Notice(card=card))
+        return [(what, await self._deliver(update))]
 
     async def tell(self, operation: Operation, conversation: Mapping[str, Any], text: str, what: str) -> None:
         """Any other message about ``operation`` into ``conversation`` (its failure audited as ``what``)."""

@@ -11,7 +11,8 @@ copies of the same message, exactly one write wins and only its writer goes on:
   the next check with a visibility delay (never sleeping in the function).
 - **running** with a token: one status check from the token; still running → save the new token,
   queue the next check (backing off towards the platform's ``Retry-After``), update the card's
-  progress at most every few seconds; done → succeeded | failed, lease released, audited, told.
+  progress at most once per ``progress_interval`` (the first one an interval after the start);
+  done → succeeded | failed, lease released, audited, told.
 - **running without a token** (the worker died between sending the start and saving the token):
   never start again — once no start can still be in flight (``start_grace``), look at the
   resource: busy → its operation is running, look again; already as requested → succeeded;
@@ -289,8 +290,11 @@ class OperationWorker:
                 operation.polls, ids.retry_after,
                 initial=self.options.initial_poll_delay, maximum=self.options.max_poll_delay,
             )
+            # the first progress update only an interval after the start: the card shows the confirm
+            # turn's "queued" until then, and a quick operation goes from it straight to its outcome
+            shown_last = operation.last_progress_at or operation.intent_at
             show = bool(operation.card_activity_id) and (
-                operation.last_progress_at is None or now - operation.last_progress_at >= self.options.progress_interval
+                shown_last is None or now - shown_last >= self.options.progress_interval
             )
             polled = record_poll(
                 operation, now=now, continuation_token=progress.continuation_token,

@@ -175,6 +175,7 @@ var appSettings = {
   MicrosoftAppType: 'UserAssignedMSI'
   SWITCHBOARD_ALLOWED_TENANTS: join(allowedTenantIds, ',')
   SwitchboardStorage__accountName: storage.outputs.name
+  SwitchboardStorage__queueServiceUri: storage.outputs.queueServiceUri
   SwitchboardStorage__clientId: identity.outputs.clientId
   SwitchboardStorage__timeoutSeconds: storageTimeoutSeconds
   SwitchboardStorage__connectTimeoutSeconds: storageConnectTimeoutSeconds
@@ -190,6 +191,10 @@ var appSettings = {
   AzureWebJobsStorage__accountName: storage.outputs.name
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.outputs.clientId
+  // The operations queue triggers' connection (function_app.py: connection="SwitchboardStorage"): no
+  // connection string, so the host reads SwitchboardStorage__queueServiceUri with this credential and
+  // SwitchboardStorage__clientId — the same account, queue and identity Switchboard sends with.
+  SwitchboardStorage__credential: 'managedidentity'
   // Telemetry with an Entra token (the component refuses keys): the host and the Azure Monitor exporter.
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${identity.outputs.clientId}'
   // DefaultAzureCredential's user-assigned identity, for the ARM actions.
@@ -275,6 +280,7 @@ output MicrosoftAppTenantId string = appSettings.MicrosoftAppTenantId
 output MicrosoftAppType string = appSettings.MicrosoftAppType
 output SWITCHBOARD_ALLOWED_TENANTS string = appSettings.SWITCHBOARD_ALLOWED_TENANTS
 output SwitchboardStorage__accountName string = appSettings.SwitchboardStorage__accountName
+output SwitchboardStorage__queueServiceUri string = appSettings.SwitchboardStorage__queueServiceUri
 output SwitchboardStorage__clientId string = appSettings.SwitchboardStorage__clientId
 output SwitchboardStorage__timeoutSeconds string = appSettings.SwitchboardStorage__timeoutSeconds
 output SwitchboardStorage__connectTimeoutSeconds string = appSettings.SwitchboardStorage__connectTimeoutSeconds
@@ -289,6 +295,7 @@ output SWITCHBOARD_LOG_LEVEL string = appSettings.SWITCHBOARD_LOG_LEVEL
 output AzureWebJobsStorage__accountName string = appSettings.AzureWebJobsStorage__accountName
 output AzureWebJobsStorage__credential string = appSettings.AzureWebJobsStorage__credential
 output AzureWebJobsStorage__clientId string = appSettings.AzureWebJobsStorage__clientId
+output SwitchboardStorage__credential string = appSettings.SwitchboardStorage__credential
 output APPLICATIONINSIGHTS_AUTHENTICATION_STRING string = appSettings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING
 output AZURE_CLIENT_ID string = appSettings.AZURE_CLIENT_ID
 

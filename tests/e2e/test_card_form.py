@@ -7,6 +7,7 @@ which the ARM sandbox confirms: the node pool has the new node count.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -78,6 +79,9 @@ async def test_scale_a_node_pool_with_the_card_form(
     await expect(form.get_by_text(f"now has {wanted} nodes")).to_be_visible(timeout=30_000)
     await expect(form.get_by_text("Confirmed by Alex Wilber")).to_be_visible()
     await expect(form.get_by_text("Done", exact=True)).to_be_visible()
+    # the completion message arrived in the chat by itself: nobody typed after Confirm
+    completion = re.compile(rf"Operation [0-9A-Z]{{4,6}}: aks-prod / node pool np1 now has {wanted} nodes")
+    await expect(playground_page.bot_messages().filter(has_text=completion).last).to_be_visible()
     await expect(playground_page.page.locator(_CARD)).to_have_count(cards_before + 1)
     assert await node_count(aks_prod) == wanted
     await screenshots.take("card-form-result", playground_page, shows=f"now has {wanted} nodes")

@@ -40,6 +40,8 @@ loaded 2-core machine (a turn that runs an operation includes the sandbox's 1 s 
 
 # A reference as a user sees it ("Reference 1a2b3c4d5e6f", "ref 1a2b…"), never exception text.
 _REFERENCE = re.compile(r"\bref(erence)?\b\W*[0-9a-f]{8,}", re.IGNORECASE)
+# The completion message the operations worker sends where the request was made (the chat, the thread).
+_COMPLETION = re.compile(r"Operation [0-9A-Z]{4,6}: aks-prod / node pool np1 now has 5 nodes")
 _NEVER_SHOWN = ("Traceback", "Exception", "HttpResponseError", "azure.core", "Fault injected", "fault-")
 
 
@@ -105,6 +107,9 @@ async def test_a_command_typed_in_personal_chat_runs_after_confirm(
     # One card for the request: the preview became the result, in place
     await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
     await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(preview).to_contain_text("Done")
+    # ... and the completion message arrived by itself, nobody typed after Confirm
+    await expect(personal_chat.bot_messages().filter(has_text=_COMPLETION).last).to_be_visible(timeout=TURN * 1000)
     await expect(personal_chat.cards()).to_have_count(cards_before + 1)
     await screenshots.take("typed-command-result", personal_chat, shows="now has 5 nodes")
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
@@ -125,6 +130,7 @@ async def test_a_command_typed_in_a_channel_runs_after_yes_in_its_thread(
     # One card for the request, changed in place to the result; one short reply in the thread
     await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
     await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(post).to_contain_text(_COMPLETION, timeout=TURN * 1000)
     await expect(playground_page.cards(post)).to_have_count(1)
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [w["method"] for w in await estate.writes()] == ["PUT"], "scaled exactly once"

@@ -36,6 +36,12 @@ param operatorPrincipalType string = 'User'
 ])
 param sku string = 'Standard_LRS'
 
+@description('The operations queue and its poison queue (the names function_app.py\'s queue triggers use).')
+param operationQueueNames array = [
+  'switchboard-operations'
+  'switchboard-operations-poison'
+]
+
 @description('Blob container the Flex Consumption plan deploys the app package from.')
 param deploymentContainerName string = 'app-package'
 
@@ -132,6 +138,15 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
+// The operations queue and its poison queue (app/runtime.py: OPERATIONS_QUEUE and OPERATIONS_POISON_QUEUE),
+// created here rather than on first use: the queue triggers listen from the first start.
+resource operationQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queueName in operationQueueNames: {
+    parent: queueService
+    name: queueName
+  }
+]
+
 resource appDataRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for role in appRoles: {
     name: guid(account.id, appPrincipalId, role)
@@ -159,4 +174,5 @@ resource operatorTableRoles 'Microsoft.Authorization/roleAssignments@2022-04-01'
 output name string = account.name
 output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueServiceUri string = account.properties.primaryEndpoints.queue
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

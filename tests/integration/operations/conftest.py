@@ -21,6 +21,7 @@ from operations import Operation
 from requesting import Request, Requester
 from storage import DeliveryLedger, OperationQueue, StoredOperation, TableProvider
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
+from tests.support.card_checks import card_validator
 from tests.support.operations import Clock, QueueDriver, RecordingNotifier
 from tests.support.table_storage import FAST
 
@@ -84,7 +85,7 @@ async def make_harness(
 
     async def make(
         *, worker: WorkerOptions = FAST_WORKER, sweeper: SweeperOptions | None = None,
-        after_start: Callable[[Operation], Awaitable[None]] | None = None,
+        after_start: Callable[[Operation], Awaitable[None]] | None = None, start_delay: int = 0,
     ) -> Harness:
         tables = TableProvider(connection_string=storage_connection_string, options=FAST)
         queue = OperationQueue(queue_name, connection_string=storage_connection_string)
@@ -96,7 +97,7 @@ async def make_harness(
             tables=tables, queue=queue, registry=registry, actions=actions, notifier=notifier,
             deliveries=DeliveryLedger(tables, table_name=f"d{unique_name}", clock=clock),
             worker_options=worker, sweeper_options=sweeper, clock=clock, after_start=after_start,
-            table_prefix=f"t{unique_name}",
+            table_prefix=f"t{unique_name}", start_delay=start_delay,
         )
         driver = QueueDriver(storage_connection_string, queue_name, execution.worker.handle,
                              poisoned=execution.worker.poisoned)
@@ -132,4 +133,4 @@ def puts(sandbox: SandboxHandle) -> list[dict[str, Any]]:
     return [r for r in sandbox.requests() if r["method"] == "PUT"]
 
 
-__all__ = ["AKS_PROD", "CONVERSATION", "OPERATIONS_QUEUE", "Harness", "puts", "scale_request"]
+__all__ = ["AKS_PROD", "CONVERSATION", "OPERATIONS_QUEUE", "Harness", "card_validator", "puts", "scale_request"]

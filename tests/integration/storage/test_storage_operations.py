@@ -22,6 +22,9 @@ def operation(operation_id: str) -> Operation:
         resource_id=POOL, requester_key="oid", requester_name="Alex Ü", conversation={"conversation": {"id": "c"}},
         target="aks-prod / np1", title="Scale", created_at=T0, timeout=timedelta(minutes=30),
         before={"count": 3}, card_activity_id="card-1", plan_hash="sha256:v1:ab",
+        labels={"cluster": "aks-prod", "count": "5"},
+        preview={"target": "aks-prod / np1", "title": "Scale aks-prod / np1: 3 → 5 nodes",
+                 "changes": [["nodes", "3", "5", "count"]], "no_op": False},
     )
 
 

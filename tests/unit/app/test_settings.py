@@ -78,6 +78,15 @@ def test_an_empty_environment_names_every_required_setting_at_once() -> None:
         ),
         ({"SwitchboardStorage__clientId": "me"}, "SwitchboardStorage__clientId: expected a GUID"),
         (
+            {"SwitchboardStorage__queueServiceUri": "https://stswitchboard.queue.core.windows.net"},
+            "SwitchboardStorage__queueServiceUri: only with SwitchboardStorage__accountName",
+        ),
+        (
+            {"SwitchboardStorage": "", "SwitchboardStorage__accountName": "stswitchboard",
+             "SwitchboardStorage__queueServiceUri": "http://stswitchboard.queue.core.windows.net"},
+            "SwitchboardStorage__queueServiceUri: expected an https URL",
+        ),
+        (
             {"SWITCHBOARD_ARM_SANDBOX_URL": "http://10.0.0.5:8710"},
             "SWITCHBOARD_ARM_SANDBOX_URL: expected a loopback http URL",
         ),
@@ -121,6 +130,10 @@ def test_a_bot_identity_in_azure_with_managed_identity_storage() -> None:
     assert settings.authentication_enabled is True
     assert settings.storage.uses_identity is True
     assert settings.storage.table_endpoint == "https://stswitchboardprod.table.core.windows.net"
+    assert settings.storage.queue_endpoint == "https://stswitchboardprod.queue.core.windows.net"
+    uri = "https://stswitchboardprod.queue.core.chinacloudapi.cn"
+    given = Settings.from_env({**env, "SwitchboardStorage__queueServiceUri": f"{uri}/"})
+    assert given.storage.queue_endpoint == uri  # the very URI the Functions host's queue triggers read
     assert settings.allowed_tenants == frozenset({TENANT, PLAYGROUND_TENANT})  # ids compared in lowercase
     assert settings.arm.endpoint == "https://management.azure.com"
     config = settings.bot_auth_configuration()
@@ -229,7 +242,7 @@ def test_every_setting_the_code_reads_is_declared_for_the_docs_and_every_declare
         f"read but not declared in app.settings.SETTINGS (so missing from docs/settings.md): {undeclared}"
     )
     assert sorted(declared - read.keys()) == [], "declared but never read"
-    assert len(declared) == 19  # the reference in docs/settings.md lists 19 settings
+    assert len(declared) == 20  # the reference in docs/settings.md lists 20 settings
 
 
 def test_storage_timeouts_are_read_in_seconds_and_reach_the_table_clients() -> None:

@@ -21,6 +21,10 @@ HOST_SETTINGS: dict[str, str] = {
     "AzureWebJobsStorage__accountName": "the Functions host's own storage, reached with the identity",
     "AzureWebJobsStorage__credential": "the Functions host's own storage: managedidentity",
     "AzureWebJobsStorage__clientId": "the Functions host's own storage: which user-assigned identity",
+    "SwitchboardStorage__credential": (
+        "the operations queue triggers' identity-based connection (SwitchboardStorage): managedidentity, with "
+        "SwitchboardStorage__queueServiceUri and SwitchboardStorage__clientId, which the code reads too"
+    ),
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": (
         "Entra authentication of telemetry (the component refuses keys): read by the Functions host and "
         "by the Azure Monitor exporter"
@@ -144,3 +148,43 @@ def test_every_environment_variable_the_shipped_code_reads_is_declared() -> None
     assert {"MicrosoftAppId", "SwitchboardStorage__readTimeoutSeconds", "WEBSITE_INSTANCE_ID"} <= reads.keys()
     undeclared = {name: str(path.relative_to(ROOT)) for name, path in reads.items() if name not in declared}
     assert not undeclared, f"read from the environment but declared in no settings section: {undeclared}"
+
+
+def _literal(node: object) -> object:
+    """A string literal's value in pycep's tree (the node itself otherwise)."""
+    if isinstance(node, dict) and node.get("type") == "string":
+        return node.get("value")
+    return node
+
+
+def test_every_queue_trigger_connection_is_identity_based_in_azure_with_the_settings_the_code_uses() -> None:
+    import function_app
+
+    settings = bicep_app_settings()
+    client_id = settings["SwitchboardStorage__clientId"]
+    connections = {
+        getattr(f.get_trigger(), "connection", None) or "AzureWebJobsStorage"
+        for f in function_app.app.get_functions() if f.get_trigger().type == "queueTrigger"
+    }
+    assert connections == {"SwitchboardStorage"}  # the account, queue and identity Switchboard sends with
+    for name in connections:
+        assert name not in settings  # no connection string in Azure: the host reads the identity-based form
+        assert settings[f"{name}__queueServiceUri"] == {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "storage", "operand_2": {"operator": {"type": "property_accessor", "operands": {
+                "operand_1": "outputs", "operand_2": "queueServiceUri"}}}}}}  # fmt: skip
+        assert _literal(settings[f"{name}__credential"]) == "managedidentity"
+        assert settings[f"{name}__clientId"] == client_id
+
+
+def test_the_bicep_creates_the_operations_queue_and_its_poison_queue() -> None:
+    from app.runtime import OPERATIONS_POISON_QUEUE, OPERATIONS_QUEUE
+
+    storage = parse(BICEP_DIR / "modules" / "storage.bicep")
+    names = storage["parameters"]["operationQueueNames"]["default"]
+    assert [_literal(n) for n in names] == [OPERATIONS_QUEUE, OPERATIONS_POISON_QUEUE]
+    queues = [r for r in storage["resources"].values()
+              if r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues"]  # fmt: skip
+    assert len(queues) == 1
+    loop = queues[0]["config"]["loop_type"]
+    assert loop["detail"] == {"item_name": "queueName", "array_name": "operationQueueNames"}
+    assert queues[0]["config"]["config"]["name"] == "queueName"
