@@ -28,7 +28,7 @@ from bot.notifier import TeamsNotifier
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
-from governing import GovernanceCommands, PolicyAccess
+from governing import GovernanceCommands, OperationCommands, PolicyAccess
 from requesting import Notifier, RequestHandler
 from storage import (
     ConversationReferenceStore,
@@ -40,7 +40,7 @@ from storage import (
 )
 from telemetry import configure_telemetry
 
-__all__ = ["Switchboard", "build_executor", "build_switchboard", "operation_queue"]
+__all__ = ["Switchboard", "build_executor", "build_switchboard", "governance_commands", "operation_queue"]
 
 _log = logging.getLogger("switchboard.composition")
 
@@ -128,7 +128,7 @@ def build_switchboard(
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries, governance=GovernanceCommands(PolicyAccess(tables), registry),
+        decisions=deliveries, governance=governance_commands(PolicyAccess(tables), registry, execution),
     )
     bot = SwitchboardBot(
         states=states,
@@ -159,6 +159,14 @@ def build_switchboard(
         notifier=notifier,
         execution=execution,
     )
+
+
+def governance_commands(access: PolicyAccess, registry: Registry, execution: Execution) -> GovernanceCommands:
+    """The chat commands of the guardrails and of the operations (``status``, ``cancel``, ``undo``,
+    ``history``) over the execution's operation store, leases and journal."""
+    operations = OperationCommands(access, registry, operations=execution.operations, leases=execution.leases,
+                                   journal=execution.journal)
+    return GovernanceCommands(access, registry, operations)
 
 
 def operation_queue(settings: Settings) -> OperationQueue:

@@ -101,6 +101,8 @@ class OperationJournal:
     :param notifier: where notices go (the Teams notifier; a recording fake in tests).
     :param events: the telemetry emitter of audit records.
     :param clock: current UTC time (aware).
+    :param undoable: whether the action of this name declares how it is undone (the card of a
+        succeeded operation offers Undo only then).
     """
 
     def __init__(
@@ -110,21 +112,26 @@ class OperationJournal:
         *,
         events: AuditEventEmitter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        undoable: Callable[[str], bool] = lambda action: False,
     ) -> None:
         self._audit = audit
         self.notifier = notifier
         self._events = events or AuditEventEmitter()
         self._clock = clock
+        self._undoable = undoable
 
     async def record(
-        self, operation: Operation, kind: AuditKind, *, decision: str = "", details: Mapping[str, str] | None = None
+        self, operation: Operation, kind: AuditKind, *, decision: str = "", details: Mapping[str, str] | None = None,
+        actor: str = "",
     ) -> None:
-        """Append one audit record about ``operation`` (logged, never raised, when the trail is unavailable)."""
+        """Append one audit record about ``operation`` (logged, never raised, when the trail is unavailable).
+
+        ``actor``: who did it (an Entra object id); default the operation's requester."""
         record = AuditRecord(
             id=uuid.uuid4().hex,
             at=self._clock(),
             kind=kind,
-            actor=operation.requester_key or SYSTEM_ACTOR,
+            actor=actor or operation.requester_key or SYSTEM_ACTOR,
             action=operation.action,
             scope=operation.resource_id,
             request_id=operation.request_id,
@@ -143,14 +150,28 @@ class OperationJournal:
             _log.warning("operation %s: the audit event could not be emitted", operation.id, exc_info=True)
 
     def card(self, operation: Operation, text: str) -> Mapping[str, Any]:
-        """The request's card as it shows the operation now (updated in place)."""
+        """The request's card as it shows the operation now (updated in place): with a Status button,
+        and once it succeeded an Undo button when its action can be undone."""
         footer = f"Operation {operation.id}"
         if operation.correlation_id:
             footer += f" · ARM correlation id {operation.correlation_id}"
+        buttons = [("Status", f"status {operation.id}")]
+        if operation.state is OperationState.SUCCEEDED and self._undoable(operation.action):
+            buttons.append(("Undo", f"undo {operation.id}"))
         return notice_card(
             f"{_TITLES[operation.state]}: {operation.title or operation.target}", text,
-            tone=_TONES[operation.state], footer=footer,
+            tone=_TONES[operation.state], footer=footer, buttons=buttons,
         )
+
+    async def show(self, operation: Operation) -> None:
+        """The request's card updated in place to show ``operation`` as it is now (its outcome once
+        ended, else its progress); a failed update is audited."""
+        if not operation.card_activity_id:
+            return
+        text = outcome_text(operation) if operation.terminal else progress_text(operation, self._clock())
+        notice = Notice(card=self.card(operation, text))
+        receipt = await self._deliver(self.notifier.update(operation.conversation, operation.card_activity_id, notice))
+        await self._audit_failures(operation, [("card", receipt)])
 
     async def tell_outcome(self, operation: Operation) -> None:
         """The outcome as a reply in the requester's conversation and on the request's card."""
