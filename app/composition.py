@@ -162,10 +162,10 @@ def build_switchboard(
 
 
 def governance_commands(access: PolicyAccess, registry: Registry, execution: Execution) -> GovernanceCommands:
-    """The chat commands of the guardrails and of the operations (``status``, ``cancel``, ``undo``,
-    ``history``) over the execution's operation store, leases and journal."""
+    """The chat commands of the guardrails and of the operations (``status``, ``cancel``, ``queue``,
+    ``undo``, ``history``) over the execution's operation store, leases and journal."""
     operations = OperationCommands(access, registry, operations=execution.operations, leases=execution.leases,
-                                   journal=execution.journal)
+                                   queue=execution.queue, journal=execution.journal)
     return GovernanceCommands(access, registry, operations)
 
 

@@ -201,6 +201,7 @@ class ActionDialog(ComponentDialog):
             conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
             preview=preview,
             labels=dict(state["labels"]),
+            queue_when_busy=False,  # the requester is here: on a busy resource, they choose whether to wait
         )
         # The confirmation is used up before anything is sent: the stored dialog now says so, and a
         # later turn that finds it (this turn's last save failed, or this turn still runs) can

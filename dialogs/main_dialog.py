@@ -4,7 +4,7 @@ Routing works on parsed tokens (the @mention is already removed):
 
 - ``help [action]`` — the catalog, or one action's help;
 - ``cancel`` — nothing to cancel (when a dialog runs, the interruption handles it);
-- the guardrails' and operations' commands (``status``, ``cancel <operation>``, ``undo``,
+- the guardrails' and operations' commands (``status``, ``cancel <operation>``, ``queue``, ``undo``,
   ``approvals``, ``history``, ``explain``, ``grants``, ``grant``, ``revoke``, ``approvers``,
   ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the injected
   :class:`governing.GovernanceCommands` (without one they are announced as coming soon); an

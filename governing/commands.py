@@ -84,6 +84,16 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "typed in any case. The ARM correlation id finds the change in the Azure Activity Log.",
     ),
     GovernanceCommand(
+        "queue", "<operation>",
+        "queue an operation held on a busy resource behind the operation that holds it",
+        ("queue 9QX2",),
+        permission=Permission.OPERATION_OWNERS,
+        details="When you confirm a change on a resource another operation is changing, Switchboard tells you "
+        "which one and since when, and holds yours: `queue` it to have it start once the other has finished, "
+        "or `cancel` it. A held operation nobody queues is cancelled after 15 minutes. A request approved "
+        "while you are away is queued behind at once.",
+    ),
+    GovernanceCommand(
         "undo", "<operation>",
         "a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 nodes)",
         ("undo 7F3K",),

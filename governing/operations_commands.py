@@ -1,12 +1,14 @@
-"""The operations' chat commands: ``status <operation>``, ``cancel <operation>``, ``undo <operation>``,
-and the operations part of ``history``.
+"""The operations' chat commands: ``status <operation>``, ``cancel <operation>``, ``queue <operation>``,
+``undo <operation>``, and the operations part of ``history``.
 
 Who may do what (checked on every run against the operation's resource, never against card data):
 
 - **see** an operation (``status``, and ``undo``, which shows its before-values): the person who
   asked for it, the approvers the approver rule of its resource names (directly or through a
   group), and the admins of a scope covering it (an ``admin`` grant);
-- **cancel** it: the person who asked for it and the admins of its scope.
+- **cancel** it, or **queue** it (a held operation: asked for on a busy resource, waiting for
+  the choice to queue it behind the operation holding the resource): the person who asked for it
+  and the admins of its scope.
 
 ``cancel`` of a queued operation is one write conditional on the ETag read (queued → cancelled):
 the worker that picks up its message later finds it ended and sends nothing to Azure; a worker
@@ -40,8 +42,17 @@ from guardrails.admin import administering_grant
 from guardrails.decision import most_specific_rule
 from guardrails.records import Actor, AuditKind
 from guardrails.scopes import scope_chain
-from operations import IllegalTransition, Operation, OperationState, cancel, mark_notified, normalize_operation_id
-from storage import ConcurrencyConflictError, StoredOperation, TableLeaseStore, TableOperationStore
+from operations import (
+    IllegalTransition,
+    Operation,
+    OperationMessage,
+    OperationState,
+    cancel,
+    mark_notified,
+    normalize_operation_id,
+    release_hold,
+)
+from storage import ConcurrencyConflictError, OperationQueue, StoredOperation, TableLeaseStore, TableOperationStore
 
 __all__ = ["OperationCommands", "OperationJournalPort", "describe_duration"]
 
@@ -106,17 +117,19 @@ class OperationCommands:
     :param access: the policy (who approves and administers the operation's scope), the clock.
     :param registry: the action catalog (phrases, undo declarations).
     :param operations: the operation store; :param leases: the resource leases (a cancelled
-        operation gives back a lease it may hold); :param journal: audit records and card updates.
+        operation gives back a lease it may hold); :param queue: the operations queue (``queue``
+        sends a held operation's first message); :param journal: audit records and card updates.
     """
 
     def __init__(
         self, access: PolicyAccess, registry: Registry, *, operations: TableOperationStore, leases: TableLeaseStore,
-        journal: OperationJournalPort,
+        queue: OperationQueue, journal: OperationJournalPort,
     ) -> None:
         self._access = access
         self._registry = registry
         self._operations = operations
         self._leases = leases
+        self._queue = queue
         self._journal = journal
 
     # ------------------------------------------------------------------ shared
@@ -184,6 +197,8 @@ class OperationCommands:
         else:
             lines.append("- ARM correlation id: not reported yet")
         buttons: list[str] = []
+        if operation.held and standing.may_cancel:
+            buttons.append(f"queue {operation.id}")
         if operation.state is OperationState.QUEUED and standing.may_cancel:
             buttons.append(f"cancel {operation.id}")
         if operation.state is OperationState.SUCCEEDED and self._undoable(operation.action):
@@ -193,6 +208,10 @@ class OperationCommands:
     @staticmethod
     def _state_line(operation: Operation, now: datetime, zone: str | None) -> str:
         state = operation.state
+        if operation.held:
+            return (f"held: {plain(operation.target, 200)} is busy with operation `{operation.waiting_on}`; "
+                    f"`queue {operation.id}` queues it behind, else it is cancelled at "
+                    f"{show_time(operation.held_until or now, zone)}")
         if state is OperationState.QUEUED:
             if operation.waiting_on:
                 return (f"queued behind operation `{operation.waiting_on}`, which holds "
@@ -299,6 +318,34 @@ class OperationCommands:
         buttons = (f"status {operation.id}",) if decision != "refused" else ()
         return CommandReply(text, buttons=buttons)
 
+    # ------------------------------------------------------------------ queue (a held operation)
+    async def queue(self, call: CommandCall) -> CommandReply:
+        """Queue a held operation (asked for on a busy resource) behind the operation holding it."""
+        found = await self._find(call, "queue")
+        if isinstance(found, CommandReply):
+            return found
+        operation = found.record
+        standing = await self._standing(call, operation)
+        if not standing.may_cancel:
+            return CommandReply(f"You can't queue operation `{operation.id}`: only the person who asked for it and the "
+                                "admins of its scope can.")
+        if not operation.held:
+            return CommandReply(f"Operation `{operation.id}` is not waiting for a choice "
+                                f"({operation.state.value.replace('_', ' ')}). `status {operation.id}` shows where it "
+                                "stands.", buttons=(f"status {operation.id}",))
+        queued = release_hold(operation, now=self._access.now())
+        try:
+            await self._operations.replace(queued, found.etag)
+        except ConcurrencyConflictError:  # cancelled, or chosen, meanwhile
+            return CommandReply(f"Operation `{operation.id}` changed just now. `status {operation.id}` shows where it "
+                                "stands.", buttons=(f"status {operation.id}",))
+        await self._queue.send(OperationMessage(queued.id, queued.seq).encode())
+        return CommandReply(
+            f"Queued operation `{operation.id}` ({plain(operation.title or operation.target, 300)}) behind operation "
+            f"`{operation.waiting_on}`: it starts once that one has finished, and I'll tell you here when it's done.",
+            buttons=(f"status {operation.id}", f"cancel {operation.id}"),
+        )
+
     # ------------------------------------------------------------------ undo
     async def undo(self, call: CommandCall) -> CommandReply:
         """Plan the request that undoes an operation; the reply's ``run`` is its command (previewed,
@@ -360,6 +407,8 @@ def _outcome(operation: Operation, now: datetime) -> str:
     """``succeeded in 1 min 10 s``, ``running for 40 s``, ``queued``…"""
     started = operation.intent_at or operation.created_at
     state = operation.state
+    if operation.held:
+        return f"held, waiting for your choice (`{operation.waiting_on}` holds the resource)"
     if state is OperationState.QUEUED:
         return "queued" + (f" behind `{operation.waiting_on}`" if operation.waiting_on else "")
     if state is OperationState.RUNNING:

@@ -34,7 +34,8 @@ async def _no_operations(call: CommandCall) -> CommandReply:
 
 class GovernanceCommands:
     """The guardrails' chat commands over one :class:`PolicyAccess` and the action catalog; the
-    operations' commands (``status``, ``cancel``, ``undo``, the operations in ``history``) over
+    operations' commands (``status``, ``cancel``, ``queue``, ``undo``, the operations in
+    ``history``) over
     ``operations`` when given."""
 
     def __init__(self, access: PolicyAccess, registry: Registry, operations: OperationCommands | None = None) -> None:
@@ -44,6 +45,7 @@ class GovernanceCommands:
         self._handlers: dict[str, Callable[[CommandCall], Awaitable[CommandReply]]] = {
             "status": operations.status if operations else _no_operations,
             "cancel": operations.cancel if operations else _no_operations,
+            "queue": operations.queue if operations else _no_operations,
             "undo": operations.undo if operations else _no_operations,
             "approvals": queries.approvals,
             "history": queries.history,

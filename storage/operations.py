@@ -36,7 +36,10 @@ __all__ = ["StoredOperation", "TableOperationStore", "operation_from_json", "ope
 
 _ROW = "operation"
 _ID_ATTEMPTS = 8  # 4-character ids first; after that many taken ones, 6 characters
-_TIMES = ("created_at", "updated_at", "intent_at", "started_at", "ended_at", "next_check_at", "last_progress_at")
+_TIMES = (
+    "created_at", "updated_at", "intent_at", "started_at", "ended_at", "next_check_at", "last_progress_at",
+    "held_until",
+)
 
 
 @dataclass(frozen=True)

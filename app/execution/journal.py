@@ -209,6 +209,14 @@ class OperationJournal:
             _log.error("approval %s: the audit record (%s) could not be written", approval.id, kind.value,
                         exc_info=True)
 
+    async def offer(self, operation: Operation, text: str, buttons: list[tuple[str, str]]) -> None:
+        """A card in the requester's conversation with ``text`` and one-off ``buttons`` (``(title,
+        command)``); a failed delivery is audited (the text was also the turn's answer)."""
+        card = notice_card(f"Busy: {operation.target}", text, tone=Tone.WARNING, footer=f"Operation {operation.id}",
+                           buttons=buttons, keep=False)
+        receipt = await self._deliver(self.notifier.send(operation.conversation, Notice(card=card)))
+        await self._audit_failures(operation, [("offer", receipt)])
+
     async def send(self, conversation: Mapping[str, Any], text: str) -> NoticeReceipt | None:
         """A message into ``conversation``; the receipt (None if the notifier raised). Failures are logged."""
         receipt = await self._deliver(self.notifier.send(conversation, Notice(text=text)))

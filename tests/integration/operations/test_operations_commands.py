@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -264,3 +265,60 @@ async def test_the_completion_card_offers_status_and_undo_and_pressing_status_ke
     [status] = said(messages)
     assert status.startswith(f"**Operation {operation.id}**")
     assert find_button(card, "Undo")["data"]["switchboard"]["keep"] is True
+
+
+# ---------------------------------------------------------------------- a busy resource: the choice to queue behind
+async def test_a_request_on_a_busy_resource_is_held_until_the_requester_chooses_to_queue_it_behind(
+    chat: Chat, harness: Harness, sandbox: SandboxHandle
+) -> None:
+    first = await submit(harness, 5)
+    taken = await harness.execution.leases.acquire(first.resource_id, first.id, timedelta(minutes=40))
+    assert taken.acquired  # as the worker does when it starts the first operation
+    sandbox.clear_requests()
+
+    await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
+    [answer] = [t for t in said(await chat.say(ALEX, "yes")) if "is busy with" in t]
+
+    [second_id] = re.findall(r"Yours is operation ([0-9A-Z]{4,12}):", answer)
+    assert (f"aks-prod / node pool np1 is busy with operation {first.id} (started "
+            f"{taken.lease.acquired_at:%H:%M} UTC), so nothing was sent to Azure.") in answer
+    second = await harness.operation(second_id)
+    assert second.held
+    assert second.waiting_on == first.id
+    [offer] = [n.notice.card for n in harness.notifier.sent if n.kind == "send" and n.notice.card]
+    assert offer is not None
+    assert run_buttons(dict(offer)) == {f"Queue behind {first.id}": f"queue {second_id}",
+                                        "Cancel": f"cancel {second_id}"}
+    while await harness.driver.drain_once():  # nothing is queued for the held operation: the worker only runs the first
+        pass
+    assert (await harness.operation(second_id)).held
+
+    chat.cards["offer"] = dict(offer)
+    _, messages = await chat.press(ALEX, dict(offer), f"Queue behind {first.id}")
+
+    assert said(messages)[0].startswith(f"Queued operation `{second_id}` (Scale aks-prod / np1: ")
+    await harness.run_until_ended(first.id, second_id)
+    assert (await harness.operation(second_id)).state is OperationState.SUCCEEDED
+    assert [(r["client_request_id"]) for r in puts(sandbox)] == [first.id, second_id]  # one after the other
+
+
+async def test_a_held_operation_nobody_queues_is_cancelled_by_the_sweeper_and_the_requester_told(
+    chat: Chat, harness: Harness, sandbox: SandboxHandle
+) -> None:
+    first = await submit(harness, 5)
+    await harness.execution.leases.acquire(first.resource_id, first.id, timedelta(minutes=40))
+    await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
+    [answer] = [t for t in said(await chat.say(ALEX, "yes")) if "is busy with" in t]
+    [second_id] = re.findall(r"Yours is operation ([0-9A-Z]{4,12}):", answer)
+
+    harness.clock.advance(minutes=14)
+    assert second_id not in (await harness.execution.sweeper.sweep()).dropped
+    harness.clock.advance(minutes=2)
+    report = await harness.execution.sweeper.sweep()
+
+    assert report.dropped == [second_id]
+    assert second_id not in report.rekicked
+    operation = await harness.operation(second_id)
+    assert operation.state is OperationState.CANCELLED
+    assert (f"Operation {second_id} was cancelled before anything was sent to Azure: nobody chose to queue it behind "
+            f"operation {first.id} in time. Nothing was changed.") in harness.notifier.texts()

@@ -70,6 +70,7 @@ OVERVIEW_HEAD = """Here is what I can do:
 is queued
 - `status [operation]` — where an operation stands: its state, progress, elapsed time and ARM correlation id; alone, \
 yours in progress
+- `queue <operation>` — queue an operation held on a busy resource behind the operation that holds it
 - `undo <operation>` — a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 \
 nodes)
 - `approvals` — requests waiting for your approval: the ones you may vote on and have not voted on yet
