@@ -97,6 +97,11 @@ async def one_reply(chat: Chat, person: Person, text: str) -> str:
 async def ask(chat: Chat, text: str) -> str:
     """Alex asks for ``text`` and confirms it; the id of the operation it became."""
     await chat.say(ALEX, text)
+    return await confirm(chat)
+
+
+async def confirm(chat: Chat) -> str:
+    """Alex confirms the request waiting for it; the id of the operation it became."""
     sent = await chat.say(ALEX, "yes")
     found = [m for t in said(sent) for m in OPERATION_ID.findall(t)]
     assert found, f"no operation named in {texts(sent)}"
@@ -322,3 +327,62 @@ async def test_a_held_operation_nobody_queues_is_cancelled_by_the_sweeper_and_th
     assert operation.state is OperationState.CANCELLED
     assert (f"Operation {second_id} was cancelled before anything was sent to Azure: nobody chose to queue it behind "
             f"operation {first.id} in time. Nothing was changed.") in harness.notifier.texts()
+
+
+# ---------------------------------------------------------------------- undo
+async def pool_count(harness: Harness) -> object:
+    """np1's node count as Azure reports it now (a preview reads it)."""
+    action = harness.registry.get("aks-scale-node-pool")
+    assert action is not None
+    preview = await action.preview(harness.actions.for_turn(), {"cluster": AKS_PROD, "pool": "np1", "count": 1})
+    return preview.before["count"]
+
+
+async def test_undo_is_a_new_request_previewed_and_confirmed_that_sets_the_count_back(
+    chat: Chat, harness: Harness, access: PolicyAccess, sandbox: SandboxHandle
+) -> None:
+    scaled = await submit(harness, 5)
+    await harness.run_until_ended(scaled.id)
+    assert await pool_count(harness) == 5
+
+    sent = await chat.say(ALEX, f"undo {scaled.id}")
+
+    shown = said(sent)
+    assert shown[0].startswith(f"Undo of operation `{scaled.id}` (Scale aks-prod / np1: 3 → 5 nodes): a new request "
+                               "that sets aks-prod / node pool np1 back to count 3.")
+    [preview] = sent_cards(sent)  # the ordinary preview, waiting for Confirm
+    assert "Scale aks-prod / np1: 5 → 3 nodes" in json_text(preview)
+    assert await pool_count(harness) == 5  # nothing runs before the confirmation
+    undo_id = await confirm(chat)
+    await harness.run_until_ended(undo_id)
+
+    undo = await harness.operation(undo_id)
+    assert (undo.state, dict(undo.before), undo.args["count"]) == (OperationState.SUCCEEDED, {"count": 5}, 3)
+    assert await pool_count(harness) == 3
+    [record] = await audit(access, ALEX, AuditKind.UNDO)
+    assert (record.decision, record.details["operation_id"]) == ("planned", scaled.id)
+    assert record.correlation_id == scaled.correlation_id
+
+
+async def test_undo_is_refused_when_the_resource_changed_since_and_for_an_action_without_undo(
+    chat: Chat, harness: Harness, access: PolicyAccess, sandbox: SandboxHandle
+) -> None:
+    scaled = await submit(harness, 5)
+    await harness.run_until_ended(scaled.id)
+    changed = await submit(harness, 4)  # someone changed it since
+    await harness.run_until_ended(changed.id)
+    sandbox.clear_requests()
+
+    drift = await one_reply(chat, ALEX, f"undo {scaled.id}")
+
+    assert "has changed since the operation (its node count is 4 now, the operation left 5)" in drift
+    restart = await ask(chat, "restart app web-prod")
+    await harness.run_until_ended(restart)
+    sandbox.clear_requests()
+    no_undo = await one_reply(chat, ALEX, f"undo {restart}")
+    assert no_undo == "`restart app` can't be undone: a restart cannot be taken back."
+    assert puts(sandbox) == []
+    assert [r["method"] for r in sandbox.requests() if r["method"] == "POST"] == []
+    refusals = sorted((r.details["operation_id"], r.details["refusal"], r.decision)
+                      for r in await audit(access, ALEX, AuditKind.UNDO))
+    assert refusals == sorted([(scaled.id, "changed_since", "refused"), (restart, "not_undoable", "refused")])
