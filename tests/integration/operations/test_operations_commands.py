@@ -386,3 +386,16 @@ async def test_undo_is_refused_when_the_resource_changed_since_and_for_an_action
     refusals = sorted((r.details["operation_id"], r.details["refusal"], r.decision)
                       for r in await audit(access, ALEX, AuditKind.UNDO))
     assert refusals == sorted([(scaled.id, "changed_since", "refused"), (restart, "not_undoable", "refused")])
+
+
+async def test_status_typed_while_a_question_waits_is_answered_and_the_question_asked_again(
+    chat: Chat, harness: Harness
+) -> None:
+    operation = await submit(harness, 5)
+    [question] = said(await chat.say(ALEX, "scale node pool aks-prod"))  # which pool?
+
+    answered = said(await chat.say(ALEX, f"status {operation.id}"))
+
+    assert answered[0].startswith(f"**Operation {operation.id}**")
+    assert answered[-1] == question
+    assert (await harness.operation(operation.id)).state is OperationState.QUEUED  # nothing else happened
