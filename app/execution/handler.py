@@ -137,7 +137,6 @@ class QueuedRequestHandler:
             busy = (holder.operation_id, holder.acquired_at)
         return Outcome(OutcomeState.QUEUED, _queued_text(operation, busy), {"operation": operation.id})
 
-
     async def _hold(self, stored: StoredOperation, holder: str, since: datetime, reference: str) -> Outcome:
         """The resource is busy and the requester is in the conversation: keep the operation held (no
         queue message) and offer them to queue it behind ``holder`` or cancel it."""
@@ -147,6 +146,13 @@ class QueuedRequestHandler:
             await self._operations.replace(held, stored.etag)
         except StorageError:
             _log.exception("operation %s could not be held (ref %s)", held.id, reference)
+            try:  # nothing was sent: end it rather than leave it for the sweeper to queue unasked
+                await self._operations.replace(cancel(stored.record, now=now, message="it could not be recorded."),
+                                               stored.etag)
+            except StorageError:  # still queued without a message: the sweeper queues it behind the holder
+                _log.error("operation %s stays queued without a message; the sweeper will queue it", held.id)
+                return Outcome(OutcomeState.QUEUED, _queued_text(stored.record, (holder, since)),
+                               {"operation": held.id})
             return Outcome(OutcomeState.REFUSED, _not_queued(reference))
         started = f"{since.astimezone(UTC):%H:%M} UTC"
         text = (f"{held.target} is busy with operation {holder} (started {started}), so nothing was sent to Azure. "
