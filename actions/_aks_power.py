@@ -10,6 +10,7 @@ from actions.context import ActionContext
 from actions.spec import (
     Args,
     Change,
+    NotUndoable,
     Phrasing,
     Precondition,
     Preview,
@@ -17,6 +18,7 @@ from actions.spec import (
     ProgressState,
     RiskRule,
     Scope,
+    UndoRule,
     assess_risk,
     fill_title,
 )
@@ -39,7 +41,7 @@ class ClusterPowerAction:
 
     Subclasses declare the catalog fields (``change_title``, ``risk_rules`` included) plus
     ``desired`` (``Running``/``Stopped``), ``verb`` (``start``/``stop``), ``gerund``, ``notes`` and
-    ``arm_operations`` (:func:`cluster_power_operations` of the verb);
+    ``arm_operations`` (:func:`cluster_power_operations` of the verb) and ``undo`` (the opposite verb);
     and how people say it (``phrasing``) and the power state the cluster must be in (``preconditions``).
     """
 
@@ -58,6 +60,7 @@ class ClusterPowerAction:
     change_title: str
     risk_rules: tuple[RiskRule, ...] = ()
     arm_operations: tuple[str, ...]
+    undo: UndoRule | NotUndoable
     usage = "{cluster}"
     timeout_seconds = 1800.0
     parameters = (

@@ -18,6 +18,7 @@ from actions.spec import (
     ActionError,
     Args,
     Change,
+    NotUndoable,
     Parameter,
     ParamKind,
     Phrasing,
@@ -27,6 +28,7 @@ from actions.spec import (
     ProgressState,
     RiskRule,
     Scope,
+    UndoRule,
     assess_risk,
     fill_title,
 )
@@ -54,7 +56,7 @@ class VmPowerAction:
     (``start``/``deallocate``/``restart``), ``desired`` (the power state afterwards), ``gerund``,
     ``done`` (past participle), ``requires_running`` (restart: an event, not a state change;
     ``effect`` says what the user will see), ``notes`` and ``arm_operations`` (:func:`vm_power_operations`
-    of the verb); and how people say it (``phrasing``) and
+    of the verb), ``undo``; and how people say it (``phrasing``) and
     the power states the VM must be in (``preconditions``).
     """
 
@@ -76,6 +78,7 @@ class VmPowerAction:
     change_title: str
     risk_rules: tuple[RiskRule, ...] = ()
     arm_operations: tuple[str, ...]
+    undo: UndoRule | NotUndoable
     usage = "{vm}"
     timeout_seconds = 900.0
     parameters = (

@@ -35,6 +35,7 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    UndoRule,
     assess_risk,
     at_limit,
     fill_title,
@@ -96,6 +97,12 @@ class AksScaleNodePool:
         at_limit("count"),
     )
     arm_operations = POOL_OPERATIONS
+    undo = UndoRule(
+        "aks-scale-node-pool",
+        same=("cluster", "pool"),
+        restore=("count",),
+        caveat="the node count comes back, not the same nodes: scaling up again adds new ones",
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the node pool."""

@@ -34,6 +34,7 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    UndoRule,
     assess_risk,
     at_limit,
     fill_title,
@@ -107,6 +108,12 @@ class AksSetAutoscale:
         at_limit("max"),
     )
     arm_operations = POOL_OPERATIONS
+    undo = UndoRule(
+        "aks-set-autoscale",
+        same=("cluster", "pool"),
+        restore=("min", "max"),
+        caveat="the range comes back; the node count is the autoscaler's to move into it again",
+    )
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the node pool."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._aks_power import ClusterPowerAction, cluster_power_operations
 from actions.phrases import START
-from actions.spec import Phrasing, Precondition
+from actions.spec import Phrasing, Precondition, UndoRule
 
 __all__ = ["ACTION", "AksStartCluster"]
 
@@ -24,6 +24,9 @@ class AksStartCluster(ClusterPowerAction):
     desired = "Running"
     verb = "start"
     arm_operations = cluster_power_operations("start")
+    undo = UndoRule(
+        "aks-stop-cluster", same=("cluster",), leaves={"power_state": "Running"}, restores={"power_state": "Stopped"}
+    )
     gerund = "Starting"
     notes = ("Starting takes several minutes; workloads come back as the nodes join.",)
     phrasing = Phrasing("start cluster", START)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._aks_power import ClusterPowerAction, cluster_power_operations
 from actions.phrases import STOP
-from actions.spec import Phrasing, Precondition, stops
+from actions.spec import Phrasing, Precondition, UndoRule, stops
 
 __all__ = ["ACTION", "AksStopCluster"]
 
@@ -26,6 +26,9 @@ class AksStopCluster(ClusterPowerAction):
     desired = "Stopped"
     verb = "stop"
     arm_operations = cluster_power_operations("stop")
+    undo = UndoRule(
+        "aks-start-cluster", same=("cluster",), leaves={"power_state": "Stopped"}, restores={"power_state": "Running"}
+    )
     gerund = "Stopping"
     phrasing = Phrasing("stop cluster", STOP)
     preconditions = (Precondition("cluster", ("running",), {"stopped": "already stopped"}),)

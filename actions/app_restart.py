@@ -24,6 +24,7 @@ from actions.spec import (
     Change,
     Choice,
     ChoiceList,
+    NotUndoable,
     Parameter,
     ParameterError,
     ParamKind,
@@ -129,6 +130,7 @@ class AppRestart:
         "Microsoft.Web/locations/operations/read",  # a restart Azure reports in progress: its status ...
         "Microsoft.Web/locations/operationresults/read",  # ... and its result
     )
+    undo = NotUndoable("a restart cannot be taken back")
 
     def scope(self, args: Args) -> Scope:
         """Permission needed: this action on the app."""

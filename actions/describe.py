@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actions.spec import Action, Parameter, ParamKind, RiskKind, RiskRule, phrasing_of, preconditions_of
+from actions.spec import (
+    Action,
+    NotUndoable,
+    Parameter,
+    ParamKind,
+    RiskKind,
+    RiskRule,
+    phrasing_of,
+    preconditions_of,
+    undo_of,
+)
 
 __all__ = [
     "ParameterRow",
@@ -16,6 +26,7 @@ __all__ = [
     "risk_text",
     "scope_text",
     "synonym_text",
+    "undo_text",
 ]
 
 _RESOURCE_NOUNS = {
@@ -140,6 +151,37 @@ def precondition_lines(action: Action) -> list[str]:
     return lines
 
 
+def _noun(action: Action, key: str) -> str:
+    return next((p.noun for p in action.parameters if p.name == key), key.replace("_", " "))
+
+
+def undo_text(action: Action, undoing: Action | None = None) -> str:
+    """How a run of the action is undone, in words, from its ``undo`` declaration; ``undoing`` is the
+    reversing action (for its phrase; its declared name is used when not given). E.g.
+    ``by `scale node pool` (aks-scale-node-pool) on the same AKS cluster and node pool, setting the node
+    count back to its value before; refused when the node count has changed since``, or
+    ``not possible (a restart cannot be taken back)``.
+    """
+    rule = undo_of(action)
+    if isinstance(rule, NotUndoable):
+        return f"not possible ({rule.reason})"
+    named = f"`{phrasing_of(undoing).phrase}` ({rule.action})" if undoing is not None else f"`{rule.action}`"
+    same = " and ".join(_noun(action, name) for name in rule.same)
+    parts = [f"by {named} on the same {same}"]
+    if rule.restore:
+        values = " and ".join(_noun(action, name) for name in rule.restore)
+        their = "its value" if len(rule.restore) == 1 else "their values"
+        parts.append(f", setting the {values} back to {their} before")
+    for name, value in rule.restores.items():
+        parts.append(f", only when its {_noun(action, name)} was {value} before (it leaves it {rule.leaves[name]})")
+    compared = " and ".join(_noun(action, name) for name in rule.compared)
+    verb = "have" if len(rule.compared) > 1 else "has"
+    parts.append(f"; refused when the {compared} {verb} changed since")
+    if rule.caveat:
+        parts.append(f" ({rule.caveat})")
+    return "".join(parts)
+
+
 def describe(action: Action) -> str:
     """A plain-text description for the CLI's ``describe``."""
     phrase = phrasing_of(action).phrase
@@ -158,6 +200,7 @@ def describe(action: Action) -> str:
         if row.choices:
             lines.append(f"      {row.choices}")
     lines += ["", f"Preview title: {action.change_title}", f"Risky: {risk_text(action)}"]
+    lines.append(f"Undo: {undo_text(action)}")
     lines += ["", f"Permission: {scope_text(action)}", f"Time limit: {action.timeout_seconds:g} s", ""]
     lines.append("Examples:")
     lines += [f"  {example}" for example in action.examples]

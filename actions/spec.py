@@ -27,6 +27,7 @@ __all__ = [
     "Choice",
     "ChoiceList",
     "Discover",
+    "NotUndoable",
     "ParamKind",
     "Parameter",
     "ParameterError",
@@ -40,6 +41,7 @@ __all__ = [
     "RiskRule",
     "Scope",
     "Unavailable",
+    "UndoRule",
     "assess_risk",
     "at_limit",
     "fill_title",
@@ -50,6 +52,7 @@ __all__ = [
     "stops",
     "to_zero",
     "unavailable_note",
+    "undo_of",
 ]
 
 ArgValue = str | int
@@ -433,6 +436,73 @@ class Progress:
         return self.state is not ProgressState.RUNNING
 
 
+# ---------------------------------------------------------------- how a run is undone
+
+
+@dataclass(frozen=True)
+class UndoRule:
+    """How a run of an action is undone: by a run of the action named ``action`` (possibly itself).
+
+    The undo's arguments are the run's own arguments named in ``same`` (which resource, e.g.
+    ``("cluster", "pool")``) and, for each name in ``restore``, the run's recorded before-value of
+    that name (:attr:`Preview.before`: ``{"count": 3}`` gives ``count=3``).
+
+    An action that changes a state rather than a parameter's value declares it with ``leaves`` —
+    the values, keyed like :attr:`Preview.before`, that a run leaves (``{"power_state":
+    "running"}``) — and ``restores`` — the values the reversing action brings back
+    (``{"power_state": "deallocated"}``, same keys); a run whose before-values differ from
+    ``restores`` cannot be undone by it (a VM that was powered off but still allocated would come
+    back deallocated, not as it was).
+
+    What a run left (its *after* values) is its own argument for each name in ``restore`` and
+    ``leaves`` for the rest; :func:`actions.undo.plan_undo` compares them with a fresh preview.
+    ``caveat`` says what the undo does not bring back, if anything ("the removed nodes do not come
+    back: new ones join"); empty when it restores everything the action changed.
+    Raises ValueError when the declaration is inconsistent (nothing to compare, overlapping names,
+    ``leaves`` and ``restores`` with different keys).
+    """
+
+    action: str
+    same: tuple[str, ...]
+    restore: tuple[str, ...] = ()
+    leaves: Mapping[str, ArgValue] = field(default_factory=dict)
+    restores: Mapping[str, ArgValue] = field(default_factory=dict)
+    caveat: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.restore and not self.leaves:
+            raise ValueError(f"the undo by {self.action!r} names nothing to set back (restore or leaves)")
+        if set(self.leaves) != set(self.restores):
+            raise ValueError(f"the undo by {self.action!r} declares leaves and restores with different keys")
+        if set(self.restore) & (set(self.same) | set(self.leaves)):
+            raise ValueError(f"the undo by {self.action!r} names a value both as restored and as kept or left")
+
+    @property
+    def compared(self) -> tuple[str, ...]:
+        """The :attr:`Preview.before` keys the undo sets back (and that are checked for changes since)."""
+        return (*self.restore, *self.leaves)
+
+
+@dataclass(frozen=True)
+class NotUndoable:
+    """An action whose runs cannot be undone. ``reason`` is a short clause, lower case, no full stop,
+    that completes "It can't be undone: …" (``"a restart cannot be taken back"``)."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("a NotUndoable declaration needs a reason")
+
+
+def undo_of(action: Action) -> UndoRule | NotUndoable:
+    """The action's declared ``undo``; an action declaring none cannot be undone (and says so)."""
+    declared = getattr(action, "undo", None)
+    if isinstance(declared, UndoRule | NotUndoable):
+        return declared
+    return NotUndoable("its declaration does not say how to undo it")
+
+
 class Action(Protocol):
     """What every action module exposes (as a module-level ``ACTION`` object).
 
@@ -442,6 +512,10 @@ class Action(Protocol):
     ``change_title`` is the short title of a preview (:func:`fill_title`); ``risk_rules`` say
     which changes are risky (:func:`assess_risk`). ``preview`` fills :attr:`Preview.title`,
     :attr:`Preview.before` and :attr:`Preview.risks` from them.
+
+    ``undo`` says how a run is taken back — an :class:`UndoRule` naming the action that reverses it
+    and how its arguments are built from the run's arguments and :attr:`Preview.before` — or, as a
+    :class:`NotUndoable`, why it cannot be (:func:`actions.undo.plan_undo` plans an undo from it).
 
     ``arm_operations`` are the Azure Resource Manager operations the action performs — its
     discovery reads, the reads of its preview, the change itself and the status checks of its
@@ -469,6 +543,7 @@ class Action(Protocol):
     change_title: str  # the preview's title template, e.g. "Scale {cluster} / {pool}: {before[count]} → {count} nodes"
     risk_rules: tuple[RiskRule, ...]  # what counts as risky for it (see assess_risk)
     arm_operations: tuple[str, ...]  # the ARM operations it performs (RBAC names), e.g. "Microsoft.Web/sites/read"
+    undo: UndoRule | NotUndoable  # how a run is undone, or why it cannot be (see actions.undo.plan_undo)
 
     def scope(self, args: Args) -> Scope: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import STOP
-from actions.spec import Phrasing, Precondition, stops
+from actions.spec import Phrasing, Precondition, UndoRule, stops
 
 __all__ = ["ACTION", "VmDeallocate"]
 
@@ -25,6 +25,13 @@ class VmDeallocate(VmPowerAction):
     risk_rules = (stops("Everything running on the VM stops until it is started again; its disks are kept."),)
     verb = "deallocate"
     arm_operations = vm_power_operations("deallocate")
+    undo = UndoRule(
+        "vm-start",
+        same=("vm",),
+        leaves={"power_state": "deallocated"},
+        restores={"power_state": "running"},
+        caveat="a dynamic public IP address may differ after it starts again",
+    )
     desired = "deallocated"
     gerund = "Deallocating"
     done = "deallocated"

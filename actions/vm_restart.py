@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import RESTART
-from actions.spec import Phrasing, Precondition
+from actions.spec import NotUndoable, Phrasing, Precondition
 
 __all__ = ["ACTION", "VmRestart"]
 
@@ -24,6 +24,7 @@ class VmRestart(VmPowerAction):
     effect = "brief downtime"
     verb = "restart"
     arm_operations = vm_power_operations("restart")
+    undo = NotUndoable("a restart cannot be taken back")
     desired = "running"
     gerund = "Restarting"
     done = "restarted"

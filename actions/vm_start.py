@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions._vm_power import VmPowerAction, vm_power_operations
 from actions.phrases import START
-from actions.spec import Phrasing, Precondition
+from actions.spec import Phrasing, Precondition, UndoRule
 
 __all__ = ["ACTION", "VmStart"]
 
@@ -23,6 +23,9 @@ class VmStart(VmPowerAction):
     change_title = "Start VM {vm}"
     verb = "start"
     arm_operations = vm_power_operations("start")
+    undo = UndoRule(
+        "vm-deallocate", same=("vm",), leaves={"power_state": "running"}, restores={"power_state": "deallocated"}
+    )
     desired = "running"
     gerund = "Starting"
     done = "running"

@@ -26,6 +26,7 @@ from actions.spec import (
     Progress,
     ProgressState,
     Scope,
+    UndoRule,
     assess_risk,
     at_limit,
     fill_title,
@@ -91,6 +92,12 @@ class VmssSetCapacity:
         "Microsoft.Compute/virtualMachineScaleSets/read",  # discovery, the current capacity
         "Microsoft.Compute/virtualMachineScaleSets/write",  # the PATCH of sku.capacity
         COMPUTE_OPERATION_STATUS,
+    )
+    undo = UndoRule(
+        "vmss-set-capacity",
+        same=("vmss",),
+        restore=("capacity",),
+        caveat="the instance count comes back, not the same instances: scaling out again adds new ones",
     )
 
     def scope(self, args: Args) -> Scope:

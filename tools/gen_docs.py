@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from actions.describe import parameter_rows, precondition_lines, risk_text, scope_text, synonym_text
+from actions.describe import parameter_rows, precondition_lines, risk_text, scope_text, synonym_text, undo_text
 from actions.registry import Registry, default_registry
-from actions.spec import phrasing_of
+from actions.spec import UndoRule, phrasing_of, undo_of
 from app.settings import SETTINGS
 from appsettings import SettingSpec
 from dialogs.help import COMMANDS
@@ -101,6 +101,8 @@ def render_actions(registry: Registry) -> str:
             "",
             f"Preview title: `{action.change_title}`. Risky (needs an explicit acknowledgement): {risk_text(action)}.",
             "",
+            f"Undo: {_undo_line(registry, action)}.",
+            "",
             f"Permission: `{scope_text(action)}`. Time limit: {action.timeout_seconds:g} s.",
             "",
             "Examples:",
@@ -108,6 +110,18 @@ def render_actions(registry: Registry) -> str:
         ]
         lines += [f"- `{example}`" for example in action.examples]
     return "\n".join(lines) + "\n"
+
+
+def _undo_line(registry: Registry, action: Any) -> str:
+    """``undo_text`` with the reversing action linked to its section of the catalog."""
+    rule = undo_of(action)
+    if not isinstance(rule, UndoRule):
+        return undo_text(action)
+    undoing = registry.get(rule.action)
+    text = undo_text(action, undoing)
+    if undoing is None:
+        return text
+    return text.replace(f"({rule.action})", f"([{rule.action}](#{rule.action}))", 1)
 
 
 def render_settings(settings: Iterable[SettingSpec]) -> str:

@@ -1,7 +1,8 @@
 """The contract every action meets, run against the ARM sandbox through the real SDKs.
 
 Each action's test module subclasses :class:`ActionContract` with an :class:`ActionCase`
-describing its happy path, how to read the changed state, the request to inject faults into,
+describing its happy path (which the undo check runs and then undoes), how to read the changed
+state, the request to inject faults into,
 and its invalid / outside-scope / not-found inputs; then adds its own specific tests.
 """
 
@@ -18,7 +19,18 @@ from actions.context import ActionContext
 from actions.params import parse_command, resolve_all
 from actions.registry import Registry
 from actions.runner import poll_until_done, run_to_completion, run_within
-from actions.spec import Action, ActionError, ArgValue, Change, ParameterError, ProgressState, RiskKind
+from actions.spec import (
+    Action,
+    ActionError,
+    ArgValue,
+    Change,
+    NotUndoable,
+    ParameterError,
+    ProgressState,
+    RiskKind,
+    undo_of,
+)
+from actions.undo import RefusalKind, UndoPlan, UndoRefusal, plan_undo
 from tests.support.arm_operations import arm_operation
 from tests.support.arm_sandbox import LONG_OPERATION, SandboxHandle
 
@@ -248,3 +260,38 @@ class ActionContract:
         assert progress.continuation_token  # still resumable later
         assert time.monotonic() - began >= 0.3
         assert "did not finish within 0.3 seconds" in progress.message
+
+    async def test_its_undo_sets_back_the_values_before_or_it_says_why_it_cannot_be_undone(
+        self, sandbox: SandboxHandle, ctx: ActionContext, registry: Registry
+    ) -> None:
+        # Run the happy path, plan its undo from the recorded before-values and a fresh preview, send
+        # the plan through the typed-command path (command text -> parse -> resolve), run it, preview.
+        action, args = await self.resolved(ctx, registry)
+        rule = undo_of(action)
+        before = dict((await action.preview(ctx, args)).before)
+        progress = await run_to_completion(ctx, action, args)
+        assert progress.state is ProgressState.SUCCEEDED, progress.message
+        if isinstance(rule, NotUndoable):
+            assert rule.reason.strip()
+            assert not rule.reason.endswith(".")
+            refusal = plan_undo(registry, action.name, args, before, before)
+            assert isinstance(refusal, UndoRefusal)
+            assert refusal.kind is RefusalKind.NOT_UNDOABLE
+            assert rule.reason in refusal.reason
+            return
+        current = dict((await action.preview(ctx, args)).before)
+        assert current != before  # the run changed what the preview reads
+        plan = plan_undo(registry, action.name, args, before, current)
+        assert isinstance(plan, UndoPlan), plan
+        assert plan.action.name == rule.action
+        parsed = parse_command(registry, plan.command_text())
+        assert parsed.action is plan.action
+        assert parsed.args == dict(plan.args)
+        undo_args = await resolve_all(ctx, parsed.action, parsed.args)
+        undo_preview = await parsed.action.preview(ctx, undo_args)
+        assert not undo_preview.no_op
+        assert dict(undo_preview.before) == current  # it reads the same values, keyed the same way
+        undone = await run_to_completion(ctx, parsed.action, undo_args)
+        assert undone.state is ProgressState.SUCCEEDED, undone.message
+        assert dict((await action.preview(ctx, args)).before) == before
+        assert await self.case.read_state(ctx, sandbox) == self.case.before
