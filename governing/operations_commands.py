@@ -37,7 +37,7 @@ from actions.registry import Registry
 from actions.spec import phrasing_of
 from governing.calls import CommandCall, CommandReply, code, plain, show_time
 from governing.policy_access import PolicyAccess
-from governing.undoing import plan_operation_undo, undoable
+from governing.undoing import UndoRefusal, plan_operation_undo, undoable
 from guardrails.admin import administering_grant
 from guardrails.decision import most_specific_rule
 from guardrails.records import Actor, AuditKind
@@ -366,8 +366,6 @@ class OperationCommands:
             return await self._undo_refused(call, operation, "not_succeeded", reason)
         if call.actions is None:
             return CommandReply("I can't look up the operation's resource here, so I can't undo it.")
-        from actions.undo import UndoRefusal  # PENDING-UNDO-MERGE: top-level once actions/undo.py is merged
-
         plan = await plan_operation_undo(self._registry, call.actions, operation)
         if isinstance(plan, UndoRefusal):
             return await self._undo_refused(call, operation, plan.kind.value, plan.reason)

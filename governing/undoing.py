@@ -10,25 +10,17 @@ operation's card offers Undo only then).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from actions.context import ActionContext
 from actions.registry import Registry
-from actions.spec import ActionError
+from actions.spec import ActionError, NotUndoable, undo_of
+from actions.undo import RefusalKind, UndoPlan, UndoRefusal, plan_undo
 from operations import Operation
 
-if TYPE_CHECKING:
-    from actions.undo import UndoPlan, UndoRefusal
-
-__all__ = ["plan_operation_undo", "undoable"]
+__all__ = ["RefusalKind", "UndoPlan", "UndoRefusal", "plan_operation_undo", "undoable"]
 
 
 def undoable(registry: Registry, action_name: str) -> bool:
     """Whether the action called ``action_name`` declares how a run of it is undone."""
-    try:  # PENDING-UNDO-MERGE: top-level import once actions/undo.py is merged
-        from actions.spec import NotUndoable, undo_of  # type: ignore[attr-defined]
-    except ImportError:
-        return False
     action = registry.get(action_name)
     return action is not None and not isinstance(undo_of(action), NotUndoable)
 
@@ -41,11 +33,6 @@ async def plan_operation_undo(
     Reads the resource once (a preview, nothing is changed); a resource that cannot be read now
     (gone, not allowed, Azure unavailable) is a refusal carrying the action's own message.
     """
-    # PENDING-UNDO-MERGE: top-level imports once actions/undo.py is merged
-    from actions.undo import RefusalKind, UndoRefusal, plan_undo
-
-    from actions.spec import NotUndoable, undo_of
-
     action = registry.get(operation.action)
     if action is None or isinstance(undo_of(action), NotUndoable):
         return plan_undo(registry, operation.action, operation.args, operation.before, {})
