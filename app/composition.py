@@ -13,12 +13,16 @@ This module imports botbuilder and is therefore imported lazily by the hosts
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from actions.context import ActionContext, ClientOptions
 from actions.registry import Registry, default_registry
+from actions.spec import ActionError, Preview
 from app.direct import DirectRequestHandler
 from app.execution import OPERATIONS_QUEUE, Execution, build_execution
 from app.settings import Settings
@@ -27,9 +31,19 @@ from bot.http_edge import MessagesEndpoint
 from bot.notifier import TeamsNotifier
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
+from cards.approvals import approval_card
 from dialogs import Conversations
-from governing import GovernanceCommands, OperationCommands, PolicyAccess
-from requesting import Notifier, RequestHandler
+from governing import (
+    ApprovalVotes,
+    Governance,
+    GovernanceCommands,
+    GrantChoiceFilter,
+    GuardedRequestHandler,
+    OperationCommands,
+    PolicyAccess,
+)
+from guardrails.records import RateLimit
+from requesting import Notifier, Request, RequestHandler
 from storage import (
     ConversationReferenceStore,
     DeliveryLedger,
@@ -38,6 +52,11 @@ from storage import (
     TableClientOptions,
     TableProvider,
 )
+from storage.approval_cards import TableApprovalCardStore
+from storage.approvals import TableApprovalStore
+from storage.audit import TableAuditStore
+from storage.policy_snapshot import PolicySnapshotReader
+from storage.rate_counters import TableRateCounter
 from telemetry import configure_telemetry
 
 __all__ = ["Switchboard", "build_executor", "build_switchboard", "governance_commands", "operation_queue"]
@@ -65,9 +84,13 @@ class Switchboard:
     conversations: Conversations
     notifier: Notifier  # proactive messages and card updates (the Teams notifier unless a test passes one)
     execution: Execution
+    governance: Governance | None = None  # None when a test injected its own request handler
 
     async def close(self) -> None:
-        """Close the connector clients, the authentication thread, the Azure clients and the storage transport."""
+        """Close the connector clients, the authentication thread, the Azure clients and the storage transport
+        (after the guardrails' background work: approval cards, refreshes, hand-offs)."""
+        if self.governance is not None:
+            await self.governance.drain()
         try:
             try:
                 await self.adapter.close()
@@ -78,6 +101,24 @@ class Switchboard:
                 await self.actions.close()
             finally:
                 await self.tables.close()
+
+
+def _channel_lookup(
+    references: ConversationReferenceStore, conversation_id: str | None
+) -> Callable[[], Awaitable[Mapping[str, Any] | None]] | None:
+    """How the guardrails find the approvers' channel: its conversation reference, stored when Switchboard
+    was installed in the team (None until then; logged)."""
+    if not conversation_id:
+        return None
+
+    async def lookup() -> Mapping[str, Any] | None:
+        stored = await references.get(conversation_id)
+        if stored is None:
+            _log.warning("SWITCHBOARD_APPROVERS_CHANNEL names a channel Switchboard has no reference for yet")
+            return None
+        return dict(stored.reference.serialize())
+
+    return lookup
 
 
 def build_switchboard(
@@ -101,12 +142,13 @@ def build_switchboard(
     :param registry: the action catalog; default: the built-in actions.
     :param client_options: retries and polling of the Azure SDK clients (tests make them fast);
         default: the SDK defaults against Azure, :data:`SANDBOX_CLIENT_OPTIONS` against the sandbox.
-    :param request_handler: where confirmed requests go; default: :func:`build_executor`.
-    :param request_budget: given, confirmed requests run directly in the turn, waiting for Azure
+    :param request_handler: where confirmed requests go; default: the guardrails
+        (:class:`~governing.GuardedRequestHandler`) in front of :func:`build_executor`'s executor.
+    :param request_budget: given, approved requests run directly in the turn, waiting for Azure
         at most this many seconds (:class:`~app.direct.DirectRequestHandler`; tests of in-turn
         outcomes); default: they are queued as operations.
-    :param notifier: how the worker and the sweeper reach people outside a turn; default: the Teams
-        notifier over this Switchboard's adapter and conversation references.
+    :param notifier: messages sent outside a turn (approval cards, decisions, completion notices);
+        default: the Teams notifier over this Switchboard's adapter and conversation references.
     """
     configure_telemetry(settings.telemetry)
     tables = TableProvider.from_settings(settings.storage, options=table_options)
@@ -124,11 +166,43 @@ def build_switchboard(
         tables=tables, queue=operation_queue(settings), registry=registry, actions=action_context,
         notifier=notifier, deliveries=deliveries,
     )
-    handler = request_handler or build_executor(execution, registry, action_context, request_budget)
+    governance: Governance | None = None
+    votes: ApprovalVotes | None = None
+    choice_filter: GrantChoiceFilter | None = None
+    if request_handler is not None:
+        handler = request_handler
+    else:  # dialogs -> guardrails -> the executor (queued operations; in the turn with a request_budget)
+        executor = build_executor(execution, registry, action_context, request_budget)
+        governance = Governance(
+            reader=PolicySnapshotReader.for_active_policy(tables, rate=TableRateCounter(tables)),
+            approvals=TableApprovalStore(tables),
+            cards=TableApprovalCardStore(tables),
+            audit_store=TableAuditStore(tables),
+            rate=TableRateCounter(tables),
+            notifier=notifier,
+            render_card=approval_card,
+            rate_limit=RateLimit(max_requests=settings.guardrails.rate_limit_per_hour, window=timedelta(hours=1)),
+            approvers_channel=_channel_lookup(references, settings.guardrails.approvers_channel),
+        )
+        handler = GuardedRequestHandler(governance, executor)
+
+        async def previewer(request: Request) -> Preview:
+            action = registry.get(request.action)
+            if action is None:
+                raise ActionError(f"There is no action called {request.action!r} any more.")
+            context = action_context.for_turn()
+            try:
+                return await action.preview(context, dict(request.args))
+            finally:
+                await context.close()
+
+        votes = ApprovalVotes(governance, executor, previewer)
+        choice_filter = GrantChoiceFilter(governance)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
         decisions=deliveries, governance=governance_commands(PolicyAccess(tables), registry, execution),
+        votes=votes, choice_filter=choice_filter,
     )
     bot = SwitchboardBot(
         states=states,
@@ -158,6 +232,7 @@ def build_switchboard(
         conversations=conversations,
         notifier=notifier,
         execution=execution,
+        governance=governance,
     )
 
 

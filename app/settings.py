@@ -19,6 +19,7 @@ from typing import Any
 from actions.settings import ARM_SETTINGS, ArmSettings
 from appsettings import SettingsError, SettingSpec, raise_problems
 from bot.bot_settings import BOT_AUTH_OVERRIDE_KEYS, BOT_SETTINGS, AppType, BotSettings
+from governing.settings import GUARDRAIL_SETTINGS, GuardrailSettings
 from storage.settings import STORAGE_SETTINGS, StorageSettings
 from telemetry.settings import TELEMETRY_SETTINGS, TelemetrySettings
 
@@ -28,6 +29,7 @@ __all__ = [
     "AppType",
     "ArmSettings",
     "BotSettings",
+    "GuardrailSettings",
     "SettingSpec",
     "Settings",
     "SettingsError",
@@ -35,8 +37,10 @@ __all__ = [
     "TelemetrySettings",
 ]
 
-SETTINGS: tuple[SettingSpec, ...] = BOT_SETTINGS + STORAGE_SETTINGS + ARM_SETTINGS + TELEMETRY_SETTINGS
-"""Every setting Switchboard reads, section by section: the Teams edge, storage, ARM, telemetry."""
+SETTINGS: tuple[SettingSpec, ...] = (
+    BOT_SETTINGS + STORAGE_SETTINGS + ARM_SETTINGS + GUARDRAIL_SETTINGS + TELEMETRY_SETTINGS
+)
+"""Every setting Switchboard reads, section by section: the Teams edge, storage, ARM, guardrails, telemetry."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Settings:
     log_level: str = "INFO"
     bot_auth_overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     arm: ArmSettings = field(default_factory=ArmSettings)
+    guardrails: GuardrailSettings = field(default_factory=GuardrailSettings)
 
     @property
     def bot(self) -> BotSettings:
@@ -94,6 +99,7 @@ class Settings:
         storage = StorageSettings.read(env, problems)
         arm = ArmSettings.read(env, problems)
         telemetry = TelemetrySettings.read(env, problems)
+        guardrails = GuardrailSettings.read(env, problems)
 
         # The App Service platform sets WEBSITE_INSTANCE_ID on every Azure instance (never locally,
         # not even under `func start`): there an empty app id would accept unauthenticated requests.
@@ -117,4 +123,5 @@ class Settings:
             log_level=telemetry.log_level,
             bot_auth_overrides=bot.bot_auth_overrides,
             arm=arm,
+            guardrails=guardrails,
         )

@@ -204,7 +204,7 @@ class TeamsNotifier:
                 kind, NoticeStatus.FAILED, conversation_id, f"delivery failed ({type(error).__name__})"
             )
         delivered_id = (response.id if response is not None and response.id else None) or activity_id
-        return NoticeReceipt(NoticeStatus.DELIVERED, activity_id=delivered_id)
+        return NoticeReceipt(NoticeStatus.DELIVERED, activity_id=delivered_id, conversation=dict(conversation))
 
     async def _with_retries(
         self, reference: ConversationReference, notice: Notice, activity_id: str | None

@@ -39,6 +39,11 @@ class TurnOutbox:
             turn_context.activity.delivery_mode = DeliveryModes.expect_replies
 
     @property
+    def holding(self) -> bool:
+        """Whether replies are still held (not yet released or closed)."""
+        return self._holding
+
+    @property
     def held(self) -> int:
         """How many activities are held."""
         return len(self._turn_context.buffered_reply_activities) if self._holding else 0
@@ -59,7 +64,7 @@ class TurnOutbox:
             self._turn_context.activity.delivery_mode = self._original_mode
 
     async def release(self) -> None:
-        """Send what is held (in order) and stop holding."""
+        """Send what is held (in order) and stop holding; each sent activity gets its channel id."""
         if not self._holding:
             return
         held = self._take()
@@ -68,7 +73,15 @@ class TurnOutbox:
         if held:
             # Already prepared by TurnContext.send_activities (copied, addressed, send handlers run):
             # hand them to the adapter as that method would have.
-            await self._turn_context.adapter.send_activities(self._turn_context, held)
+            responses = await self._turn_context.adapter.send_activities(self._turn_context, held)
+            # Each sent activity gets the id the channel gave it (the dialogs keep a card's id, to
+            # update it in place later); the invoke response has none.
+            answered = list(responses or [])
+            if len(answered) != len(held):  # an adapter that answers only some (botbuilder's TestAdapter)
+                held = [activity for activity in held if activity.type != ActivityTypes.invoke_response]
+            for activity, response in zip(held, answered, strict=False):
+                if getattr(response, "id", None):
+                    activity.id = response.id
 
     def discard(self) -> None:
         """Drop what is held; keep holding (a turn run again starts with an empty outbox)."""

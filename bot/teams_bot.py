@@ -16,7 +16,10 @@ One turn, in order:
    told to the person: storage unreachable, or a short message with the correlation id (never
    the exception), and their dialog state is cleared. When the turn had started a change before
    it failed, the message says what was started and what to check instead of "I didn't do
-   anything"; when it had not, its claims (receipt, decisions) are given back;
+   anything"; when it had not, its claims (receipt, decisions) are given back. A request card the
+   person last saw open (buttons, or "working on it") is updated in place to say so, without
+   buttons (:func:`dialogs.request_card.close_after_failure`). The activity ids of request cards
+   posted while replies were held are kept once they are sent (one more save of the state);
 5. **an event nobody typed** (installation and conversation updates, reactions, edits,
    deletes, typing): load state, dispatch, save; a failure is logged with the correlation id
    and nothing is posted.
@@ -45,6 +48,7 @@ from bot.mentions import parse_message
 from bot.outbox import TurnOutbox
 from bot.state import BotStates, ParallelBotStateSet
 from cards.protocol import CARD_DATA_KEY
+from dialogs.request_card import close_after_failure, keep_card_ids, send_waiting_updates
 from dialogs.turn_effects import effect_started, on_first_effect, release_claims, started_effects
 from storage import ConcurrencyConflictError, StorageUnavailableError
 from telemetry import debug_text, turn_scope
@@ -196,7 +200,18 @@ class SwitchboardBot(TeamsActivityHandler):
         state_set = self._dialog_state_set or self._state_set
         receipt = _receipt_of(activity) if self._deliveries is not None else None
         outbox = TurnOutbox(turn_context)
-        on_first_effect(turn_context, outbox.release)  # what was said so far is sent before the effect
+
+        async def release() -> bool:
+            """Change the request cards in place, send what is held, keep the ids of the cards posted."""
+            if outbox.holding:
+                await send_waiting_updates(turn_context)
+            await outbox.release()
+            return keep_card_ids(turn_context)
+
+        async def release_first() -> None:
+            await release()
+
+        on_first_effect(turn_context, release_first)  # what was said so far is sent before the effect
         baseline = dict(turn_context.turn_state)
         text = activity.text
         claimed = False
@@ -224,7 +239,8 @@ class SwitchboardBot(TeamsActivityHandler):
                     _log.info("the sender's state was saved by another delivery; running the turn again (ref %s)",
                               correlation_id)
                     continue
-                await outbox.release()
+                if await release():  # a card posted in this turn: its id joins the saved state
+                    await self._save_card_ids(turn_context, state_set, correlation_id)
                 return
         except StorageUnavailableError:
             _log.error("storage unreachable during the turn (ref %s)", correlation_id, exc_info=True)
@@ -239,6 +255,16 @@ class SwitchboardBot(TeamsActivityHandler):
             await self._clear_conversation_state(turn_context)
         finally:
             outbox.close()  # the adapter must never see the held mode (a no-op once released)
+
+    @staticmethod
+    async def _save_card_ids(turn_context: TurnContext, state_set: ParallelBotStateSet, correlation_id: str) -> None:
+        """Save the sender's state again with the activity ids of the request cards this turn posted (known
+        only once the held replies went out). Best effort: without them a later state of the card is
+        posted as a new card instead of replacing it."""
+        try:
+            await state_set.save_all_changes(turn_context)
+        except Exception:
+            _log.warning("could not keep the activity id of a request card (ref %s)", correlation_id, exc_info=True)
 
     async def _claim_and_load(
         self, turn_context: TurnContext, state_set: ParallelBotStateSet, receipt: tuple[str, str, str] | None
@@ -294,6 +320,7 @@ class SwitchboardBot(TeamsActivityHandler):
             if receipt is not None:
                 await self._release_receipt(receipt)
         await self._tell_failure(turn_context, text, status)
+        await close_after_failure(turn_context)  # a request card left open says what happened, without buttons
 
     async def _release_receipt(self, receipt: tuple[str, str, str]) -> None:
         try:

@@ -4,7 +4,8 @@ Public surface:
 
 - :mod:`cards.protocol` — verbs, the data a card button sends, reading a submission;
 - :func:`form_card` / :func:`form_stage` / :class:`FormField` — the form of any action;
-- :func:`preview_card`, :func:`decision_card`, :func:`outcome_card` — a request's cards (a risky
+- :func:`request_card` / :class:`RequestCardState` / :data:`REQUEST_CARD_LOOKS` — a request's one card in
+  each state of its life; its preview part :func:`preview_card` (a risky
   preview's acknowledgement: :func:`acknowledgement_text`, :func:`acknowledged`);
 - :func:`notice_card` — refusals and errors;
 - :func:`suggestion_card` / :func:`chosen_card` — buttons that run a command (did-you-mean, follow-ups);
@@ -28,7 +29,14 @@ from cards.protocol import (
     read_command,
     read_submission,
 )
-from cards.requests import acknowledgement_text, decision_card, outcome_card, preview_card
+from cards.requests import (
+    REQUEST_CARD_LOOKS,
+    RequestCardLook,
+    RequestCardState,
+    acknowledgement_text,
+    preview_card,
+    request_card,
+)
 from cards.suggestions import MAX_SUGGESTIONS, chosen_card, suggestion_card
 
 __all__ = [
@@ -38,12 +46,15 @@ __all__ = [
     "CARD_VERSION",
     "MAX_FORM_CHOICES",
     "MAX_SUGGESTIONS",
+    "REQUEST_CARD_LOOKS",
     "CardRef",
     "CardSubmission",
     "CommandPress",
     "FormField",
     "Json",
     "MalformedSubmission",
+    "RequestCardLook",
+    "RequestCardState",
     "SubmissionChannel",
     "Tone",
     "Verb",
@@ -51,14 +62,13 @@ __all__ = [
     "acknowledgement_text",
     "attachment",
     "chosen_card",
-    "decision_card",
     "form_card",
     "form_stage",
     "new_form_id",
     "notice_card",
-    "outcome_card",
     "preview_card",
     "read_command",
     "read_submission",
+    "request_card",
     "suggestion_card",
 ]

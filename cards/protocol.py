@@ -36,10 +36,15 @@ from actions.quoting import quoted
 __all__ = [
     "ACKNOWLEDGE_INPUT",
     "ACKNOWLEDGE_VALUE",
+    "APPROVAL_REFRESH_VERB",
     "CARD_DATA_KEY",
+    "COMMENT_INPUT",
     "INVOKE_NAME",
     "MAX_RUN_COMMAND",
     "RUN_VERB",
+    "VOTE_APPROVE_VERB",
+    "VOTE_REJECT_VERB",
+    "ApprovalPress",
     "CardRef",
     "CardSubmission",
     "CommandPress",
@@ -47,7 +52,9 @@ __all__ = [
     "SubmissionChannel",
     "Verb",
     "acknowledged",
+    "approval_data",
     "new_form_id",
+    "read_approval_press",
     "read_command",
     "read_submission",
     "run_data",
@@ -273,3 +280,75 @@ def _input_text(key: str, raw: Any) -> str:
     raise MalformedSubmission(
         f"The field {quoted(key, _SHOWN_KEY)} must be a single value (text or a number), not {kind}."
     )
+
+
+# ---------------------------------------------------------------- approval card buttons
+# An approval card (:mod:`cards.approvals`) carries the request's id and the plan hash it shows:
+#     {"switchboard": {"v": 1, "verb": "vote:approve", "approval": "<request id>", "plan": "sha256:v1:…"}}
+# with the card's optional ``comment`` input merged in; its refresh action has verb "approval:refresh".
+# Neither says who votes: that is always the activity's sender.
+
+VOTE_APPROVE_VERB = "vote:approve"
+VOTE_REJECT_VERB = "vote:reject"
+APPROVAL_REFRESH_VERB = "approval:refresh"
+COMMENT_INPUT = "comment"
+_APPROVAL_VERBS = frozenset({VOTE_APPROVE_VERB, VOTE_REJECT_VERB, APPROVAL_REFRESH_VERB})
+_MAX_ID = 200
+_MAX_COMMENT = 1000
+
+
+@dataclass(frozen=True)
+class ApprovalPress:
+    """An approval card's button or refresh: the verb and the (untrusted) request id, plan hash and comment."""
+
+    verb: str  # one of VOTE_APPROVE_VERB, VOTE_REJECT_VERB, APPROVAL_REFRESH_VERB
+    approval_id: str
+    plan_hash: str = ""
+    comment: str = ""
+    channel: SubmissionChannel = SubmissionChannel.EXECUTE
+
+    @property
+    def is_vote(self) -> bool:
+        return self.verb != APPROVAL_REFRESH_VERB
+
+
+def approval_data(verb: str, approval_id: str, plan_hash: str = "") -> dict[str, Any]:
+    """The ``data`` of an approval card's button (``verb``) for one request and the plan it shows."""
+    if verb not in _APPROVAL_VERBS:
+        raise ValueError(f"not an approval verb: {verb!r}")
+    meta: dict[str, Any] = {"v": _PROTOCOL_VERSION, "verb": verb, "approval": approval_id}
+    if plan_hash:
+        meta["plan"] = plan_hash
+    return {CARD_DATA_KEY: meta}
+
+
+def read_approval_press(activity: Any) -> ApprovalPress | None:
+    """The approval card press an activity carries (an ``adaptiveCard/action`` invoke or its
+    ``Action.Submit`` fallback), or None when it carries none.
+
+    Raises :class:`MalformedSubmission` when it names an approval verb with no request id, or with
+    values no approval card sends (not text, too long).
+    """
+    activity_type = getattr(activity, "type", None)
+    value = getattr(activity, "value", None)
+    data: Any = None
+    channel = SubmissionChannel.SUBMIT
+    if activity_type == "invoke" and getattr(activity, "name", None) == INVOKE_NAME and isinstance(value, Mapping):
+        action = value.get("action")
+        if isinstance(action, Mapping) and action.get("verb") in _APPROVAL_VERBS:
+            data, channel = action.get("data"), SubmissionChannel.EXECUTE
+    elif activity_type == "message" and isinstance(value, Mapping):
+        data = value
+    meta = data.get(CARD_DATA_KEY) if isinstance(data, Mapping) else None
+    if not isinstance(meta, Mapping) or meta.get("verb") not in _APPROVAL_VERBS:
+        return None
+    if meta.get("v") != _PROTOCOL_VERSION:
+        raise MalformedSubmission("This card was not made by this version of Switchboard. Use the latest card.")
+    approval_id, plan, comment = meta.get("approval"), meta.get("plan", ""), data.get(COMMENT_INPUT) or ""
+    if not isinstance(approval_id, str) or not approval_id.strip() or len(approval_id) > _MAX_ID:
+        raise MalformedSubmission("This approval card names no request.")
+    if not isinstance(plan, str) or len(plan) > _MAX_ID:
+        raise MalformedSubmission("This approval card's plan is not readable.")
+    if not isinstance(comment, str) or len(comment) > _MAX_COMMENT:
+        raise MalformedSubmission(f"A comment is at most {_MAX_COMMENT} characters; shorten it and vote again.")
+    return ApprovalPress(str(meta["verb"]), approval_id.strip(), plan.strip(), comment.strip(), channel)

@@ -1,4 +1,11 @@
-"""Cards about one request: its preview with Confirm/Cancel, the decision, and the outcome.
+"""The one living card of a request, in each state of its life, and its parts.
+
+A request has **one card** that changes in place: form → preview → confirmed → result (or
+cancelled, replaced, stopped, broken by a failed turn; the guardrails and the operation queue add
+their states — waiting for approval, queued, …). :func:`request_card` builds it for any
+:class:`RequestCardState`; :data:`REQUEST_CARD_LOOKS` says how each state looks (headline, container
+tone) and whether the card is still *open* — it has buttons, or it says work is under way, so a turn
+that fails must not leave it so. To add a state: a member of :class:`RequestCardState` and its row.
 
 A request is what a user asked for once every parameter is known: an action, its
 arguments and the preview of what will change (current → desired). These builders take the
@@ -18,13 +25,77 @@ under the title and a required check box, "I understand: …", that its Confirm 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 from actions.spec import Action, Change, Preview, lower_first
 from cards.elements import Json, Tone, adaptive_card, container, execute_action, fact_set, text_block, toggle_input
+from cards.forms import FormField, form_card
 from cards.protocol import ACKNOWLEDGE_INPUT, ACKNOWLEDGE_VALUE, CardRef, Verb
 
-__all__ = ["acknowledgement_text", "decision_card", "outcome_card", "preview_card"]
+__all__ = [
+    "REQUEST_CARD_LOOKS",
+    "RequestCardLook",
+    "RequestCardState",
+    "acknowledgement_text",
+    "preview_card",
+    "request_card",
+]
+
+
+class RequestCardState(StrEnum):
+    """Where a request is in its life, as its one card shows it."""
+
+    FORM = "form"  # the card form collecting the parameters (buttons)
+    PREVIEW = "preview"  # what will change, Confirm / Cancel (buttons)
+    NO_OP = "no_op"  # nothing to change: final, no buttons
+    CONFIRMED = "confirmed"  # confirmed, handed over: working on it
+    DECLINED = "declined"  # Cancel pressed, or `no` answered
+    CANCELLED = "cancelled"  # `cancel` typed while it waited
+    SUPERSEDED = "superseded"  # a newer request of the same person replaced it while it waited
+    STOPPED = "stopped"  # refused answers or values too many times, or refused on the way
+    BROKEN = "broken"  # the turn failed while the card was open
+    # the outcomes (requesting.OutcomeState)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    STARTED = "started"
+    UNCONFIRMED = "unconfirmed"
+    REFUSED = "refused"
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"
+
+
+@dataclass(frozen=True)
+class RequestCardLook:
+    """How a state looks: its ``headline`` (``{by}`` is who did it), the ``tone`` of its status container,
+    whether the card is ``open`` (buttons, or work under way: a failed turn must not leave it so), and
+    whether it comes ``after_confirm`` (the card then says who confirmed the request)."""
+
+    headline: str
+    tone: Tone
+    open: bool = False
+    after_confirm: bool = False
+
+
+REQUEST_CARD_LOOKS: Mapping[RequestCardState, RequestCardLook] = {
+    RequestCardState.FORM: RequestCardLook("", Tone.DEFAULT, open=True),
+    RequestCardState.PREVIEW: RequestCardLook("", Tone.DEFAULT, open=True),
+    RequestCardState.NO_OP: RequestCardLook("Nothing to change", Tone.GOOD),
+    RequestCardState.CONFIRMED: RequestCardLook("Confirmed by {by}", Tone.ACCENT, open=True),
+    RequestCardState.DECLINED: RequestCardLook("Cancelled by {by}", Tone.DEFAULT),
+    RequestCardState.CANCELLED: RequestCardLook("Cancelled by {by}", Tone.DEFAULT),
+    RequestCardState.SUPERSEDED: RequestCardLook("Replaced by a newer request", Tone.DEFAULT),
+    RequestCardState.STOPPED: RequestCardLook("Stopped", Tone.ATTENTION),
+    RequestCardState.BROKEN: RequestCardLook("Something went wrong", Tone.ATTENTION),
+    RequestCardState.SUCCEEDED: RequestCardLook("Done", Tone.GOOD, after_confirm=True),
+    RequestCardState.FAILED: RequestCardLook("Failed", Tone.ATTENTION, after_confirm=True),
+    RequestCardState.STARTED: RequestCardLook("Started, not finished yet", Tone.WARNING, after_confirm=True),
+    RequestCardState.UNCONFIRMED: RequestCardLook("Could not be confirmed", Tone.WARNING, after_confirm=True),
+    RequestCardState.REFUSED: RequestCardLook("Not done", Tone.WARNING, after_confirm=True),
+    RequestCardState.AWAITING_APPROVAL: RequestCardLook("Waiting for approval", Tone.ACCENT, after_confirm=True),
+    RequestCardState.QUEUED: RequestCardLook("Queued", Tone.ACCENT, after_confirm=True),
+}
 
 
 def acknowledgement_text(preview: Preview) -> str:
@@ -96,6 +167,7 @@ def preview_card(
     args: Sequence[tuple[str, str]],
     preview: Preview,
     errors: Sequence[str] = (),
+    question: str | None = None,
 ) -> Json:
     """The preview of a request (what will change) with Confirm and Cancel buttons.
 
@@ -103,7 +175,8 @@ def preview_card(
     ``args`` are (parameter label, display value) pairs in declaration order; ``errors`` say why
     a previous press was refused (shown in an ``attention`` container). A risky preview adds the
     required "I understand: …" check box, which its Confirm sends. A no-op preview says there is
-    nothing to change and has no buttons.
+    nothing to change and has no buttons. ``question`` replaces the line above the buttons (in chat:
+    it says that `yes` / `no` work too).
     """
     body = _request_body(action, requester_name, args, preview)
     if preview.no_op:
@@ -115,7 +188,8 @@ def preview_card(
             label="This change is risky", error_message="Tick this box to confirm this change, or press Cancel.",
         ))
     confirm, cancel = ref.with_verb(Verb.CONFIRM), ref.with_verb(Verb.CANCEL)
-    body.append(text_block("Confirm to go ahead, or cancel to change nothing.", size="Small", subtle=True))
+    body.append(text_block(question or "Confirm to go ahead, or cancel to change nothing.", size="Small",
+                           subtle=True))
     actions = [
         execute_action("Confirm", confirm.verb_text, confirm.data(), style="positive", with_inputs=preview.risky),
         execute_action("Cancel", cancel.verb_text, cancel.data(), with_inputs=False),
@@ -123,43 +197,57 @@ def preview_card(
     return adaptive_card(body, actions)
 
 
-def decision_card(
+def request_card(
     action: Action,
+    state: RequestCardState,
     *,
     requester_name: str,
-    args: Sequence[tuple[str, str]],
-    preview: Preview,
-    decided_by: str,
-    confirmed: bool,
-    status: str,
-) -> Json:
-    """The preview once decided (no buttons): who confirmed or cancelled it, and ``status``."""
-    body = _request_body(action, requester_name, args, preview)
-    headline = f"Confirmed by {decided_by}" if confirmed else f"Cancelled by {decided_by}"
-    tone = Tone.GOOD if confirmed else Tone.DEFAULT
-    body.append(container([text_block(headline, weight="Bolder"), text_block(status, spacing="None")], tone=tone))
-    return adaptive_card(body)
-
-
-def outcome_card(
-    action: Action,
-    *,
-    requester_name: str,
-    target: str,
-    headline: str,
-    message: str,
-    tone: Tone,
+    args: Sequence[tuple[str, str]] = (),
+    preview: Preview | None = None,
+    ref: CardRef | None = None,
+    by: str = "",
+    message: str = "",
     details: Sequence[tuple[str, str]] = (),
-    title: str = "",
+    errors: Sequence[str] = (),
+    question: str | None = None,
+    fields: Sequence[FormField] = (),
+    final: bool = True,
+    field_errors: Mapping[str, str] | None = None,
 ) -> Json:
-    """The result of a request: its ``title`` (the preview's; else the action's summary and the
-    ``target``), ``headline`` (e.g. "Done") and the action's ``message`` in a container styled by
-    ``tone`` (``good`` when done, ``attention`` when failed), then ``details``."""
+    """The request's one card in ``state``.
+
+    - ``FORM``: the card form (:func:`cards.forms.form_card`) for ``fields``; ``ref`` (a submit) is
+      required; ``args`` are the values already settled; ``errors`` / ``field_errors`` / ``final`` as there.
+    - ``PREVIEW``: :func:`preview_card` (``ref`` and ``preview`` required; ``question`` above the buttons).
+    - ``NO_OP``: the preview's "nothing to change" card.
+    - every other state: the request's title (the preview's, else the action's summary), who
+      requested it, the facts (with the change when ``preview`` is known), then the state's
+      headline (``by`` is who confirmed or cancelled) and ``message`` in a container styled by
+      the state's tone, then ``details``; no buttons, no inputs.
+
+    Raises ValueError when ``state`` needs a ``ref`` or ``preview`` that is missing.
+    """
+    if state is RequestCardState.FORM:
+        if ref is None:
+            raise ValueError("a request's form needs its card reference")
+        return form_card(action, ref, fields, known=args, errors=errors, final=final, field_errors=field_errors)
+    if state in (RequestCardState.PREVIEW, RequestCardState.NO_OP):
+        if preview is None or ref is None:
+            raise ValueError("a request's preview needs the preview and its card reference")
+        return preview_card(action, ref, requester_name=requester_name, args=args, preview=preview, errors=errors,
+                            question=question)
+    look = REQUEST_CARD_LOOKS[state]
+    headline = look.headline.format(by=by or "someone")
+    changes = preview is not None and not preview.no_op
     body: list[Json | None] = [
-        text_block(title or action.summary, size="Medium", weight="Bolder"),
+        text_block(preview.title if preview is not None and preview.title else action.summary, size="Medium",
+                   weight="Bolder"),
         text_block(f"Requested by {requester_name}", size="Small", subtle=True, spacing="None"),
-        None if title else text_block(target, weight="Bolder"),
-        container([text_block(headline, weight="Bolder"), text_block(message, spacing="None")], tone=tone),
-        fact_set(details),
+        text_block(f"Confirmed by {by}", size="Small", subtle=True, spacing="None") if look.after_confirm and by
+        else None,
+        fact_set(_facts(action, args, preview) if changes and preview is not None else args),
     ]
+    status = [text_block(headline, weight="Bolder"), text_block(message, spacing="None") if message else None]
+    body.append(container(status, tone=look.tone))
+    body.append(fact_set(details))
     return adaptive_card(body)

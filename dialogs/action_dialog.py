@@ -27,7 +27,7 @@ Everything kept between turns is plain data (see :mod:`dialogs.values`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import (
@@ -37,12 +37,12 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.dialogs.prompts import PromptOptions
+from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 
 from actions import params
 from actions.registry import Registry
 from actions.spec import Action, ActionError, ParameterError, ParamKind, unavailable_note
-from cards import CardRef, Tone, Verb, decision_card, form_stage, new_form_id, outcome_card, preview_card
+from cards import REQUEST_CARD_LOOKS, CardRef, Json, RequestCardState, Tone, Verb, form_stage, new_form_id, request_card
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.card_steps import (
@@ -54,28 +54,41 @@ from dialogs.card_steps import (
     innermost_dialog,
 )
 from dialogs.form_return import back_to_form
+from dialogs.offered import narrower, offered_choices
 from dialogs.parameter_prompts import parameter_prompts, prompt_for
+from dialogs.request_card import (
+    CARD_KEY,
+    card_activity_id,
+    close_request_card,
+    current_card,
+    new_card,
+    show_request_card,
+    track_card,
+)
 from dialogs.suggestions import say_with_buttons, suggested_commands
-from dialogs.turn import answers_invoke, card_activity, present_card, present_notice, turn_inputs
+from dialogs.turn import answers_invoke, present_notice, turn_inputs
 from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
-from requesting.request import Outcome, OutcomeState, Request, RequestHandler
+from requesting.request import OutcomeState, Request, RequestHandler
 
-__all__ = ["ACTION_DIALOG", "ActionDialog", "action_options", "submitted_request"]
+__all__ = ["ACTION_DIALOG", "ActionDialog", "ApprovalForecast", "action_options", "submitted_request"]
 
 ACTION_DIALOG = "action"
 _RUN = "action.run"
 _COLLECT = "action.collect"
+_REASON_PROMPT = "action.reason"
+_APPROVAL_NEEDED = "approval_needed"  # the preview step's answer: who must approve (str), or None
+_MAX_REASON = 500
 _SUBMITTED = "submitted"  # the run step's value once the request was handed over: {"request", "target"}
 
-_OUTCOME_LOOK = {
-    OutcomeState.SUCCEEDED: ("Done", Tone.GOOD),
-    OutcomeState.FAILED: ("Failed", Tone.ATTENTION),
-    OutcomeState.STARTED: ("Started, not finished yet", Tone.WARNING),
-    OutcomeState.UNCONFIRMED: ("Could not be confirmed", Tone.WARNING),
-    OutcomeState.REFUSED: ("Not done", Tone.WARNING),
-    OutcomeState.AWAITING_APPROVAL: ("Waiting for approval", Tone.ACCENT),
-    OutcomeState.QUEUED: ("Queued", Tone.ACCENT),
+_OUTCOME_CARD = {  # each outcome is a state of the request's one card
+    OutcomeState.SUCCEEDED: RequestCardState.SUCCEEDED,
+    OutcomeState.FAILED: RequestCardState.FAILED,
+    OutcomeState.STARTED: RequestCardState.STARTED,
+    OutcomeState.UNCONFIRMED: RequestCardState.UNCONFIRMED,
+    OutcomeState.REFUSED: RequestCardState.REFUSED,
+    OutcomeState.AWAITING_APPROVAL: RequestCardState.AWAITING_APPROVAL,
+    OutcomeState.QUEUED: RequestCardState.QUEUED,
 }
 
 _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
@@ -89,9 +102,22 @@ _EFFECTS: dict[OutcomeState, EffectStatus | None] = {
 }
 
 
-def action_options(action: str, raw: dict[str, str]) -> dict[str, Any]:
-    """Options to begin :class:`ActionDialog`: the action's name and the raw arguments the user gave."""
-    return {"action": action, "raw": dict(raw)}
+def action_options(action: str, raw: dict[str, str], *, break_glass: str | None = None) -> dict[str, Any]:
+    """Options to begin :class:`ActionDialog`: the action's name, the raw arguments the user gave, and the
+    break-glass reason when the command carried ``--break-glass "reason"``."""
+    options: dict[str, Any] = {"action": action, "raw": dict(raw)}
+    if break_glass is not None:
+        options["break_glass"] = break_glass
+    return options
+
+
+@runtime_checkable
+class ApprovalForecast(Protocol):
+    """A request handler that can tell, before a request is submitted, that it will wait for approvers."""
+
+    async def approval_needed(self, request: Request) -> str | None:
+        """A sentence saying who must approve ``request`` (the dialog then asks for a reason), or None."""
+        ...
 
 
 class ActionDialog(ComponentDialog):
@@ -101,7 +127,10 @@ class ActionDialog(ComponentDialog):
         super().__init__(ACTION_DIALOG)
         self._registry = registry
         self._handler = handler
-        self.add_dialog(WaterfallDialog(_RUN, [self._collect, self._preview, self._finish, self._submitted_already]))
+        self.add_dialog(WaterfallDialog(
+            _RUN, [self._collect, self._preview, self._ask_reason, self._finish, self._submitted_already]
+        ))
+        self.add_dialog(TextPrompt(_REASON_PROMPT, _reason_given))
         self.add_dialog(WaterfallDialog(_COLLECT, [self._ask, self._take]))
         for prompt in parameter_prompts(registry):
             self.add_dialog(prompt)
@@ -121,6 +150,10 @@ class ActionDialog(ComponentDialog):
         inputs = turn_inputs(step.context)
         action = self._action(options["action"])
         if isinstance(options.get("resume"), dict):  # back to the form after a refused value (see _preview)
+            slot = options.pop("card", None)
+            if isinstance(slot, dict):  # the same request, the same card
+                step.values[CARD_KEY] = slot
+                track_card(step.context, slot)
             return await step.begin_dialog(_COLLECT, options["resume"])
         raw = options["raw"]
         form_mode = not raw and bool(params.missing(action, {}))
@@ -136,7 +169,11 @@ class ActionDialog(ComponentDialog):
             "page": 0,
             "asked": False,
             "asking": None,
+            "break_glass": options.get("break_glass"),
         }
+        slot = new_card(state["form"], action.name, inputs.requester.name)
+        step.values[CARD_KEY] = slot
+        track_card(step.context, slot)
         return await step.begin_dialog(_COLLECT, state)
 
     async def _preview(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -150,13 +187,20 @@ class ActionDialog(ComponentDialog):
         except ActionError as exc:
             resume = back_to_form(action, state, exc)
             if resume is not None:  # a value on the form is refused: the form again, the others kept
-                return await step.replace_dialog(_RUN, {**step.options, "resume": resume})
+                return await step.replace_dialog(_RUN, {**step.options, "resume": resume,
+                                                        "card": step.values.get(CARD_KEY)})
             commands = suggested_commands(self._registry, exc, action, state["labels"])
+            if not answers_invoke(step.context):  # an invoke's answer replaces the form with the buttons
+                await close_request_card(step.context, step.values.get(CARD_KEY), RequestCardState.STOPPED,
+                                         message=exc.message)
             await say_with_buttons(step.context, exc.message, commands, title="Can't do this", tone=Tone.WARNING)
             return await step.end_dialog(None)
         facts = arg_facts(action, state["labels"])
         step.values["collected"] = state
         step.values["preview"] = preview_to_dict(preview)
+        slot = step.values[CARD_KEY]
+        slot["facts"] = [[title, label] for title, label in facts]
+        slot["preview"] = step.values["preview"]
         validations = {
             "action": action.name,
             "form": state["form"],
@@ -167,58 +211,106 @@ class ActionDialog(ComponentDialog):
             "mode": state["mode"],
         }
         if preview.no_op:
-            card = preview_card(action, CardRef(Verb.CONFIRM, action.name, state["form"], state["owner_id"],
-                                                state["owner_name"]),
-                                requester_name=state["owner_name"], args=facts, preview=preview)
-            await present_card(step.context, card, texts.no_op())
+            ref = CardRef(Verb.CONFIRM, action.name, state["form"], state["owner_id"], state["owner_name"])
+            card = request_card(action, RequestCardState.NO_OP, requester_name=state["owner_name"], args=facts,
+                                preview=preview, ref=ref)
+            typed = turn_inputs(step.context).submission is None
+            await show_request_card(step.context, slot, RequestCardState.NO_OP, card,
+                                    text=texts.no_op() if typed else None)
             return await step.end_dialog(None)
+        # Whether it will wait for approvers is asked now, with the preview: after Confirm nothing may come
+        # between the claimed decision and the submitted mark (dialogs.decisions), so the reason step reads
+        # this answer instead of asking the guardrails then. The decision at submit stays the one that counts.
+        step.values[_APPROVAL_NEEDED] = None
+        if not state.get("break_glass") and isinstance(self._handler, ApprovalForecast):
+            step.values[_APPROVAL_NEEDED] = await self._handler.approval_needed(self._request(step, state, preview))
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
+
+    async def _ask_reason(self, step: WaterfallStepContext) -> DialogTurnResult:
+        """Confirmed, and the request will wait for approvers: ask why it is needed (they see the reason)
+        before it is submitted. Anything else goes straight on."""
+        result = step.result
+        state = step.values.get("collected") or {}
+        needed = step.values.get(_APPROVAL_NEEDED)
+        if result is not True or not isinstance(needed, str):
+            return await step.next(result)
+        request = self._request(step, state, preview_from_dict(step.values["preview"]))
+        action = self._action(state["action"])
+        # The card says it was confirmed and waits for the reason (in place: the invoke's answer, or an update)
+        await show_request_card(step.context, step.values[CARD_KEY], RequestCardState.CONFIRMED, request_card(
+            action, RequestCardState.CONFIRMED, requester_name=state["owner_name"],
+            args=arg_facts(action, state["labels"]), preview=request.preview,
+            by=turn_inputs(step.context).requester.name, message=texts.waiting_for_reason(),
+        ))
+        prompt = MessageFactory.text(texts.reason_prompt(needed))
+        retry = MessageFactory.text(texts.reason_retry(_MAX_REASON))
+        return await step.prompt(_REASON_PROMPT, PromptOptions(prompt=prompt, retry_prompt=retry))
+
+    def _request(
+        self, step: WaterfallStepContext, state: dict[str, Any], preview: Any, reason: str | None = None,
+        *, card_activity_id: str | None = None,
+    ) -> Request:
+        action = self._action(state["action"])
+        break_glass = state.get("break_glass")
+        return Request(
+            id=state["form"],
+            action=action.name,
+            args=dict(state["args"]),
+            scope=action.scope(state["args"]),
+            requester=turn_inputs(step.context).requester,
+            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
+            preview=preview,
+            labels=dict(state["labels"]),
+            reason=break_glass or reason,
+            break_glass=bool(break_glass),
+            card_activity_id=card_activity_id,
+            queue_when_busy=False,  # the requester is here: on a busy resource, they choose whether to wait
+        )
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         result = step.result
+        reason: str | None = None
+        if isinstance(result, str):  # the reason asked for when approval is needed: confirmed
+            reason, result = result.strip(), True
         state = step.values["collected"]
         action = self._action(state["action"])
         inputs = turn_inputs(step.context)
         preview = preview_from_dict(step.values["preview"])
         facts = arg_facts(action, state["labels"])
+        slot = step.values[CARD_KEY]
+        typed = inputs.submission is None
         if isinstance(result, Answer):  # gave up; already said
+            await close_request_card(step.context, slot, RequestCardState.STOPPED, message=texts.gave_up("answer"))
             return await step.end_dialog(None)
+
+        def card(state_: RequestCardState, message: str, details: list[tuple[str, str]] | None = None) -> Json:
+            return request_card(action, state_, requester_name=state["owner_name"], args=facts, preview=preview,
+                                by=inputs.requester.name, message=message, details=details or ())
+
         if result is not True:
-            if answers_invoke(step.context):
-                await present_card(step.context, decision_card(
-                    action, requester_name=state["owner_name"], args=facts, preview=preview,
-                    decided_by=inputs.requester.name, confirmed=False, status="Nothing was changed.",
-                ))
-            else:
-                await step.context.send_activity(MessageFactory.text(texts.cancelled()))
+            await show_request_card(step.context, slot, RequestCardState.DECLINED,
+                                    card(RequestCardState.DECLINED, "Nothing was changed."),
+                                    text=texts.cancelled() if typed else None)
             return await step.end_dialog(None)
-        request = Request(
-            id=state["form"],
-            action=action.name,
-            args=dict(state["args"]),
-            scope=action.scope(state["args"]),
-            requester=inputs.requester,
-            conversation=TurnContext.get_conversation_reference(step.context.activity).serialize(),
-            preview=preview,
-            labels=dict(state["labels"]),
-            queue_when_busy=False,  # the requester is here: on a busy resource, they choose whether to wait
-        )
+        request = self._request(step, state, preview, reason, card_activity_id=card_activity_id(step.context, slot))
         # The confirmation is used up before anything is sent: the stored dialog now says so, and a
         # later turn that finds it (this turn's last save failed, or this turn still runs) can
         # neither confirm it again nor claim that nothing changed. If this write fails, nothing was
         # sent, and the turn's failure message says so.
         step.values[_SUBMITTED] = {"request": request.id, "target": preview.target}
         await inputs.checkpoint()
-        if answers_invoke(step.context):
-            await present_card(step.context, decision_card(
-                action, requester_name=state["owner_name"], args=facts, preview=preview,
-                decided_by=inputs.requester.name, confirmed=True, status="The result follows below.",
-            ))
-        await step.context.send_activity(MessageFactory.text(texts.running(preview.target)))
+        # The card says it was confirmed before anything is sent (an update waits for the held replies,
+        # which go out at the first effect: the person sees it while Azure works).
+        await show_request_card(step.context, slot, RequestCardState.CONFIRMED,
+                                card(RequestCardState.CONFIRMED, texts.running(preview.target)))
         await record_submitted(step.context, request.id, preview.target)  # the first effect: held replies go out
         outcome = await self._handler.submit(request)
         record_settled(step.context, request.id, _EFFECTS[outcome.state])
-        await step.context.send_activity(card_activity(self._outcome_card(action, request, outcome)))
+        shown = _OUTCOME_CARD[outcome.state]
+        details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
+        headline = REQUEST_CARD_LOOKS[shown].headline.format(by=inputs.requester.name)
+        await show_request_card(step.context, slot, shown, card(shown, outcome.message, details),
+                                note=texts.outcome_line(headline, preview.title or preview.target) if typed else None)
         return await step.end_dialog(outcome)
 
     async def _submitted_already(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -228,21 +320,15 @@ class ActionDialog(ComponentDialog):
         await step.context.send_activity(MessageFactory.text(texts.already_submitted(str(submitted.get("target")))))
         return await step.end_dialog(None)
 
-    @staticmethod
-    def _outcome_card(action: Action, request: Request, outcome: Outcome) -> dict[str, Any]:
-        headline, tone = _OUTCOME_LOOK[outcome.state]
-        details = [(key.capitalize(), value) for key, value in outcome.shown_details.items()]
-        return outcome_card(
-            action, requester_name=request.requester.name, target=request.preview.target,
-            headline=headline, message=outcome.message, tone=tone, details=details, title=request.preview.title,
-        )
-
     # ------------------------------------------------------------------ collect loop: ask, take
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
         state = step.options
         inputs = turn_inputs(step.context)
         action = self._action(state["action"])
         await self._resolve_pending(step.context, action, state)
+        slot = current_card(step.context)
+        if slot is not None and slot["form"] == state["form"]:
+            slot["facts"] = [[title, label] for title, label in arg_facts(action, state["labels"])]
         if state["mode"] == "form":
             return await self._ask_with_form(step, action, state)
         missing = params.missing(action, state["args"])
@@ -252,7 +338,7 @@ class ActionDialog(ComponentDialog):
         parameter = missing[0]
         listed = None
         if parameter.kind in (ParamKind.CHOICE, ParamKind.RESOURCE):
-            listed = await params.choices(inputs.actions, action, parameter.name, state["args"])
+            listed = await offered_choices(step.context, action, parameter.name, state["args"])
             if not listed.choices:
                 text = texts.nothing_to_choose(parameter.noun, listed.note or unavailable_note(listed))
                 await step.context.send_activity(MessageFactory.text(text))
@@ -273,7 +359,8 @@ class ActionDialog(ComponentDialog):
             await self._fill_defaults(step.context, action, state)
             return await step.end_dialog(state)
         names = [parameter.name for parameter in stage]
-        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"])
+        fields = await form_fields(turn_inputs(step.context).actions, action, names, state["args"],
+                                   narrow=narrower(step.context, action))
         for form_field in fields:
             listed = form_field.choices
             if listed is not None and not listed.choices and form_field.parameter.required:
@@ -294,7 +381,13 @@ class ActionDialog(ComponentDialog):
         if not isinstance(answer, Answer) or answer.sentinel is Sentinel.GAVE_UP:
             return await step.end_dialog(None)
         if answer.sentinel is Sentinel.CANCELLED:
-            await present_notice(step.context, "Cancelled", texts.cancelled())
+            by = turn_inputs(step.context).requester.name
+            closed = await close_request_card(step.context, current_card(step.context),
+                                              RequestCardState.DECLINED, by=by, message="Nothing was changed.")
+            if not closed:
+                await present_notice(step.context, "Cancelled", texts.cancelled())
+            elif turn_inputs(step.context).submission is None:
+                await step.context.send_activity(MessageFactory.text(texts.cancelled()))
             return await step.end_dialog(None)
         if answer.sentinel is Sentinel.USE_FORM:
             state["mode"] = "form"
@@ -354,3 +447,9 @@ async def submitted_request(dialog_context: DialogContext) -> dict[str, str] | N
         return None
     submitted = instance.state.get("values", {}).get(_SUBMITTED)
     return dict(submitted) if isinstance(submitted, dict) else None
+
+
+async def _reason_given(prompt: PromptValidatorContext) -> bool:
+    """A reason is some text, at most 500 characters."""
+    text = (prompt.recognized.value or "").strip() if prompt.recognized.succeeded else ""
+    return 0 < len(text) <= _MAX_REASON

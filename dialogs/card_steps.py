@@ -12,7 +12,7 @@ missing: the form is shown again saying which to fill in.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -35,17 +35,19 @@ from cards import (
     CardRef,
     CardSubmission,
     FormField,
+    RequestCardState,
     Tone,
     Verb,
     acknowledged,
     acknowledgement_text,
-    form_card,
     notice_card,
-    preview_card,
+    request_card,
 )
 from dialogs import texts
 from dialogs.answers import Answer, Sentinel
 from dialogs.decisions import already_decided, claim_decision
+from dialogs.offered import narrower
+from dialogs.request_card import close_request_card, current_card, show_request_card
 from dialogs.turn import present_card, present_message, turn_inputs
 from dialogs.values import arg_facts, label_for, preview_from_dict
 
@@ -105,14 +107,17 @@ def _ref(options: Mapping[str, Any], verb: Verb) -> CardRef:
 async def form_fields(
     ctx: ActionContext, action: Action, stage: Sequence[str], known: Mapping[str, ArgValue],
     values: Mapping[str, str] | None = None,
+    narrow: Callable[[ChoiceList], Awaitable[ChoiceList]] | None = None,
 ) -> list[FormField]:
-    """The form's inputs for the ``stage`` parameters, with their choices discovered (concurrently)."""
+    """The form's inputs for the ``stage`` parameters, with their choices discovered (concurrently) and
+    passed through ``narrow`` (the requester's choice filter, :mod:`dialogs.offered`)."""
     parameters = [params.parameter(action, name) for name in stage]
 
     async def offered(name: str, kind: ParamKind) -> ChoiceList | None:
         if kind not in (ParamKind.CHOICE, ParamKind.RESOURCE):
             return None
-        return await params.choices(ctx, action, name, known)
+        found = await params.choices(ctx, action, name, known)
+        return await narrow(found) if narrow is not None else found
 
     listed = await asyncio.gather(*(offered(p.name, p.kind) for p in parameters))
     prefill = values or {}
@@ -172,9 +177,10 @@ class FormDialog(Dialog):
             return await dialog_context.end_dialog(Answer(stage={"args": args, "labels": labels}))
         state["attempts"] += 1
         if state["attempts"] >= texts.MAX_TRIES:
-            await present_card(dialog_context.context, notice_card(
-                "Stopped", " ".join([*errors, *field_errors.values(), texts.gave_up("form")]), tone=Tone.ATTENTION,
-            ))
+            why = " ".join([*errors, *field_errors.values(), texts.gave_up("form")])
+            if not await close_request_card(dialog_context.context, self._card(dialog_context.context, options),
+                                            RequestCardState.STOPPED, message=why):
+                await present_card(dialog_context.context, notice_card("Stopped", why, tone=Tone.ATTENTION))
             return await dialog_context.end_dialog(Answer(sentinel=Sentinel.GAVE_UP))
         state["errors"] = errors
         state["field_errors"] = field_errors
@@ -197,13 +203,24 @@ class FormDialog(Dialog):
         if action is None:
             return
         ctx = turn_inputs(context).actions
-        fields = await form_fields(ctx, action, options["stage"], options["known"], state["values"])
-        card = form_card(
-            action, _ref(options, Verb.SUBMIT), fields,
-            known=arg_facts(action, options["labels"]), errors=state["errors"], final=options["final"],
+        fields = await form_fields(ctx, action, options["stage"], options["known"], state["values"],
+                                   narrow=narrower(context, action))
+        card = request_card(
+            action, RequestCardState.FORM, requester_name=options["owner_name"], ref=_ref(options, Verb.SUBMIT),
+            fields=fields, args=arg_facts(action, options["labels"]), errors=state["errors"], final=options["final"],
             field_errors=state.get("field_errors") or {},
         )
-        await present_card(context, card)
+        slot = self._card(context, options)
+        if slot is None:  # not part of a request (never so today): a card of its own
+            await present_card(context, card)
+            return
+        await show_request_card(context, slot, RequestCardState.FORM, card)
+
+    @staticmethod
+    def _card(context: TurnContext, options: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The card slot of the request this form belongs to."""
+        slot = current_card(context)
+        return slot if slot is not None and slot["form"] == options["form"] else None
 
     async def _validate(
         self, context: TurnContext, action: Action, options: Mapping[str, Any], inputs: Mapping[str, str]
@@ -338,16 +355,21 @@ class RequestConfirmPrompt(ConfirmPrompt):
         if action is None:
             return
         preview = preview_from_dict(validations["preview"])
-        card = preview_card(
-            action, _ref(validations, Verb.CONFIRM),
+        # The question belongs to the card: in chat it says that typed answers work too.
+        question = texts.confirm_on_card(preview.risky) if validations["mode"] == "chat" else None
+        card = request_card(
+            action, RequestCardState.PREVIEW, ref=_ref(validations, Verb.CONFIRM),
             requester_name=validations["owner_name"],
             args=[(title, label) for title, label in validations["facts"]],
             preview=preview,
             errors=errors,
+            question=question,
         )
-        question = texts.confirm_risky(acknowledgement_text(preview)) if preview.risky else texts.confirm_question(
-            form=False)
-        await present_card(turn_context, card, question if validations["mode"] == "chat" and not errors else None)
+        slot = current_card(turn_context)
+        if slot is None or slot["form"] != validations["form"]:
+            await present_card(turn_context, card)
+            return
+        await show_request_card(turn_context, slot, RequestCardState.PREVIEW, card)
 
     @staticmethod
     async def _validate(prompt_context: PromptValidatorContext) -> bool:

@@ -17,6 +17,7 @@ always comes from the activity; the owner named in card data only words the refu
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botbuilder.core import InvokeResponse, MessageFactory, PrivateConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
@@ -34,14 +35,25 @@ from cards import (
     read_command,
     read_submission,
 )
+from cards.protocol import VOTE_APPROVE_VERB, ApprovalPress, read_approval_press
 from dialogs import texts
 from dialogs.action_dialog import submitted_request
 from dialogs.card_steps import waiting_card_step
 from dialogs.decisions import DecisionLedger, already_decided, set_turn_decisions
 from dialogs.main_dialog import MAIN_DIALOG, MainDialog
+from dialogs.request_card import begin_card_turn, find_card, track_card
 from dialogs.state_property import LoadedStateProperty
-from dialogs.turn import TurnInputs, invoke_card, invoke_message, requester_of, set_turn_inputs
-from governing import GovernanceCommands
+from dialogs.turn import (
+    ChoiceFilter,
+    TurnInputs,
+    card_activity,
+    invoke_card,
+    invoke_message,
+    requester_of,
+    set_turn_inputs,
+)
+from governing import ApprovalVotes, GovernanceCommands
+from guardrails.records import VoteChoice
 from requesting.request import RequestHandler
 
 __all__ = ["DIALOG_STATE_PROPERTY", "Conversations"]
@@ -65,6 +77,8 @@ class Conversations:
     :param decisions: where the decision on each confirmation is claimed before anything runs, so
         a request runs at most once however often its preview is answered (None: not claimed —
         only tests of other concerns run without it).
+    :param votes: approval card votes and refreshes (None: approval cards are refused as unknown).
+    :param choice_filter: narrows discovered choices to what the requester may act on (None: all offered).
     """
 
     def __init__(
@@ -76,6 +90,8 @@ class Conversations:
         handler: RequestHandler,
         decisions: DecisionLedger | None = None,
         governance: GovernanceCommands | None = None,
+        votes: ApprovalVotes | None = None,
+        choice_filter: ChoiceFilter | None = None,
     ) -> None:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
@@ -84,6 +100,8 @@ class Conversations:
         self._registry = registry
         self._actions = actions
         self._decisions = decisions
+        self._votes = votes
+        self._choice_filter = choice_filter
 
     async def on_message(
         self, turn_context: TurnContext, *, text: str, in_channel: bool, tenant_id: str | None
@@ -92,6 +110,14 @@ class Conversations:
         fallback (a message whose ``value`` is Switchboard card data) is a card submission; a
         suggestion button's fallback runs its command as if typed."""
         try:
+            approval_press = read_approval_press(turn_context.activity)
+            if approval_press is not None:
+                answer = await self._approval(turn_context, approval_press, tenant_id)
+                card, message = answer
+                await turn_context.send_activity(
+                    MessageFactory.text(message or "Done.") if card is None else card_activity(card, message or None)
+                )
+                return
             press = read_command(turn_context.activity)
             if press is not None:
                 await self._say(turn_context, await self._run_command(turn_context, press, in_channel, tenant_id))
@@ -112,6 +138,11 @@ class Conversations:
     ) -> InvokeResponse:
         """An ``adaptiveCard/action`` invoke; returns the invoke response (a card, a message or an error)."""
         try:
+            approval_press = read_approval_press(turn_context.activity)
+            if approval_press is not None:
+                card, message = await self._approval(turn_context, approval_press, tenant_id)
+                kind, answer = (CARD_CONTENT_TYPE, card) if card is not None else (_MESSAGE_TYPE, message or "Done.")
+                return InvokeResponse(status=200, body={"statusCode": 200, "type": kind, "value": answer})
             press = read_command(turn_context.activity)
             if press is not None:
                 return await self._run_pressed(turn_context, press, in_channel, tenant_id)
@@ -127,6 +158,20 @@ class Conversations:
             return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
         message = refusal or invoke_message(turn_context) or "Done."
         return InvokeResponse(status=200, body={"statusCode": 200, "type": _MESSAGE_TYPE, "value": message})
+
+    async def _approval(
+        self, turn_context: TurnContext, press: ApprovalPress, tenant_id: str | None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """An approval card's vote or refresh: (the card to show the presser, or None; a message)."""
+        if self._votes is None:
+            return None, "Approvals are not handled by this installation."
+        presser = requester_of(turn_context.activity, tenant_id)  # identity from the activity, never card data
+        if not press.is_vote:
+            answer = await self._votes.view(presser, press.approval_id)
+        else:
+            choice = VoteChoice.APPROVE if press.verb == VOTE_APPROVE_VERB else VoteChoice.REJECT
+            answer = await self._votes.vote(presser, press.approval_id, press.plan_hash, choice, press.comment)
+        return answer.card, answer.message
 
     async def _run_pressed(
         self, turn_context: TurnContext, press: CommandPress, in_channel: bool, tenant_id: str | None
@@ -169,10 +214,15 @@ class Conversations:
         async def save_state() -> None:
             await self._state.save_changes(turn_context)
 
-        inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed)
+        inputs = TurnInputs(text, submission, requester, actions, in_channel, save_state, pressed=pressed,
+                            choice_filter=self._choice_filter)
         set_turn_inputs(turn_context, inputs)
         set_turn_decisions(turn_context, self._decisions)
+        begin_card_turn(turn_context, self._registry)
         dialog_context = await self._dialogs.create_context(turn_context)
+        slot = find_card(dialog_context)
+        if slot is not None:  # the request this turn continues: its card is what a failure must not leave open
+            track_card(turn_context, slot)
         try:
             if submission is not None:
                 return await self._submit(dialog_context, submission, requester.key)

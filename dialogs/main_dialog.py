@@ -41,12 +41,15 @@ from botbuilder.dialogs import (
 from actions import params
 from actions.registry import Registry
 from actions.spec import ActionError
+from cards import RequestCardState
 from dialogs import texts
 from dialogs.action_dialog import ACTION_DIALOG, ActionDialog, action_options, submitted_request
+from dialogs.break_glass import BreakGlassError, split_break_glass
 from dialogs.card_steps import waiting_card_step
 from dialogs.governance import run_governance_command
 from dialogs.help import HelpBook
 from dialogs.help_text import safe_word
+from dialogs.request_card import close_request_card, find_card
 from dialogs.suggestions import say_with_buttons
 from dialogs.turn import turn_inputs
 from governing import GovernanceCommand, GovernanceCommands
@@ -98,6 +101,9 @@ class MainDialog(ComponentDialog):
         if submitted is not None:
             return await self._after_submission(inner_dc, words, submitted.get("target", ""))
         if len(words) == 1 and words[0] in _CANCEL_WORDS:
+            # the waiting request's card says so and loses its buttons; the short reply answers the message
+            await close_request_card(inner_dc.context, find_card(inner_dc), RequestCardState.CANCELLED,
+                                     by=inputs.requester.name, message="Nothing was changed.")
             await inner_dc.context.send_activity(MessageFactory.text(texts.cancelled()))
             return await inner_dc.cancel_all_dialogs()
         if words[0] == "help":
@@ -119,6 +125,8 @@ class MainDialog(ComponentDialog):
         if replaceable and self._names_an_action(inputs.text):
             # A form or a confirmation is waiting for a button, or a suggestion button names a whole
             # command: the user asks for something new.
+            await close_request_card(inner_dc.context, find_card(inner_dc), RequestCardState.SUPERSEDED,
+                                     message=texts.superseded())
             await inner_dc.context.send_activity(MessageFactory.text(texts.replaced_waiting_request()))
             await inner_dc.cancel_all_dialogs()
             return await inner_dc.begin_dialog(_ROUTE)
@@ -173,6 +181,11 @@ class MainDialog(ComponentDialog):
             await step.context.send_activity(MessageFactory.text(reply))
             return await step.end_dialog(None)
         try:
+            text, break_glass = split_break_glass(text)
+        except BreakGlassError as exc:
+            await step.context.send_activity(MessageFactory.text(str(exc)))
+            return await step.end_dialog(None)
+        try:
             parsed = params.parse_command(self._registry, text)
         except params.UnknownActionError as exc:
             await say_with_buttons(step.context, self._unknown(exc, inputs.in_channel), exc.suggestions)
@@ -181,7 +194,8 @@ class MainDialog(ComponentDialog):
             await step.context.send_activity(MessageFactory.text(exc.message))
             return await step.end_dialog(None)
         step.values[_ACTION_KEY] = parsed.action.name
-        return await step.begin_dialog(ACTION_DIALOG, action_options(parsed.action.name, parsed.args))
+        options = action_options(parsed.action.name, parsed.args, break_glass=break_glass)
+        return await step.begin_dialog(ACTION_DIALOG, options)
 
     async def _done(self, step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog(step.result)

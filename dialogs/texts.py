@@ -11,19 +11,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actions.quoting import quoted, shown
+from actions.spec import lower_first
 
 __all__ = [
     "MAX_TRIES",
     "acknowledge_first",
     "action_not_understood",
     "already_submitted",
+    "broken_after_start",
+    "broken_nothing_changed",
     "cancel_too_late",
     "cancelled",
     "card_not_active",
     "card_not_yours",
     "card_unknown_action",
     "coming_soon",
-    "confirm_question",
+    "confirm_on_card",
     "confirm_retry",
     "confirm_risky",
     "did_you_mean_help",
@@ -37,15 +40,20 @@ __all__ = [
     "nothing_to_choose",
     "or_run",
     "outcome_failed",
+    "outcome_line",
     "outcome_started",
     "outcome_unconfirmed",
+    "reason_prompt",
+    "reason_retry",
     "refused_before_start",
     "replaced_waiting_request",
     "retry",
     "running",
+    "superseded",
     "unknown_card_action",
     "unknown_command",
     "unknown_help_topic",
+    "waiting_for_reason",
 ]
 
 MAX_TRIES = 3
@@ -121,10 +129,11 @@ def nothing_to_choose(what: str, note: str = "") -> str:
     return f"There is no {what} you can choose right now{detail}, so I can't continue. Nothing was changed."
 
 
-def confirm_question(form: bool) -> str:
-    if form:
-        return "Press Confirm to go ahead, or Cancel to change nothing."
-    return "Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."
+def confirm_on_card(risky: bool) -> str:
+    """The question on a preview card in chat (typed answers work too). No markdown: cards don't render code."""
+    if risky:
+        return 'Tick the box and press Confirm to go ahead, or reply "no" (or press Cancel) to change nothing.'
+    return 'Reply "yes" to confirm or "no" to cancel, or use the buttons.'
 
 
 def confirm_retry(attempt: int) -> str:
@@ -152,16 +161,51 @@ def running(target: str) -> str:
     return f"Working on it: {target}…"
 
 
+def outcome_line(headline: str, title: str) -> str:
+    """The one short message after a typed answer changed the request's card: what became of it."""
+    return f"{headline}: {lower_first(title)}. The card above shows the details."
+
+
+def superseded() -> str:
+    """On a waiting request's card, once the person asked for something else."""
+    return "Nothing was changed: you asked for something else."
+
+
+def broken_nothing_changed() -> str:
+    """On a request's card when the turn failed before anything was sent."""
+    return "Nothing was changed. Start again when you're ready."
+
+
+def broken_after_start(target: str) -> str:
+    """On a request's card when the turn failed after the request was sent."""
+    return f"The request was sent before the failure: check {target} before trying again."
+
+
+def reason_prompt(needed: str) -> str:
+    """Asked after Confirm when the request will wait for approvers; ``needed`` says who must approve."""
+    return f"{needed} Why is it needed? The approvers see your reason. (Say `cancel` to stop.)"
+
+
+def waiting_for_reason() -> str:
+    """On the request's card while the reason for the approvers is asked in chat."""
+    return "Waiting for your reason: the approvers will see it."
+
+
+def reason_retry(limit: int) -> str:
+    return f"Please say in a sentence why it is needed (at most {limit} characters), or `cancel` to stop."
+
+
 def or_run() -> str:
     """Above buttons that each run a whole command, under a question asked again."""
     return "Or run one of these:"
 
 
 def card_not_yours(owner_name: str, action: str) -> str:
-    # The owner's name comes from card data, which anyone can forge: repeated only as plain text.
+    # The owner's name comes from card data, which anyone can forge: repeated only as plain text. Shown
+    # as a card action's answer too, which renders no markdown: no backticks.
     return (
         f"This card belongs to {shown(owner_name)}: only they can use it. Nothing was changed. "
-        f"To do this yourself, ask me with `{action}`."
+        f'To do this yourself, ask me with "{action}".'
     )
 
 
@@ -175,8 +219,8 @@ def replaced_waiting_request() -> str:
 
 def card_not_active(action: str) -> str:
     return (
-        "This card is no longer active (it was completed, cancelled or replaced). "
-        f"Start again with `{action}`."
+        "This card is no longer active (it was completed, cancelled or replaced). Nothing was changed. "
+        f'Start again with "{action}".'
     )
 
 

@@ -18,10 +18,12 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from actions.context import ActionContext
+from actions.spec import ChoiceList
 from cards import CARD_CONTENT_TYPE, CardSubmission, SubmissionChannel, Tone, notice_card
 from requesting.request import Requester
 
 __all__ = [
+    "ChoiceFilter",
     "TurnInputs",
     "answers_invoke",
     "card_activity",
@@ -31,6 +33,7 @@ __all__ = [
     "present_message",
     "present_notice",
     "requester_of",
+    "set_invoke_card",
     "set_turn_inputs",
     "turn_inputs",
 ]
@@ -38,6 +41,10 @@ __all__ = [
 _INPUTS_KEY = "switchboard.dialogs.inputs"
 _INVOKE_CARD_KEY = "switchboard.dialogs.invoke_card"
 _INVOKE_MESSAGE_KEY = "switchboard.dialogs.invoke_message"
+
+
+ChoiceFilter = Callable[[Requester, str, ChoiceList], Awaitable[ChoiceList]]
+"""``(requester, action name, discovered choices) -> the choices to offer`` (the rest moved to ``unavailable``)."""
 
 
 @dataclass
@@ -51,6 +58,7 @@ class TurnInputs:
     in_channel: bool  # a channel or group chat
     save_state: Callable[[], Awaitable[None]] | None = None  # write the sender's dialog state now (mid-turn)
     pressed: bool = False  # ``text`` is the command of a suggestion button (cards.suggestions), not typed
+    choice_filter: ChoiceFilter | None = None  # narrows discovered choices to what the requester may act on
 
     async def checkpoint(self) -> None:
         """Write the sender's dialog state as it is now, before the turn ends (no-op without ``save_state``).
@@ -94,6 +102,11 @@ def invoke_card(turn_context: TurnContext) -> dict[str, Any] | None:
     """The card this turn answers its ``adaptiveCard/action`` invoke with, if a dialog chose one."""
     card = turn_context.turn_state.get(_INVOKE_CARD_KEY)
     return card if isinstance(card, dict) else None
+
+
+def set_invoke_card(turn_context: TurnContext, card: dict[str, Any]) -> None:
+    """Answer this turn's ``adaptiveCard/action`` invoke with ``card`` (a later call replaces an earlier one)."""
+    turn_context.turn_state[_INVOKE_CARD_KEY] = card
 
 
 def invoke_message(turn_context: TurnContext) -> str | None:

@@ -41,11 +41,14 @@ class NoticeStatus(StrEnum):
 
 @dataclass(frozen=True)
 class NoticeReceipt:
-    """The result of one delivery: its status and, for a new message, its activity id."""
+    """The result of one delivery: its status and, for a new message, its activity id and the conversation
+    it was posted in (a serialized ``ConversationReference``: what :meth:`Notifier.update` needs to
+    change it later, e.g. an approval card sent with :meth:`Notifier.send_to_user`)."""
 
     status: NoticeStatus
     activity_id: str | None = None
     reason: str | None = None  # for the log and the audit, never shown to a user
+    conversation: Mapping[str, Any] | None = None
 
     @property
     def delivered(self) -> bool:

@@ -20,13 +20,21 @@ membership. The membership read is authoritative: grants of groups the person ha
 dropped, and groups they joined since are read in a second round. So a snapshot is never built
 on stale membership; it takes one round whenever the membership is the one last seen (every
 decision after a person's first in this process, or a person in no group), two otherwise.
+
+**The active policy version.** Built with :meth:`PolicySnapshotReader.for_active_policy`, the reader
+reads the active-version pointer (:class:`~storage.policy_versions.PolicyVersionStore`, one point read)
+in the same round as the policy tables of the version it used last; when the pointer moved (an
+import switched it), it reads again from the new version's tables (one more round). A decision
+is therefore never made on a retired version once the switch is visible, and costs no extra
+round while the version stays the same.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from guardrails.decision import PolicySnapshot
 from guardrails.ports import RecordNotFound
@@ -37,7 +45,11 @@ from storage.freezes import TableFreezeStore
 from storage.grants import TableGrantStore
 from storage.groups import TableGroupStore
 from storage.guardrail_rows import gather_all
+from storage.policy_versions import INITIAL_VERSION, PolicyStores, PolicyVersionStore
 from storage.rate_counters import TableRateCounter
+
+if TYPE_CHECKING:
+    from storage.tables import TableProvider
 
 __all__ = ["PolicySnapshotReader", "SnapshotRead"]
 
@@ -85,6 +97,62 @@ class PolicySnapshotReader:
         self._rate = rate
         self._known_groups: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._cache_size = group_cache_size
+        self._versions: PolicyVersionStore | None = None
+        self._tables: TableProvider | None = None
+        self._namespace = ""
+        self._version = INITIAL_VERSION
+
+    @classmethod
+    def for_active_policy(
+        cls,
+        tables: TableProvider,
+        *,
+        rate: TableRateCounter,
+        versions: PolicyVersionStore | None = None,
+        namespace: str = "",
+        group_cache_size: int = _GROUP_CACHE_SIZE,
+    ) -> PolicySnapshotReader:
+        """A reader of the **active** policy version (``policyversions`` pointer), switching when it moves.
+
+        ``namespace`` prefixes the policy tables' names as :meth:`PolicyStores.for_version` does.
+        """
+        stores = PolicyStores.for_version(tables, INITIAL_VERSION, namespace=namespace)
+        reader = cls(
+            grants=stores.grants, groups=stores.groups, rules=stores.rules, freezes=stores.freezes, rate=rate,
+            group_cache_size=group_cache_size,
+        )
+        reader._versions = versions or PolicyVersionStore(tables, namespace=namespace)
+        reader._tables = tables
+        reader._namespace = namespace
+        return reader
+
+    @property
+    def version(self) -> str:
+        """The policy version the last read used (``""``: the initial version)."""
+        return self._version
+
+    def _use_version(self, version: str) -> None:
+        assert self._tables is not None
+        stores = PolicyStores.for_version(self._tables, version, namespace=self._namespace)
+        self._grants, self._groups, self._rules, self._freezes = (
+            stores.grants, stores.groups, stores.rules, stores.freezes
+        )
+        self._version = version
+        self._known_groups.clear()  # membership of another version
+
+    async def policy(self) -> PolicyStores:
+        """The stores of the active version (one point read of the pointer; none for a fixed-version reader).
+
+        Raises the stores' errors when storage fails.
+        """
+        if self._versions is not None:
+            active = await self._versions.active()
+            if active.version != self._version:
+                self._use_version(active.version)
+        return PolicyStores(
+            version=self._version, grants=self._grants, groups=self._groups, rules=self._rules,
+            freezes=self._freezes, namespace=self._namespace,
+        )
 
     async def read(
         self,
@@ -122,8 +190,13 @@ class PolicySnapshotReader:
         async def no_grants() -> list[Grant]:
             return []
 
-        groups, grants, rules, freezes, count, admin = await gather_all(
+        async def same_version() -> str:
+            return self._version
+
+        read_version = self._version
+        version, groups, grants, rules, freezes, count, admin = await gather_all(
             [
+                self._active_version() if self._versions is not None else same_version(),
                 self._groups.groups_of(object_id) if object_id else nothing_groups(),
                 self._grants.for_principals(principals) if principals else no_grants(),
                 self._rules.on_scopes(chain),
@@ -132,6 +205,13 @@ class PolicySnapshotReader:
                 self._grants.on_scopes(chain, GrantKind.ADMIN) if with_admin_grants else no_grants(),
             ]
         )
+        if version != read_version:  # an import switched the policy: read the new version's tables
+            self._use_version(str(version))
+            again = await self.read(
+                actor, resource_id, now=now, rate_limit=rate_limit, with_admin_grants=with_admin_grants,
+                with_approver_groups=with_approver_groups,
+            )
+            return replace(again, rounds=again.rounds + 1)
         assert isinstance(groups, frozenset)
         rounds = 1
         held: list[Grant] = [g for g in grants if _held(g, object_id, groups)]  # type: ignore[union-attr]
@@ -165,6 +245,10 @@ class PolicySnapshotReader:
             read_at=now,
             rounds=rounds,
         )
+
+    async def _active_version(self) -> str:
+        assert self._versions is not None
+        return (await self._versions.active()).version
 
     async def _group_or_none(self, name: str) -> Group | None:
         try:

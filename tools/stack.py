@@ -94,6 +94,8 @@ def bot_environment(
         "SWITCHBOARD_ALLOWED_TENANTS": playground.TENANT_ID,
         "SWITCHBOARD_SUBSCRIPTIONS": LOCAL_SUBSCRIPTIONS,
         "SWITCHBOARD_RESOURCE_GROUPS": LOCAL_RESOURCE_GROUPS,
+        # approval cards also go to the Playground team's General channel (mock users have no personal chats)
+        "SWITCHBOARD_APPROVERS_CHANNEL": playground.GENERAL_CHANNEL_ID,
     }
     if storage_connection_string is not None:
         defaults["SwitchboardStorage"] = storage_connection_string

@@ -79,6 +79,12 @@ param storageReadTimeoutSeconds string = '4'
 @description('SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS: one discovery call (0.1 to 30).')
 param discoveryTimeoutSeconds string = '3'
 
+@description('SWITCHBOARD_APPROVERS_CHANNEL: the Teams channel (conversation id) where approval cards are also posted; empty: approvers get them in their personal chats only.')
+param approversChannel string = ''
+
+@description('SWITCHBOARD_RATE_LIMIT_PER_HOUR: requests one person may make per hour (1 to 10000).')
+param rateLimitPerHour string = '20'
+
 @description('Most instances the Function App may scale out to.')
 @minValue(1)
 @maxValue(1000)
@@ -176,6 +182,8 @@ var appSettings = {
   SWITCHBOARD_SUBSCRIPTIONS: join(subscriptionIds, ',')
   SWITCHBOARD_RESOURCE_GROUPS: wholeSubscriptions ? '' : join(groupNames, ',')
   SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS: discoveryTimeoutSeconds
+  SWITCHBOARD_APPROVERS_CHANNEL: approversChannel
+  SWITCHBOARD_RATE_LIMIT_PER_HOUR: rateLimitPerHour
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   SWITCHBOARD_LOG_LEVEL: logLevel
   // The Functions host's storage, with the identity (no connection string, no key).
@@ -274,6 +282,8 @@ output SwitchboardStorage__readTimeoutSeconds string = appSettings.SwitchboardSt
 output SWITCHBOARD_SUBSCRIPTIONS string = appSettings.SWITCHBOARD_SUBSCRIPTIONS
 output SWITCHBOARD_RESOURCE_GROUPS string = appSettings.SWITCHBOARD_RESOURCE_GROUPS
 output SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS string = appSettings.SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS
+output SWITCHBOARD_APPROVERS_CHANNEL string = appSettings.SWITCHBOARD_APPROVERS_CHANNEL
+output SWITCHBOARD_RATE_LIMIT_PER_HOUR string = appSettings.SWITCHBOARD_RATE_LIMIT_PER_HOUR
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = appSettings.APPLICATIONINSIGHTS_CONNECTION_STRING
 output SWITCHBOARD_LOG_LEVEL string = appSettings.SWITCHBOARD_LOG_LEVEL
 output AzureWebJobsStorage__accountName string = appSettings.AzureWebJobsStorage__accountName

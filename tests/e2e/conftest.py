@@ -39,6 +39,7 @@ from tests.e2e import screenshots as pictures
 from tests.e2e.pages import PlaygroundPage
 from tools import playground as playground_tool
 from tools.processes import ManagedProcess, Supervisor, describe_exit, free_port, wait_for_http
+from tools.run_local import seed_demo_policy
 from tools.stack import ArmSandbox, DevHost, bot_environment, devhost_spec, sandbox_spec
 
 CHROMIUM_ARGS = (
@@ -139,11 +140,14 @@ def arm_sandbox() -> Iterator[ArmSandbox]:
 
 @pytest.fixture(scope="session")
 def dev_host(storage_connection_string: str, arm_sandbox: ArmSandbox) -> Iterator[DevHost]:
-    """The dev host (``python -m tools.devhost``) on a free loopback port, healthy before it is yielded."""
+    """The dev host (``python -m tools.devhost``) on a free loopback port, healthy before it is yielded, on
+    storage holding the demo policy (as ``make run`` seeds it): the guardrails decide every request."""
+    assert seed_demo_policy(storage_connection_string), "the demo policy could not be imported"
     environment = bot_environment(
         storage_connection_string=storage_connection_string,
         sandbox_url=arm_sandbox.url,
-        base={**bot_free_environment(), "SWITCHBOARD_LOG_LEVEL": "INFO"},
+        # Alex sends many requests across the session's journeys: the rate limit is not what they test.
+        base={**bot_free_environment(), "SWITCHBOARD_LOG_LEVEL": "INFO", "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000"},
     )
     with Supervisor() as supervisor:
         process = supervisor.start(devhost_spec(environ=environment, port=0))  # it prints the port it got

@@ -53,6 +53,7 @@ async def test_scale_a_node_pool_with_the_card_form(
     before = await node_count(aks_prod)
     wanted = before + 2
     await playground_page.open_personal_chat()
+    cards_before = await playground_page.page.locator(_CARD).count()
     await playground_page.send_in_chat("scale node pool")
 
     await expect(latest_card(playground_page, "Form for Alex Wilber")).to_be_visible(timeout=20_000)
@@ -73,9 +74,10 @@ async def test_scale_a_node_pool_with_the_card_form(
     await expect(form.get_by_text(f"{before} → {wanted}", exact=True)).to_be_visible()
     await form.get_by_role("button", name="Confirm").click()
 
-    await expect(form.get_by_text("Confirmed by Alex Wilber")).to_be_visible(timeout=30_000)
-    result = latest_card(playground_page, f"now has {wanted} nodes")
-    await expect(result).to_be_visible(timeout=30_000)
-    await expect(result.get_by_text("Done")).to_be_visible()
+    # The answer to Confirm is the result, in place of the preview: the request has one card.
+    await expect(form.get_by_text(f"now has {wanted} nodes")).to_be_visible(timeout=30_000)
+    await expect(form.get_by_text("Confirmed by Alex Wilber")).to_be_visible()
+    await expect(form.get_by_text("Done", exact=True)).to_be_visible()
+    await expect(playground_page.page.locator(_CARD)).to_have_count(cards_before + 1)
     assert await node_count(aks_prod) == wanted
     await screenshots.take("card-form-result", playground_page, shows=f"now has {wanted} nodes")

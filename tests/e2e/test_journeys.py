@@ -93,6 +93,7 @@ def assert_no_exception_text(shown: str) -> None:
 async def test_a_command_typed_in_personal_chat_runs_after_confirm(
     personal_chat: PlaygroundPage, estate: EstateClient, screenshots: Screenshots
 ) -> None:
+    cards_before = await personal_chat.cards().count()
     await personal_chat.send_in_chat("scale node pool aks-prod np1 to 5")
 
     preview = await card(personal_chat, "3 → 5")
@@ -101,8 +102,10 @@ async def test_a_command_typed_in_personal_chat_runs_after_confirm(
     await screenshots.take("typed-command-preview", personal_chat, shows="Scale aks-prod / np1: 3 → 5 nodes")
     await preview.get_by_role("button", name="Confirm").click()
 
-    result = await card(personal_chat, "now has 5 nodes")  # the title of the preview says "5 nodes" too
-    await expect(result).to_contain_text("aks-prod / node pool np1")
+    # One card for the request: the preview became the result, in place
+    await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
+    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(personal_chat.cards()).to_have_count(cards_before + 1)
     await screenshots.take("typed-command-result", personal_chat, shows="now has 5 nodes")
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [(w["method"], w["status"]) for w in await estate.writes()] == [("PUT", 201)], "scaled exactly once"
@@ -119,8 +122,10 @@ async def test_a_command_typed_in_a_channel_runs_after_yes_in_its_thread(
     await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
     await playground_page.reply_in_thread(post, "yes", mention_bot=True)
 
-    result = await card(playground_page, "now has 5 nodes", inside=post)
-    await expect(result).to_contain_text("aks-prod / node pool np1")
+    # One card for the request, changed in place to the result; one short reply in the thread
+    await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
+    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(playground_page.cards(post)).to_have_count(1)
     assert await estate.node_count(PROD, "aks-prod", "np1") == 5
     assert [w["method"] for w in await estate.writes()] == ["PUT"], "scaled exactly once"
     await assert_no_error_shown(playground_page)
@@ -152,12 +157,14 @@ async def test_prompts_answered_one_by_one_in_personal_chat(
     await expect(question).to_contain_text("system")
 
     await say(personal_chat, "np1", expect_reply="How many nodes")
+    cards_before = await personal_chat.cards().count()
     await personal_chat.send_in_chat("4")
     preview = await card(personal_chat, "2 → 4")
     await expect(preview).to_contain_text("Scale aks-dev / np1: 2 → 4 nodes")
     await personal_chat.send_in_chat("yes")
 
-    await card(personal_chat, "now has 4 nodes")
+    await expect(preview).to_contain_text("now has 4 nodes", timeout=TURN * 1000)  # in place: one card
+    await expect(personal_chat.cards()).to_have_count(cards_before + 1)
     assert await estate.node_count(DEV, "aks-dev", "np1") == 4
     await assert_no_error_shown(personal_chat)
 
@@ -173,17 +180,17 @@ async def test_stop_a_vm_with_the_form_in_a_channel_thread(
     await playground_page.page.get_by_role("option", name=re.compile(r"^build-agent-2\b")).click()
     await form.get_by_role("button", name="Review").click()
 
-    # The invoke's answer replaces the form with the preview, in place; the result comes below it.
+    # The invoke's answers replace the form with the preview, then with the result, in place: one card.
     await expect(form).to_contain_text("running → deallocated", timeout=TURN * 1000)
     await expect(form).to_contain_text("Check before you confirm")  # stopping is risky: it needs the box ticked
     cards_before = await playground_page.cards(post).count()
     await form.get_by_role("checkbox", name="I understand: stop (deallocate) VM build-agent-2").check()
     await form.get_by_role("button", name="Confirm").click()
 
-    await expect(playground_page.cards(post)).to_have_count(cards_before + 1, timeout=TURN * 1000)
-    result = playground_page.cards(post).nth(cards_before)
-    await expect(result).to_contain_text("build-agent-2")
-    await expect(result).to_contain_text("deallocated")
+    await expect(form).to_contain_text("Done", timeout=TURN * 1000)
+    await expect(form).to_contain_text("build-agent-2")
+    await expect(form).to_contain_text("deallocated")
+    await expect(playground_page.cards(post)).to_have_count(cards_before)
     assert await estate.vm_power_state(DEV, "build-agent-2") == "deallocated"
     assert await estate.vm_power_state(DEV, "build-agent-1") == "running", "only the chosen VM stops"
     await assert_no_error_shown(playground_page)
@@ -198,9 +205,9 @@ async def test_cancel_typed_at_the_preview_changes_nothing(
     await say(personal_chat, "cancel", expect_reply=re.compile("cancelled", re.IGNORECASE))
     assert await estate.writes() == []
 
-    # The preview's Confirm, pressed after the cancel, runs nothing either: the bot answers it with a note.
-    await preview.get_by_role("button", name="Confirm").click()
-    await expect(personal_chat.invoke_messages()).to_have_count(1, timeout=TURN * 1000)
+    # The preview says so, in place, and has no buttons left to press.
+    await expect(preview).to_contain_text("Cancelled by Alex Wilber", timeout=TURN * 1000)
+    await expect(preview.get_by_role("button", name="Confirm")).to_have_count(0)
     assert await estate.writes() == []
     assert await estate.node_count(PROD, "aks-prod", "np1") == 3
     await assert_no_error_shown(personal_chat)

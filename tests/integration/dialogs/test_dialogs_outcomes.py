@@ -25,7 +25,7 @@ from bot.teams_bot import SwitchboardBot
 from storage import TableBotStorage, TableProvider
 from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage, bot_logic
 from tests.support.arm_sandbox import SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, ConnectorStandIn, card_texts, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, ConnectorStandIn, card_texts, changed_card, sent_cards, texts
 from tools import azurite
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"
@@ -48,6 +48,23 @@ def puts(sandbox: SandboxHandle) -> list[int]:
 
 def is_card(activity: Activity) -> bool:
     return activity.type == "message" and bool(activity.attachments)
+
+
+def is_result(activity: Activity) -> bool:
+    """The request's card showing what became of it (not "confirmed, working on it", shown before the start)."""
+    return is_card(activity) and not any(
+        line.startswith("Working on it") for line in card_texts(activity.attachments[0].content))
+
+
+def card_states(adapter: ConnectorStandIn) -> list[str]:
+    """The status headline of every request card the bot posted or changed in place, in order."""
+    found: list[str] = []
+    for _, activity in adapter.events:
+        for attachment in activity.attachments or []:
+            containers = [e for e in attachment.content["body"] if e.get("type") == "Container"]
+            if containers:
+                found.append(str(containers[-1]["items"][0]["text"]))
+    return found
 
 
 def closed_port() -> int:
@@ -110,10 +127,10 @@ async def test_storage_lost_after_the_start_says_what_was_started_and_nothing_ru
         storage.inner = lost_storage
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_card, storage_goes_away)  # the outcome card: the change was started
+    chat.adapter.when_sending(is_result, storage_goes_away)  # the result on the card: the change was started
     sent = await chat.say(ALEX, "yes")
 
-    [outcome] = sent_cards(sent)
+    outcome = changed_card(chat)
     assert "Started, not finished yet" in card_texts(outcome) if never_completes else "Done" in card_texts(outcome)
     message = texts(sent)[-1]
     assert message.startswith(f"{what_happened} Then I lost my storage, so this conversation may not show it (ref ")
@@ -143,8 +160,8 @@ async def test_storage_lost_before_the_start_says_nothing_was_done(
     # Storage is back: the failed turn gave back the decision it had claimed, so "yes" runs the request once.
     storage.inner = azurite_storage
     sent = await chat.say(ALEX, "yes")
-    assert texts(sent)[0] == "Working on it: aks-prod / node pool np1…"
-    assert "Done" in card_texts(sent_cards(sent)[0])
+    assert texts(sent) == ["Done: scale aks-prod / np1: 3 → 4 nodes. The card above shows the details."]
+    assert "Done" in card_texts(changed_card(chat))
     assert puts(sandbox) == [201]
 
 
@@ -164,13 +181,13 @@ async def test_a_message_while_the_request_runs_is_truthful_and_runs_nothing(
         seen["answer"] = texts(await other_client.say(ALEX, meanwhile))
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_card, alex_types_meanwhile)  # the confirming turn still runs
+    chat.adapter.when_sending(is_result, alex_types_meanwhile)  # the confirming turn still runs
     sent = await chat.say(ALEX, "yes")
 
     assert seen["puts before"] == [201]  # Alex's message came after the platform call was started
     assert seen["answer"] == [answer]
     assert puts(sandbox) == [201]
-    assert "Started, not finished yet" in card_texts(sent_cards(sent)[0])
+    assert "Started, not finished yet" in card_texts(changed_card(chat))
     # The confirming turn's last save meets the other turn's write (an ETag conflict): it acted, so it
     # is not run again and keeps the other turn's state — and says what it started, never "nothing".
     assert texts(sent)[-1] == (
@@ -178,7 +195,8 @@ async def test_a_message_while_the_request_runs_is_truthful_and_runs_nothing(
         "Another message of yours here was handled at the same time, so I kept where that one left us. "
         "Check aks-prod / node pool np1 before trying again."
     )
-    assert texts(sent)[0] == "Working on it: aks-prod / node pool np1…"  # released at the start, never lost
+    # the card said "confirmed" before the platform call (released at the start, never lost), then the result
+    assert card_states(chat.adapter)[-2:] == ["Confirmed by Alex Wilber", "Started, not finished yet"]
     assert puts(sandbox) == [201]
 
 
@@ -197,7 +215,7 @@ async def test_a_button_of_the_preview_pressed_while_the_request_runs_is_truthfu
         seen["answer"] = response.body["value"]
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_card, alex_presses_meanwhile)
+    chat.adapter.when_sending(is_result, alex_presses_meanwhile)
     await chat.say(ALEX, "yes")
 
     assert seen["answer"] == answer

@@ -17,7 +17,18 @@ from tests.integration.dialogs.conftest import FAST_TABLES, CountingStorage
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards
 from tests.support.connector import TEST_TENANT_ID
-from tests.unit.dialogs.conftest import ALEX, FAST_CLIENTS, MEGAN, Chat, card_texts, sent_cards, texts
+from tests.support.guardrail_policy import allow_everything
+from tests.unit.dialogs.conftest import (
+    ALEX,
+    FAST_CLIENTS,
+    MEGAN,
+    Chat,
+    card_texts,
+    changed_card,
+    sent_cards,
+    texts,
+    updated_cards,
+)
 from tools.card_validation import CardValidator
 
 AKS_PROD = (
@@ -39,9 +50,10 @@ async def test_a_prompt_turn_costs_one_read_and_one_write(chat: Chat, storage: C
     assert "(try 2 of 3" in retry
     assert storage.take() == [("read", 1), ("write", 1)]  # the sender's dialog state: one point read
 
-    await chat.say(ALEX, "5")  # the answer: preview and confirmation prompt
+    await chat.say(ALEX, "5")  # the answer: the preview card, posted
     calls = storage.take()
-    assert [operation for operation, _ in calls] == ["read", "write"]
+    # the dialog state; then, once the card was sent, its activity id (to change it in place later)
+    assert [operation for operation, _ in calls] == ["read", "write", "write"]
 
 
 async def test_the_confirming_turn_writes_the_submitted_mark_then_the_ended_dialog(
@@ -66,9 +78,11 @@ async def test_prompts_and_confirmation_round_trip_through_table_storage(
     await chat.say(ALEX, "scale node pool aks-prod")
     await chat.say(MEGAN, "restart app web-prod")  # another person's dialog, stored beside Alex's
     await chat.say(ALEX, "np1")
-    await chat.say(ALEX, "4")
-    sent = await chat.say(ALEX, "yes")
-    assert "aks-prod / node pool np1 now has 4 nodes." in card_texts(sent_cards(sent)[0])
+    [card] = [activity for activity in await chat.say(ALEX, "4") if activity.attachments]
+    await chat.say(ALEX, "yes")
+    assert "aks-prod / node pool np1 now has 4 nodes." in card_texts(changed_card(chat))
+    # the card's activity id, kept in the stored dialog state, is what the typed "yes" changed in place
+    assert {activity_id for activity_id, _ in updated_cards(chat)} == {card.id}
     assert await pool_count(actions) == 4
     assert texts(await chat.say(MEGAN, "no")) == ["Cancelled. Nothing was changed."]
     assert_valid_cards(card_validator, chat.cards)
@@ -104,7 +118,9 @@ async def composed(
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",  # a busy machine never cuts a list short
+        "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000",  # Alex's requests of the whole session are not limited here
     })
+    await allow_everything(storage_connection_string, ALEX.aad_object_id)  # the guardrails decide "approved"
     # request_budget: confirmed requests run in the turn (the direct executor), so the outcome is in the reply
     switchboard = build_switchboard(
         settings, table_options=FAST_TABLES, client_options=FAST_CLIENTS, request_budget=DEFAULT_TURN_BUDGET
@@ -122,6 +138,6 @@ async def test_the_composition_root_wires_the_dialogs(composed: Switchboard, uni
 
     chat = Chat(TestAdapter(logic), "personal", f"a:composed-{unique_name}")
     await chat.say(ALEX, "scale node pool aks-prod np1 to 2")
-    sent = await chat.say(ALEX, "yes")
-    assert "aks-prod / node pool np1 now has 2 nodes." in card_texts(sent_cards(sent)[0])
+    await chat.say(ALEX, "yes")
+    assert "aks-prod / node pool np1 now has 2 nodes." in card_texts(changed_card(chat))
     assert await pool_count(composed.actions) == 2

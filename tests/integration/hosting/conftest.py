@@ -43,6 +43,9 @@ def local_env(storage_connection_string: str) -> dict[str, str]:
         "SwitchboardStorage": storage_connection_string,
         "SWITCHBOARD_ALLOWED_TENANTS": TEST_TENANT_ID,
         "SWITCHBOARD_LOG_LEVEL": "INFO",
+        # One person sends many requests across the session's tests: the guardrails' rate limit is not
+        # what these tests are about (it has tests of its own).
+        "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "10000",
     }
 
 

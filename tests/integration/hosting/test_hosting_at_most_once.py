@@ -16,7 +16,7 @@ import asyncio
 import copy
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import azure.functions as func
@@ -29,6 +29,7 @@ from dialogs import texts as dialog_texts
 from dialogs.turn_effects import EffectStatus, StartedEffect
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, HELD, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import ConnectorStandIn, RecordedCall, teams_activity
+from tests.support.guardrail_policy import allow_everything
 from tests.support.hosted_app import HostedApp, json_body
 
 FAST_CLIENTS = ClientOptions(polling_interval=0.02, retry_total=0, retry_backoff_factor=0.01, retry_backoff_max=0.05)
@@ -40,7 +41,15 @@ NP1 = "aks-prod / node pool np1"
 # A second answer to Alex's confirmation while the first still runs (before or after it marked the request
 # submitted): the request was sent, it can't be confirmed again. Once it has ended: the form's decision stands.
 ALREADY_SENT = dialog_texts.already_submitted(WEB_PROD)
+ALEX_OBJECT_ID = "00000000-0000-0000-0000-0000000000020"
 ALREADY_CONFIRMED = "This request was already confirmed by Alex Wilber: it runs once. Nothing more was done."
+
+
+@pytest.fixture(autouse=True)
+async def alex_may_act(storage_connection_string: str) -> None:
+    """Alex's requests are decided "approved" by the guardrails (a standing grant): these tests are about
+    running each confirmed request at most once."""
+    await allow_everything(storage_connection_string, ALEX_OBJECT_ID)
 
 
 @pytest.fixture
@@ -168,16 +177,27 @@ def outcome_texts(calls: list[RecordedCall]) -> list[str]:
     return found
 
 
+def shown_texts(connector: ConnectorStandIn, answers: Sequence[dict[str, Any]] = ()) -> list[str]:
+    """Every text the person was shown: messages, cards posted or changed in place (updates), and the
+    cards that answered card actions (``answers``: invoke response bodies)."""
+    found = outcome_texts([call for call in connector.calls if call.is_activity or call.kind == "update"])
+    for body in answers:
+        if body.get("type") == CARD:
+            found.extend(card_texts(body["value"]))
+    return found
+
+
 def assert_ran_once(
     sandbox: SandboxHandle, connector: ConnectorStandIn, headline: str = "Done", *,
-    write: tuple[str, str] = ("POST", "restart"), target: str = WEB_PROD,
+    write: tuple[str, str] = ("POST", "restart"), target: str = WEB_PROD, answers: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Exactly one change (``write``: method, last path segment) reached the platform, and its outcome
-    (``headline``) was posted once."""
+    (``headline``) was shown once — on the request's card, changed in place or in the answer to the
+    card action that ran it (``answers``); the card said "working on it" at most once."""
     changes = writes(sandbox)
     assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in changes] == [write]
-    texts = outcome_texts(connector.activities)
-    assert texts.count(f"Working on it: {target}…") == 1
+    texts = shown_texts(connector, answers)
+    assert texts.count(f"Working on it: {target}…") <= 1
     assert sum(t == headline for t in texts) == 1
     assert "Nothing was changed." not in " ".join(texts)
 
@@ -201,7 +221,7 @@ async def test_the_same_confirm_delivered_twice_at_once_runs_once(
     assert len(redelivered) == 1
     assert any("Confirmed by Alex Wilber" in text for text in card_texts(decided[0]["value"]))
     assert redelivered[0]["value"] == replies.already_received()
-    assert_ran_once(sandbox, connector)
+    assert_ran_once(sandbox, connector, answers=bodies)
 
 
 async def test_the_same_confirm_delivered_again_while_the_first_still_runs_runs_once(
@@ -223,7 +243,7 @@ async def test_the_same_confirm_delivered_again_while_the_first_still_runs_runs_
     response = await first
     assert response.status_code == 200
     assert json_body(response)["type"] == CARD
-    assert_ran_once(sandbox, connector)
+    assert_ran_once(sandbox, connector, answers=[json_body(response)])
 
 
 async def test_a_double_click_on_confirm_runs_once_and_says_it_was_already_sent(
@@ -244,7 +264,7 @@ async def test_a_double_click_on_confirm_runs_once_and_says_it_was_already_sent(
     assert any("Confirmed by Alex Wilber" in t for t in card_texts(decided["value"]))
     # The other click is told in a message; the card it pressed is left as the first click made it.
     assert [b for b in bodies if b["type"] == MESSAGE] == [{"statusCode": 200, "type": MESSAGE, "value": ALREADY_SENT}]
-    assert_ran_once(sandbox, connector)
+    assert_ran_once(sandbox, connector, answers=bodies)
 
 
 async def test_a_double_click_while_azure_outlasts_the_turn_runs_once_and_says_it_was_started(
@@ -265,8 +285,8 @@ async def test_a_double_click_while_azure_outlasts_the_turn_runs_once_and_says_i
     bodies = [json_body(r) for r in (first, second)]
     assert sum(b["type"] == CARD for b in bodies) == 1
     assert [b["value"] for b in bodies if b["type"] == MESSAGE] == [dialog_texts.already_submitted(NP1)]
-    assert_ran_once(sandbox, connector, "Started, not finished yet", write=("PUT", "np1"), target=NP1)
-    texts = outcome_texts(connector.activities)
+    assert_ran_once(sandbox, connector, "Started, not finished yet", write=("PUT", "np1"), target=NP1, answers=bodies)
+    texts = shown_texts(connector, bodies)
     assert any(t.startswith(f"The change to {NP1} was started and Azure is still working on it") for t in texts)
 
 
@@ -285,8 +305,9 @@ async def test_a_second_click_while_the_first_still_runs_says_it_was_sent_and_la
 
     assert second.status_code == 200
     assert json_body(second) == {"statusCode": 200, "type": MESSAGE, "value": ALREADY_SENT}
-    assert (await first).status_code == 200
-    assert_ran_once(sandbox, connector)
+    answered = await first
+    assert answered.status_code == 200
+    assert_ran_once(sandbox, connector, answers=[json_body(answered)])
 
     # Pressed again once everything is done: the form's decision answers, nothing runs.
     third = await alex.post(alex.confirm_invoke(preview))
@@ -461,7 +482,7 @@ async def test_a_turn_that_acted_and_then_lost_the_save_says_so_without_failing(
     response = await confirming
     assert response.status_code == 200
     assert "Confirmed by Alex Wilber" in " ".join(card_texts(json_body(response)["value"]))
-    assert_ran_once(sandbox, connector)
+    assert_ran_once(sandbox, connector, answers=[json_body(response)])
     # It acted, so it is not run again: it keeps the state the other message saved, and says what it did.
     done = [StartedEffect("", WEB_PROD, EffectStatus.DONE)]
     assert [c.text for c in connector.activities].count(replies.kept_other_message(done)) == 1

@@ -11,7 +11,7 @@ import azure.functions as func
 import pytest
 
 import function_app
-from app.runtime import SwitchboardRuntime
+from app.runtime import OPERATIONS_POISON_QUEUE, OPERATIONS_QUEUE, SWEEPER_SCHEDULE, SwitchboardRuntime
 from app.settings import SETTINGS, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,7 +33,7 @@ def test_importing_function_app_loads_no_heavy_sdk() -> None:
 def test_the_app_declares_messages_and_health_anonymously() -> None:
     app = function_app.create_app()
     functions = {f.get_function_name(): f for f in app.get_functions()}
-    assert set(functions) == {"messages", "health"}
+    assert set(functions) == {"messages", "health", "operations", "operations_poison", "sweeper"}
     messages, health = functions["messages"].get_trigger(), functions["health"].get_trigger()
     assert messages.route == "messages"
     assert messages.methods is None  # every method reaches the edge, which answers 405 itself
@@ -91,3 +91,13 @@ async def test_invalid_settings_answer_503_and_the_log_names_them(caplog: pytest
     assert "SWITCHBOARD_ALLOWED_TENANTS: required" in caplog.text
     with pytest.raises(SettingsError, match="SWITCHBOARD_ALLOWED_TENANTS"):
         await runtime.start()
+
+
+def test_the_app_declares_the_operations_worker_its_poison_queue_and_the_sweeper() -> None:
+    functions = {f.get_function_name(): f.get_trigger() for f in function_app.create_app().get_functions()}
+    worker, poison, sweeper = functions["operations"], functions["operations_poison"], functions["sweeper"]
+    assert (worker.queue_name, poison.queue_name) == ("switchboard-operations", "switchboard-operations-poison")
+    assert (worker.queue_name, poison.queue_name) == (OPERATIONS_QUEUE, OPERATIONS_POISON_QUEUE)
+    assert worker.connection == poison.connection  # one storage account for the queue and its poison queue
+    assert sweeper.schedule == SWEEPER_SCHEDULE
+    assert not sweeper.run_on_startup  # a cold start must not sweep on every instance at once

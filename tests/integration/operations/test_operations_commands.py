@@ -39,11 +39,12 @@ from tests.unit.dialogs.conftest import (
     ConnectorStandIn,
     MemoryReferences,
     Person,
+    card_texts,
     find_button,
     run_buttons,
     said,
     sent_cards,
-    texts,
+    updated_cards,
 )
 from tools.card_validation import CardValidator
 
@@ -103,10 +104,16 @@ async def ask(chat: Chat, text: str) -> str:
 
 async def confirm(chat: Chat) -> str:
     """Alex confirms the request waiting for it; the id of the operation it became."""
-    sent = await chat.say(ALEX, "yes")
-    found = [m for t in said(sent) for m in OPERATION_ID.findall(t)]
-    assert found, f"no operation named in {texts(sent)}"
+    shown = await confirmed(chat)
+    found = [m for t in shown for m in OPERATION_ID.findall(t)]
+    assert found, f"no operation named in {shown}"
     return found[0]
+
+
+async def confirmed(chat: Chat) -> list[str]:
+    """Alex confirms the request waiting for it; what the bot said, and its request card changed in place."""
+    sent = await chat.say(ALEX, "yes")
+    return said(sent) + ["\n".join(card_texts(card)) for _, card in updated_cards(chat)]
 
 
 def json_text(card: dict[str, Any]) -> str:
@@ -282,7 +289,7 @@ async def test_a_request_on_a_busy_resource_is_held_until_the_requester_chooses_
     sandbox.clear_requests()
 
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
-    [answer] = [t for t in said(await chat.say(ALEX, "yes")) if "is busy with" in t]
+    [answer] = [t for t in await confirmed(chat) if "is busy with" in t]
 
     [second_id] = re.findall(r"Yours is operation ([0-9A-Z]{4,12}):", answer)
     assert (f"aks-prod / node pool np1 is busy with operation {first.id} (started "
@@ -313,7 +320,7 @@ async def test_a_held_operation_nobody_queues_is_cancelled_by_the_sweeper_and_th
     first = await submit(harness, 5)
     await harness.execution.leases.acquire(first.resource_id, first.id, timedelta(minutes=40))
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
-    [answer] = [t for t in said(await chat.say(ALEX, "yes")) if "is busy with" in t]
+    [answer] = [t for t in await confirmed(chat) if "is busy with" in t]
     [second_id] = re.findall(r"Yours is operation ([0-9A-Z]{4,12}):", answer)
 
     harness.clock.advance(minutes=14)

@@ -151,3 +151,35 @@ async def test_an_unidentified_actor_holds_nothing(stores: Stores) -> None:
     assert read.snapshot.grants == ()
     assert read.snapshot.recent_requests == 0
     assert [f.scope for f in read.snapshot.freezes] == [RG_PROD]
+
+
+async def test_the_reader_follows_the_active_policy_version(storage_connection_string: str, unique_name: str) -> None:
+    """Built for the active policy, the reader reads the pointer in the same round, and switches to a new
+    version's tables (one more round) as soon as an import activated it."""
+    from storage.policy_versions import PolicyStores, PolicyVersionStore
+
+    namespace = f"v{unique_name}"
+    provider = TableProvider(connection_string=storage_connection_string, options=FAST)
+    try:
+        rate = TableRateCounter(provider, table_name=f"{namespace}rate")
+        reader = PolicySnapshotReader.for_active_policy(provider, rate=rate, namespace=namespace)
+        initial = PolicyStores.for_version(provider, "", namespace=namespace)
+        old = grant(principal=Principal.user(ALICE))
+        await initial.grants.add(old)
+        first = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
+        assert [g.id for g in first.snapshot.grants] == [old.id]
+        assert (first.rounds, reader.version) == (1, "")
+
+        versions = PolicyVersionStore(provider, namespace=namespace)
+        staged = PolicyStores.for_version(provider, "v000000000001", namespace=namespace)
+        new = grant(principal=Principal.user(ALICE))
+        await staged.grants.add(new)
+        await versions.activate("v000000000001", expected=await versions.active(), by="test", at=T0,
+                                import_id="import-1")
+        switched = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
+        assert [g.id for g in switched.snapshot.grants] == [new.id]
+        assert (switched.rounds, reader.version) == (2, "v000000000001")
+        again = await reader.read(Actor(ALICE), NODE_POOL, now=T0, rate_limit=LIMIT)
+        assert again.rounds == 1
+    finally:
+        await provider.close()

@@ -145,7 +145,8 @@ def test_bot_authentication_endpoint_overrides_pass_through() -> None:
 
 
 SHIPPED = (
-    "function_app.py", "app", "appsettings", "bot", "dialogs", "cards", "requesting", "actions", "storage", "telemetry",
+    "function_app.py", "app", "appsettings", "bot", "dialogs", "cards", "governing", "guardrails", "requesting",
+    "actions", "storage", "telemetry",
 )
 """What is deployed (sandbox/ and tools/ never are)."""
 _ENVIRONMENTS = {"env", "environ", "_env", "environment"}
@@ -228,7 +229,7 @@ def test_every_setting_the_code_reads_is_declared_for_the_docs_and_every_declare
         f"read but not declared in app.settings.SETTINGS (so missing from docs/settings.md): {undeclared}"
     )
     assert sorted(declared - read.keys()) == [], "declared but never read"
-    assert len(declared) == 17  # the reference in docs/settings.md lists 17 settings
+    assert len(declared) == 19  # the reference in docs/settings.md lists 19 settings
 
 
 def test_storage_timeouts_are_read_in_seconds_and_reach_the_table_clients() -> None:
@@ -243,3 +244,20 @@ def test_storage_timeouts_are_read_in_seconds_and_reach_the_table_clients() -> N
     ).storage
     options = TableClientOptions.from_settings(storage)
     assert (options.operation_timeout, options.connection_timeout, options.read_timeout) == (3.5, 1.0, 2.5)
+
+
+def test_the_guardrails_section_reads_the_approvers_channel_and_the_rate_limit() -> None:
+    from governing.settings import GuardrailSettings
+
+    problems: list[str] = []
+    read = GuardrailSettings.read(
+        {"SWITCHBOARD_APPROVERS_CHANNEL": " 19:abc@thread.tacv2 ", "SWITCHBOARD_RATE_LIMIT_PER_HOUR": "5"}, problems
+    )
+    assert (read.approvers_channel, read.rate_limit_per_hour, problems) == ("19:abc@thread.tacv2", 5, [])
+    assert GuardrailSettings.read({}, problems) == GuardrailSettings(None, 20)
+    for bad in ("0", "ten", "10001"):
+        problems = []
+        GuardrailSettings.read({"SWITCHBOARD_RATE_LIMIT_PER_HOUR": bad}, problems)
+        assert problems == [
+            f"SWITCHBOARD_RATE_LIMIT_PER_HOUR: expected a whole number from 1 to 10000, got {bad!r}"
+        ]

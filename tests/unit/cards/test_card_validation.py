@@ -10,13 +10,13 @@ from actions.spec import Change, ChoiceList, Preview
 from cards import (
     CardRef,
     FormField,
+    RequestCardState,
     Tone,
     Verb,
-    decision_card,
     form_card,
     notice_card,
-    outcome_card,
     preview_card,
+    request_card,
 )
 from tests.support.card_checks import assert_valid_cards
 from tests.unit.cards.samples import SAMPLE, many_choices
@@ -72,12 +72,14 @@ def test_every_card_variant_of_the_builder_passes(card_validator: CardValidator)
         "preview": preview_card(SAMPLE, REF, requester_name="Alex Wilber", args=args, preview=PREVIEW),
         "preview: no-op": preview_card(SAMPLE, REF, requester_name="Alex Wilber", args=args,
                                        preview=Preview("web-prod", "/s", (Change("workers", "4", "4"),), no_op=True)),
-        "decision: confirmed": decision_card(SAMPLE, requester_name="Alex Wilber", args=args, preview=PREVIEW,
-                                             decided_by="Alex Wilber", confirmed=True, status="Running…"),
-        "decision: cancelled": decision_card(SAMPLE, requester_name="Alex Wilber", args=args, preview=PREVIEW,
-                                             decided_by="Alex Wilber", confirmed=False, status="Nothing was changed."),
-        "outcome": outcome_card(SAMPLE, requester_name="Alex Wilber", target="web-prod", headline="Done",
-                                message="web-prod now has 4 workers.", tone=Tone.GOOD, details=[("Took", "3 s")]),
+        "decision: confirmed": request_card(SAMPLE, RequestCardState.CONFIRMED, requester_name="Alex Wilber",
+                                            args=args, preview=PREVIEW, by="Alex Wilber", message="Running…"),
+        "decision: cancelled": request_card(SAMPLE, RequestCardState.DECLINED, requester_name="Alex Wilber",
+                                            args=args, preview=PREVIEW, by="Alex Wilber",
+                                            message="Nothing was changed."),
+        "outcome": request_card(SAMPLE, RequestCardState.SUCCEEDED, requester_name="Alex Wilber", args=args,
+                                preview=PREVIEW, by="Alex Wilber", message="web-prod now has 4 workers.",
+                                details=[("Took", "3 s")]),
         **{f"notice: {tone}": notice_card("Not yours", "This form belongs to Alex Wilber.", tone=tone, footer="ref 1")
            for tone in Tone},
     }

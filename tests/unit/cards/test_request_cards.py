@@ -12,17 +12,18 @@ from actions.spec import Change, Preview, Risk, RiskKind
 from cards import (
     ACKNOWLEDGE_INPUT,
     ACKNOWLEDGE_VALUE,
+    REQUEST_CARD_LOOKS,
     CardRef,
     CardSubmission,
     FormField,
+    RequestCardState,
     Tone,
     Verb,
     acknowledged,
-    decision_card,
     form_card,
     notice_card,
-    outcome_card,
     preview_card,
+    request_card,
 )
 from tests.support.card_checks import assert_valid_cards
 from tools.card_validation import CardValidator
@@ -171,18 +172,20 @@ def test_a_restart_says_what_will_happen() -> None:
 
 
 def test_decisions_and_results_use_container_styles() -> None:
-    confirmed = decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
-                              decided_by="Alex Wilber", confirmed=True, status="The result follows below.")
+    confirmed = request_card(SCALE, RequestCardState.CONFIRMED, requester_name="Alex Wilber", args=ARGS,
+                             preview=TO_ZERO, by="Alex Wilber", message="Working on it: aks-dev / node pool np1…")
     assert lines(confirmed)[:2] == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber"]
-    assert containers(confirmed)[-1] == ("good", ["Confirmed by Alex Wilber", "The result follows below."])
+    assert containers(confirmed)[-1] == ("accent", ["Confirmed by Alex Wilber",
+                                                    "Working on it: aks-dev / node pool np1…"])
     assert "actions" not in confirmed
-    done = outcome_card(SCALE, requester_name="Alex Wilber", target=TO_ZERO.target, headline="Done",
-                        message="aks-dev / node pool np1 now has 0 nodes.", tone=Tone.GOOD, title=TO_ZERO.title)
-    assert lines(done) == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber", "Done",
+    done = request_card(SCALE, RequestCardState.SUCCEEDED, requester_name="Alex Wilber", args=ARGS,
+                        preview=TO_ZERO, by="Alex Wilber", message="aks-dev / node pool np1 now has 0 nodes.")
+    assert lines(done) == ["Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber", "Confirmed by Alex Wilber",
+                           "AKS cluster: aks-dev", "Node pool: np1", "Node count: 2 → 0", "Done",
                            "aks-dev / node pool np1 now has 0 nodes."]
     assert containers(done)[0][0] == "good"
-    failed = outcome_card(SCALE, requester_name="Alex Wilber", target=TO_ZERO.target, headline="Failed",
-                          message="Azure refused it.", tone=Tone.ATTENTION, title=TO_ZERO.title)
+    failed = request_card(SCALE, RequestCardState.FAILED, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
+                          by="Alex Wilber", message="Azure refused it.")
     assert containers(failed)[0][0] == "attention"
 
 
@@ -195,14 +198,14 @@ def every_state() -> dict[str, dict[str, Any]]:
                                               errors=["Tick the box first."]),
         "preview-no-op": preview_card(SCALE, REF, requester_name="Alex Wilber", args=ARGS, preview=NO_OP),
         "preview-restart": preview_card(SCALE, REF, requester_name="Alex Wilber", args=ARGS, preview=RESTART),
-        "confirmed": decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
-                                   decided_by="Alex Wilber", confirmed=True, status="The result follows below."),
-        "cancelled": decision_card(SCALE, requester_name="Alex Wilber", args=ARGS, preview=PLAIN,
-                                   decided_by="Alex Wilber", confirmed=False, status="Nothing was changed."),
-        "done": outcome_card(SCALE, requester_name="Alex Wilber", target="t", headline="Done", message="m",
-                             tone=Tone.GOOD, title=PLAIN.title),
-        "failed": outcome_card(SCALE, requester_name="Alex Wilber", target="t", headline="Failed", message="m",
-                               tone=Tone.ATTENTION, details=[("Reference", "r-1")]),
+        "confirmed": request_card(SCALE, RequestCardState.CONFIRMED, requester_name="Alex Wilber", args=ARGS,
+                                  preview=TO_ZERO, by="Alex Wilber", message="Working on it…"),
+        "cancelled": request_card(SCALE, RequestCardState.DECLINED, requester_name="Alex Wilber", args=ARGS,
+                                  preview=PLAIN, by="Alex Wilber", message="Nothing was changed."),
+        "done": request_card(SCALE, RequestCardState.SUCCEEDED, requester_name="Alex Wilber", args=ARGS,
+                             preview=PLAIN, by="Alex Wilber", message="m"),
+        "failed": request_card(SCALE, RequestCardState.FAILED, requester_name="Alex Wilber", args=ARGS,
+                               message="m", details=[("Reference", "r-1")]),
         "cant": notice_card("Can't do this", "aks-sandbox is stopped.", tone=Tone.WARNING),
         "form": form_card(SCALE, REF.with_verb(Verb.SUBMIT), [FormField(count, value="99999")],
                           errors=["Node count must be from 0 to 1000, got 99999."]),
@@ -213,7 +216,7 @@ def test_no_text_is_coloured_and_meaning_is_carried_by_container_styles() -> Non
     for name, card in every_state().items():
         assert not [e for e in elements(card) if "color" in e], name
         assert {c.get("style") for c in elements(card) if c.get("type") == "Container"} <= {
-            "emphasis", "good", "warning", "attention",
+            "emphasis", "good", "warning", "attention", "accent",  # accent: confirmed, waiting, queued
         }, name
 
 
@@ -229,3 +232,68 @@ def test_a_number_box_never_clamps_and_states_the_range() -> None:
 
 def test_every_card_state_passes_the_validator(card_validator: CardValidator) -> None:
     assert_valid_cards(card_validator, every_state())
+
+
+# ------------------------------------------------------------------ the one living card, state by state
+def living_states() -> dict[str, dict[str, Any]]:
+    """The request's card in every state it can be in, with and without a preview (a form closed early)."""
+    count = next(p for p in SCALE.parameters if p.name == "count")
+    found: dict[str, dict[str, Any]] = {}
+    for state in RequestCardState:
+        if state is RequestCardState.FORM:
+            found["form"] = request_card(SCALE, state, requester_name="Alex Wilber", ref=REF.with_verb(Verb.SUBMIT),
+                                         fields=[FormField(count)], args=ARGS[:2])
+            continue
+        if state in (RequestCardState.PREVIEW, RequestCardState.NO_OP):
+            preview = NO_OP if state is RequestCardState.NO_OP else TO_ZERO
+            found[state.value] = request_card(SCALE, state, requester_name="Alex Wilber", args=ARGS, preview=preview,
+                                              ref=REF, question='Reply "yes" to confirm or "no" to cancel.')
+            continue
+        found[state.value] = request_card(SCALE, state, requester_name="Alex Wilber", args=ARGS, preview=TO_ZERO,
+                                          by="Alex Wilber", message="What became of it.",
+                                          details=[("Reference", "r-1")])
+        found[f"{state.value} (no preview yet)"] = request_card(SCALE, state, requester_name="Alex Wilber",
+                                                                args=ARGS[:1], by="Alex Wilber", message="Why.")
+    return found
+
+
+def test_every_state_has_a_look_and_only_the_form_preview_and_confirmed_are_open() -> None:
+    assert set(REQUEST_CARD_LOOKS) == set(RequestCardState)
+    assert {state for state, look in REQUEST_CARD_LOOKS.items() if look.open} == {
+        RequestCardState.FORM, RequestCardState.PREVIEW, RequestCardState.CONFIRMED,
+    }
+
+
+def test_a_closed_card_leads_with_the_change_and_says_what_became_of_it_without_buttons() -> None:
+    states = living_states()
+    for name, card in states.items():
+        if name in ("form", "preview"):
+            assert "actions" in card, name
+            continue
+        assert "actions" not in card, name
+        assert not [e for e in elements(card) if str(e.get("type", "")).startswith("Input.")], name
+    assert lines(states["succeeded"]) == [
+        "Scale aks-dev / np1: 2 → 0 nodes", "Requested by Alex Wilber", "Confirmed by Alex Wilber",
+        "AKS cluster: aks-dev", "Node pool: np1", "Node count: 2 → 0", "Done", "What became of it.", "Reference: r-1",
+    ]
+    assert containers(states["succeeded"])[0] == ("good", ["Done", "What became of it."])
+    assert containers(states["cancelled"])[0] == ("emphasis", ["Cancelled by Alex Wilber", "What became of it."])
+    assert "Confirmed by Alex Wilber" not in lines(states["cancelled"])
+    assert containers(states["broken"])[0][0] == "attention"
+    assert containers(states["confirmed"])[0][0] == "accent"
+    assert containers(states["superseded (no preview yet)"])[0] == ("emphasis", ["Replaced by a newer request", "Why."])
+    assert lines(states["stopped (no preview yet)"])[:3] == [
+        "Set the node count of an AKS node pool.", "Requested by Alex Wilber", "AKS cluster: aks-dev"]
+
+
+def test_a_preview_asks_its_question_on_the_card() -> None:
+    card = living_states()["preview"]
+    assert lines(card)[-1] == 'Reply "yes" to confirm or "no" to cancel.'
+    assert [a["title"] for a in card["actions"]] == ["Confirm", "Cancel"]
+
+
+def test_every_living_card_state_passes_the_validator(card_validator: CardValidator) -> None:
+    states = living_states()
+    for name, card in states.items():
+        assert not [e for e in elements(card) if "color" in e], name
+    assert_valid_cards(card_validator, states)

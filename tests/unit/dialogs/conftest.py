@@ -78,16 +78,37 @@ class ConnectorStandIn(TestAdapter):
     def __init__(self, logic: Callable[[TurnContext], Awaitable[None]]) -> None:
         super().__init__(logic)
         self.hook: tuple[Callable[[Activity], bool], Callable[[], Awaitable[None]]] | None = None
+        self.hook_times = 0
+        self.events: list[tuple[str, Activity]] = []  # ("post" | "update", activity) in the order they happened
 
-    def when_sending(self, matches: Callable[[Activity], bool], then: Callable[[], Awaitable[None]]) -> None:
-        """Run ``then`` (once) just before the bot's first activity that ``matches`` is delivered."""
+    def when_sending(
+        self, matches: Callable[[Activity], bool], then: Callable[[], Awaitable[None]], *, times: int = 1
+    ) -> None:
+        """Run ``then`` just before the bot's first ``times`` activities that ``matches`` are delivered
+        (sent, or updated in place)."""
         self.hook = (matches, then)
+        self.hook_times = times
+
+    async def _run_hook(self, activities: list[Activity]) -> None:
+        if self.hook is not None and any(self.hook[0](activity) for activity in activities):
+            then = self.hook[1]
+            self.hook_times -= 1
+            if self.hook_times <= 0:
+                self.hook = None
+            await then()
 
     async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
-        if self.hook is not None and any(self.hook[0](activity) for activity in activities):
-            then, self.hook = self.hook[1], None
-            await then()
-        return await super().send_activities(context, activities)  # type: ignore[no-any-return]
+        await self._run_hook(activities)
+        responses = await super().send_activities(context, activities)
+        for activity, response in zip([a for a in activities if a.type != "trace"], responses, strict=True):
+            activity.id = activity.id or response.id  # what the channel calls it, as the real one would
+        self.events.extend(("post", activity) for activity in activities if activity.type == "message")
+        return responses  # type: ignore[no-any-return]
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> None:
+        await self._run_hook([activity])
+        await super().update_activity(context, activity)
+        self.events.append(("update", activity))
 
 
 @dataclass
@@ -98,6 +119,7 @@ class Chat:
     conversation_type: str = "personal"
     conversation_id: str = "a:personal-alex"
     cards: dict[str, Any] = field(default_factory=dict)
+    updated: list[Activity] = field(default_factory=list)  # the activities the last turn updated in place
     _counter: Iterator[int] = field(default_factory=itertools.count)
 
     @property
@@ -114,12 +136,16 @@ class Chat:
         return Activity().deserialize(raw)
 
     async def send(self, activity: Activity) -> list[Activity]:
-        """Run one turn; return what the bot sent (and record every card in it)."""
+        """Run one turn; return what the bot sent (and record every card in it, and in what it updated:
+        :attr:`updated`)."""
         self.adapter.activity_buffer.clear()
+        self.adapter.updated_activities.clear()
         await TestFlow(None, self.adapter).send(activity)
         sent = list(self.adapter.activity_buffer)
+        self.updated = list(self.adapter.updated_activities)
         self.adapter.activity_buffer.clear()
-        for reply in sent:
+        self.adapter.updated_activities.clear()
+        for reply in [*sent, *self.updated]:
             for attachment in reply.attachments or []:
                 if attachment.content_type == CARD_CONTENT_TYPE:
                     self.cards[f"card {next(self._counter)}"] = attachment.content
@@ -152,6 +178,12 @@ class Chat:
         fallback arrives as a message whose ``value`` is the data merged with the inputs."""
         fallback = find_button(card, title)["fallback"]
         return await self.send(self.activity(person, value={**fallback["data"], **(inputs or {})}))
+
+
+def updated_cards(chat: Chat) -> list[tuple[str, dict[str, Any]]]:
+    """The cards the last turn updated in place: (activity id, card), in order."""
+    return [(str(a.id), att.content) for a in chat.updated for att in a.attachments or []
+            if att.content_type == CARD_CONTENT_TYPE]
 
 
 def find_button(card: dict[str, Any], title: str) -> dict[str, Any]:
@@ -302,3 +334,10 @@ def channel(adapter: TestAdapter, card_validator: CardValidator) -> Iterator[Cha
     yield conversation
     if conversation.cards:
         assert_valid_cards(card_validator, conversation.cards)
+
+
+def changed_card(chat: Chat) -> dict[str, Any]:
+    """The card the last turn left in place of the request's card (its last in-place update)."""
+    changed = updated_cards(chat)
+    assert changed, "the last turn changed no card in place"
+    return changed[-1][1]

@@ -10,7 +10,7 @@ from typing import Any
 
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, inputs_of, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, changed_card, inputs_of, sent_cards, texts
 
 AKS_PROD = (
     f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod/providers/"
@@ -74,18 +74,22 @@ async def test_form_submit_preview_confirm_and_the_result(chat: Chat, actions: A
     response, sent = await chat.press(ALEX, preview, "Confirm")
     decided = card_texts(response.body["value"])
     assert "Confirmed by Alex Wilber" in decided
+    assert "aks-prod / node pool np1 now has 6 nodes." in decided  # the result, in place of the preview
     assert "actions" not in response.body["value"]
-    assert texts(sent) == ["Working on it: aks-prod / node pool np1…"]
-    assert "aks-prod / node pool np1 now has 6 nodes." in card_texts(sent_cards(sent)[0])
+    assert sent == []
     assert await pool_count(actions) == 6
 
 
 async def test_the_action_submit_fallback_works_the_same_way(chat: Chat, actions: ActionContext) -> None:
-    [form] = sent_cards(await chat.press_fallback(ALEX, await open_form(chat), "Next", {"cluster": AKS_PROD}))
-    [preview] = sent_cards(await chat.press_fallback(ALEX, form, "Review", {"pool": "np1", "count": "2"}))
+    # without Universal Actions the card cannot be answered in place by the press: it is updated in place
+    first = await open_form(chat)
+    assert sent_cards(await chat.press_fallback(ALEX, first, "Next", {"cluster": AKS_PROD})) == []
+    form = changed_card(chat)
+    assert sent_cards(await chat.press_fallback(ALEX, form, "Review", {"pool": "np1", "count": "2"})) == []
+    preview = changed_card(chat)
     assert "Node count: 3 → 2" in card_texts(preview)
-    sent = await chat.press_fallback(ALEX, preview, "Confirm")
-    assert "aks-prod / node pool np1 now has 2 nodes." in card_texts(sent_cards(sent)[0])
+    await chat.press_fallback(ALEX, preview, "Confirm")
+    assert "aks-prod / node pool np1 now has 2 nodes." in card_texts(changed_card(chat))
     assert await pool_count(actions) == 2
 
 
@@ -140,14 +144,17 @@ async def test_three_refused_submissions_stop_the_form(chat: Chat) -> None:
         form = response.body["value"]
     response, _ = await chat.press(ALEX, form, "Review", {"pool": "np1", "count": "x"})
     stopped = card_texts(response.body["value"])
-    assert stopped[0] == "Stopped"
-    assert "That's 3 tries without a valid form" in stopped[1]
+    assert stopped[0] == "Set the node count of an AKS node pool."  # the request's card, stopped
+    assert stopped[-2] == "Stopped"
+    assert "That's 3 tries without a valid form" in stopped[-1]
+    assert "actions" not in response.body["value"]
     assert texts(await chat.say(ALEX, "cancel")) == ["There is nothing to cancel."]
 
 
 async def test_the_cancel_button_ends_the_request(chat: Chat, sandbox: SandboxHandle) -> None:
     response, _ = await chat.press(ALEX, await second_stage(chat), "Cancel")
-    assert card_texts(response.body["value"])[:2] == ["Cancelled", "Cancelled. Nothing was changed."]
+    assert card_texts(response.body["value"])[-2:] == ["Cancelled by Alex Wilber", "Nothing was changed."]
+    assert "actions" not in response.body["value"]
     assert changes(sandbox) == []
 
 

@@ -20,7 +20,7 @@ import pytest
 from actions.registry import Registry, default_registry
 from actions.spec import Args, Change, Choice, Parameter, ParamKind, Preview, Progress, ProgressState, Scope
 from tests.support.arm_sandbox import SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, inputs_of, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, inputs_of, sent_cards, texts, updated_cards
 
 ERROR = "application/vnd.microsoft.error"
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -94,9 +94,10 @@ async def by_execute(chat: Chat, card: dict[str, Any], inputs: dict[str, Any]) -
 
 
 async def by_submit(chat: Chat, card: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any] | str:
-    """Press the card's first button through its ``Action.Submit`` fallback: the card or the text sent back."""
+    """Press the card's first button through its ``Action.Submit`` fallback: the card it became (changed in
+    place), a card sent, or the text sent back."""
     sent = await chat.press_fallback(ALEX, card, card["actions"][0]["title"], inputs)
-    cards = sent_cards(sent)
+    cards = [changed for _, changed in updated_cards(chat)] or sent_cards(sent)
     if cards:
         return cards[0]
     [text] = texts(sent)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, run_buttons, said, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, changed_card, run_buttons, said, sent_cards, texts
 
 PROD = PROD_SUBSCRIPTION_ID
 
@@ -25,8 +25,9 @@ def changes(sandbox: SandboxHandle) -> list[dict[str, object]]:
 
 async def test_all_parameters_inline_preview_confirm_and_the_result(chat: Chat, actions: ActionContext) -> None:
     sent = await chat.say(ALEX, "scale node pool aks-prod np1 to 5")
-    assert texts(sent) == ["Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."]
+    assert texts(sent) == []  # the question is on the card
     [preview] = sent_cards(sent)
+    assert 'Reply "yes" to confirm or "no" to cancel, or use the buttons.' in card_texts(preview)
     assert card_texts(preview)[:5] == [
         "Scale aks-prod / np1: 3 → 5 nodes", "Requested by Alex Wilber", "AKS cluster: aks-prod", "Node pool: np1",
         "Node count: 3 → 5",
@@ -34,8 +35,9 @@ async def test_all_parameters_inline_preview_confirm_and_the_result(chat: Chat, 
     assert [a["title"] for a in preview["actions"]] == ["Confirm", "Cancel"]
 
     sent = await chat.say(ALEX, "yes")
-    assert texts(sent) == ["Working on it: aks-prod / node pool np1…"]
-    [outcome] = sent_cards(sent)
+    assert texts(sent) == ["Done: scale aks-prod / np1: 3 → 5 nodes. The card above shows the details."]
+    assert sent_cards(sent) == []  # the preview's card became the result
+    outcome = changed_card(chat)
     assert "Done" in card_texts(outcome)
     assert "aks-prod / node pool np1 now has 5 nodes." in card_texts(outcome)
     assert await pool_count(actions, "np1") == 5
@@ -169,9 +171,8 @@ async def test_a_platform_failure_is_reported_with_a_reference_not_the_exception
 ) -> None:
     await chat.say(ALEX, "restart app web-prod")
     sandbox.inject_fault(method="POST", path_contains="/restart", status=500, times=10)
-    sent = await chat.say(ALEX, "yes")
-    [outcome] = sent_cards(sent)
-    lines = card_texts(outcome)
+    await chat.say(ALEX, "yes")
+    lines = card_texts(changed_card(chat))
     assert "Failed" in lines
     assert any("Reference" in line for line in lines)
     assert not any("Traceback" in line or "HttpResponseError" in line for line in lines)

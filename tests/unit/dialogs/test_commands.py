@@ -32,15 +32,8 @@ AKS_PROD = (
     "Microsoft.ContainerService/managedClusters/aks-prod"
 )
 CARD = "application/vnd.microsoft.card.adaptive"
-GO_AHEAD = "Go ahead? Reply `yes` to confirm or `no` to cancel (or use the buttons)."
-
-
-def risky(acknowledgement: str) -> str:
-    """What `yes`-or-the-card question a risky preview asks in chat."""
-    return (
-        f'This change is risky, so `yes` is not enough: on the card, tick "{acknowledgement}" and '
-        "press Confirm — or reply `no` to cancel."
-    )
+GO_AHEAD = 'Reply "yes" to confirm or "no" to cancel, or use the buttons.'  # on the preview card, in chat
+RISKY = 'Tick the box and press Confirm to go ahead, or reply "no" (or press Cancel) to change nothing.'
 
 
 def changes(sandbox: SandboxHandle) -> list[dict[str, Any]]:
@@ -60,7 +53,7 @@ async def vm_power(actions: ActionContext, name: str) -> str:
 
 
 RESTART_BUILD_AGENT_1 = "build-agent-1 will restart (brief downtime)"
-STOP_BUILD_AGENT_2 = risky("I understand: stop (deallocate) VM build-agent-2")
+STOP_BUILD_AGENT_2 = RISKY
 
 
 @pytest.mark.parametrize(
@@ -84,8 +77,9 @@ async def test_a_declared_synonym_runs_the_action_it_stands_for(
     chat: Chat, sandbox: SandboxHandle, typed: str, title: str, change: str, question: str
 ) -> None:
     sent = await chat.say(ALEX, typed)
-    assert texts(sent) == [question]
+    assert texts(sent) == []  # the question is on the card
     [preview] = sent_cards(sent)
+    assert question in card_texts(preview)
     assert card_texts(preview)[0] == title
     assert change in card_texts(preview)
     assert texts(await chat.say(ALEX, "no")) == ["Cancelled. Nothing was changed."]
@@ -114,8 +108,9 @@ async def test_a_did_you_mean_button_runs_its_command_when_pressed(chat: Chat, a
     assert response.body["type"] == CARD
     assert card_texts(response.body["value"]) == ["Alex Wilber chose: scale node pool aks-prod np1 to 5"]
     assert "actions" not in response.body["value"]
-    assert texts(messages) == [GO_AHEAD]
+    assert texts(messages) == []
     [preview] = sent_cards(messages)
+    assert GO_AHEAD in card_texts(preview)
     assert card_texts(preview)[0] == "Scale aks-prod / np1: 3 → 5 nodes"
 
     await chat.say(ALEX, "yes")
@@ -125,7 +120,8 @@ async def test_a_did_you_mean_button_runs_its_command_when_pressed(chat: Chat, a
 async def test_a_suggestion_button_works_through_the_action_submit_fallback(chat: Chat) -> None:
     [card] = sent_cards(await chat.say(ALEX, "restrat app web-prod"))
     sent = await chat.press_fallback(ALEX, card, "restart app web-prod")
-    assert texts(sent) == [GO_AHEAD]
+    assert texts(sent) == []
+    assert GO_AHEAD in card_texts(sent_cards(sent)[0])
     assert card_texts(sent_cards(sent)[0])[0] == "Restart web-prod"
 
 
@@ -161,7 +157,8 @@ async def test_a_misspelled_value_offers_the_whole_corrected_command(chat: Chat)
     # Pressed while the bot asks "Which app?": the button replaces that question with its command.
     response, messages = await chat.press(ALEX, card, "restart app web-prod")
     assert response.status == 200
-    assert texts(messages) == ["Leaving the previous request (nothing was changed) for this new one.", GO_AHEAD]
+    assert texts(messages) == ["Leaving the previous request (nothing was changed) for this new one."]
+    assert GO_AHEAD in card_texts(sent_cards(messages)[0])
 
 
 async def test_a_refused_answer_to_a_question_offers_buttons_with_the_whole_command(chat: Chat) -> None:
@@ -203,7 +200,8 @@ async def test_a_run_button_is_only_ever_typed_text(chat: Chat, sandbox: Sandbox
     # Whatever a forged button carries goes through the parser like a message: no shortcut to running.
     sent = await chat.send(chat.activity(ALEX, value={"switchboard": {"v": 1, "verb": "run",
                                                                        "command": "vm-deallocate vm=jump-prod"}}))
-    assert texts(sent) == [risky("I understand: stop (deallocate) VM jump-prod")]
+    assert texts(sent) == []
+    assert RISKY in card_texts(sent_cards(sent)[0])  # the preview, waiting for the box and Confirm
     assert changes(sandbox) == []
 
 

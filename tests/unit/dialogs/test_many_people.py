@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, card_texts, changed_card, sent_cards, texts, updated_cards
 
 
 async def pool_count(actions: ActionContext) -> int:
@@ -36,8 +36,8 @@ async def test_two_people_interleaving_in_one_thread_each_drive_only_their_own_d
     # Megan's "cancel" cancels Megan's request only.
     assert texts(await channel.say(MEGAN, "cancel")) == ["Cancelled. Nothing was changed."]
 
-    sent = await channel.say(ALEX, "yes")
-    assert "Requested by Alex Wilber" in card_texts(sent_cards(sent)[0])
+    await channel.say(ALEX, "yes")
+    assert "Requested by Alex Wilber" in card_texts(changed_card(channel))
     assert await pool_count(actions) == 4
     assert restarts(sandbox) == []
 
@@ -45,16 +45,18 @@ async def test_two_people_interleaving_in_one_thread_each_drive_only_their_own_d
 async def test_each_persons_yes_confirms_their_own_request(
     channel: Chat, actions: ActionContext, sandbox: SandboxHandle
 ) -> None:
-    await channel.say(ALEX, "scale node pool aks-prod np1 to 2")
-    await channel.say(MEGAN, "restart app web-prod")
+    [alex_card] = [a for a in await channel.say(ALEX, "scale node pool aks-prod np1 to 2") if a.attachments]
+    [megan_card] = [a for a in await channel.say(MEGAN, "restart app web-prod") if a.attachments]
 
-    megan = await channel.say(MEGAN, "yes")
-    assert "Requested by Megan Bowen" in card_texts(sent_cards(megan)[0])
+    await channel.say(MEGAN, "yes")
+    assert "Requested by Megan Bowen" in card_texts(changed_card(channel))
+    assert {activity_id for activity_id, _ in updated_cards(channel)} == {megan_card.id}  # her card, in place
     assert len(restarts(sandbox)) == 1
     assert await pool_count(actions) == 3  # Alex has not confirmed yet
 
-    alex = await channel.say(ALEX, "yes")
-    assert "Requested by Alex Wilber" in card_texts(sent_cards(alex)[0])
+    await channel.say(ALEX, "yes")
+    assert "Requested by Alex Wilber" in card_texts(changed_card(channel))
+    assert {activity_id for activity_id, _ in updated_cards(channel)} == {alex_card.id}
     assert await pool_count(actions) == 2
 
 

@@ -15,7 +15,7 @@ import pytest
 from botbuilder.schema import Activity
 
 from tests.support.arm_sandbox import SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, ConnectorStandIn, card_texts, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, ConnectorStandIn, card_texts, changed_card, sent_cards, texts
 
 NP1 = "/managedClusters/aks-prod/agentPools/np1"
 STARTED = (
@@ -35,7 +35,14 @@ def is_card(activity: Activity) -> bool:
 
 
 def is_working_on_it(activity: Activity) -> bool:
-    return activity.type == "message" and (activity.text or "").startswith("Working on it")
+    """The request's card saying it was confirmed and is being worked on (shown before the request is sent)."""
+    return is_card(activity) and any(
+        line.startswith("Working on it") for line in card_texts(activity.attachments[0].content))
+
+
+def is_result(activity: Activity) -> bool:
+    """The request's card showing what became of it."""
+    return is_card(activity) and not is_working_on_it(activity)
 
 
 def no_nothing_claims(lines: list[str]) -> None:
@@ -53,8 +60,10 @@ async def test_an_operation_that_never_completes_is_reported_started_with_what_t
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
     sent = await chat.say(ALEX, "yes")
 
-    assert texts(sent) == ["Working on it: aks-prod / node pool np1…"]
-    [outcome] = sent_cards(sent)
+    assert texts(sent) == [
+        "Started, not finished yet: scale aks-prod / np1: 3 → 4 nodes. The card above shows the details."]
+    assert sent_cards(sent) == []
+    outcome = changed_card(chat)
     lines = card_texts(outcome)
     assert "Started, not finished yet" in lines
     assert STARTED in lines
@@ -78,8 +87,8 @@ async def test_confirm_on_the_card_is_answered_within_the_budget_and_cannot_be_p
     response, messages = await chat.press(ALEX, preview, "Confirm")
 
     assert "Confirmed by Alex Wilber" in card_texts(response.body["value"])
-    [outcome] = sent_cards(messages)
-    assert STARTED in card_texts(outcome)
+    assert STARTED in card_texts(response.body["value"])  # in place of the preview
+    assert messages == []
     again, _ = await chat.press(ALEX, preview, "Confirm")  # the decision on the form stands: it runs once
     assert again.body == {
         "statusCode": 200, "type": "application/vnd.microsoft.activity.message",
@@ -92,8 +101,8 @@ async def test_confirm_on_the_card_is_answered_within_the_budget_and_cannot_be_p
 async def test_a_refusal_before_the_start_says_nothing_was_changed(chat: Chat, sandbox: SandboxHandle) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
     sandbox.inject_fault(method="PUT", path_contains=NP1, status=409, times=1)  # ARM refuses it
-    [outcome] = sent_cards(await chat.say(ALEX, "yes"))
-    lines = card_texts(outcome)
+    await chat.say(ALEX, "yes")
+    lines = card_texts(changed_card(chat))
     assert "Not done" in lines
     assert (
         "Another operation is running on aks-prod / node pool np1; try again when it finishes. Nothing was changed."
@@ -105,8 +114,8 @@ async def test_a_server_error_after_the_start_says_it_may_have_partly_happened(
 ) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
     sandbox.inject_fault(method="PUT", path_contains=NP1, status=500, times=None)
-    [outcome] = sent_cards(await chat.say(ALEX, "yes"))
-    lines = card_texts(outcome)
+    await chat.say(ALEX, "yes")
+    lines = card_texts(changed_card(chat))
     assert "Failed" in lines
     [message] = [line for line in lines if line.startswith("Azure could not scale aks-prod / node pool np1.")]
     assert message.endswith("It may have partly happened: check aks-prod / node pool np1 before trying again.")
@@ -122,8 +131,8 @@ async def test_an_operation_that_fails_in_azure_says_what_azure_said_and_what_to
 ) -> None:
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
     sandbox.inject_fault(method="PUT", path_contains=NP1, operation_status="Failed", times=1)
-    [outcome] = sent_cards(await chat.say(ALEX, "yes"))
-    lines = card_texts(outcome)
+    await chat.say(ALEX, "yes")
+    lines = card_texts(changed_card(chat))
     assert "Failed" in lines
     [message] = [line for line in lines if "(SandboxInjectedFailure)" in line]
     assert message.endswith("check aks-prod / node pool np1 before trying again.")
@@ -133,8 +142,8 @@ async def test_a_status_that_cannot_be_read_is_could_not_be_confirmed(chat: Chat
     await chat.say(ALEX, "scale node pool aks-prod np1 to 4")
     sandbox.set_operation_delay(30)
     sandbox.inject_fault(method="GET", path_contains="/operations/", status=500, times=None)
-    [outcome] = sent_cards(await chat.say(ALEX, "yes"))
-    lines = card_texts(outcome)
+    await chat.say(ALEX, "yes")
+    lines = card_texts(changed_card(chat))
     assert "Could not be confirmed" in lines
     [message] = [line for line in lines if line.startswith("The change to aks-prod / node pool np1 was sent")]
     assert "could not be confirmed (reference " in message
@@ -152,7 +161,7 @@ async def test_a_turn_that_fails_after_the_start_says_what_was_started(chat: Cha
         raise ConnectionError("the Bot Connector reset the connection")
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_card, connector_fails)  # the outcome card is lost
+    chat.adapter.when_sending(is_result, connector_fails, times=2)  # the result is lost (update and re-post)
     sent = await chat.say(ALEX, "yes")
 
     message = texts(sent)[-1]
@@ -175,7 +184,7 @@ async def test_a_turn_that_fails_before_the_start_still_says_to_try_again(chat: 
         raise ConnectionError("the Bot Connector reset the connection")
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_working_on_it, connector_fails)  # before the request is handed over
+    chat.adapter.when_sending(is_working_on_it, connector_fails, times=2)  # before the request is handed over
     [message] = texts(await chat.say(ALEX, "yes"))
     assert message.startswith("Something went wrong on my side (ref ")
     assert message.endswith("Please try again.")
@@ -190,7 +199,7 @@ async def test_a_turn_that_fails_after_a_refusal_says_to_try_again(chat: Chat, s
         raise ConnectionError("the Bot Connector reset the connection")
 
     assert isinstance(chat.adapter, ConnectorStandIn)
-    chat.adapter.when_sending(is_card, connector_fails)
+    chat.adapter.when_sending(is_result, connector_fails, times=2)
     message = texts(await chat.say(ALEX, "yes"))[-1]
     assert message.startswith("Something went wrong on my side (ref ")
     assert message.endswith("Please try again.")

@@ -7,7 +7,7 @@ from typing import Any
 
 from actions.context import ActionContext
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
-from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, inputs_of, sent_cards, texts
+from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, changed_card, inputs_of, sent_cards, texts
 
 AKS_PROD = (
     f"/subscriptions/{PROD_SUBSCRIPTION_ID}/resourceGroups/rg-prod/providers/"
@@ -26,7 +26,8 @@ async def dev_np1(actions: ActionContext) -> int:
     return int((await pools.get("rg-dev", "aks-dev", "np1")).count)
 
 
-ASK = (
+ASK = 'Tick the box and press Confirm to go ahead, or reply "no" (or press Cancel) to change nothing.'
+TYPED_YES = (
     f'This change is risky, so `yes` is not enough: on the card, tick "{ACK}" and press Confirm — '
     "or reply `no` to cancel."
 )
@@ -34,8 +35,9 @@ ASK = (
 
 async def risky_preview(chat: Chat) -> dict[str, Any]:
     sent = await chat.say(ALEX, "scale node pool aks-dev np1 to 0")
-    assert texts(sent) == [ASK]  # not "Go ahead? Reply `yes`"
+    assert texts(sent) == []  # the question is on the card
     [preview] = sent_cards(sent)
+    assert ASK in card_texts(preview)  # not 'Reply "yes"'
     return preview
 
 
@@ -69,7 +71,8 @@ async def test_confirm_without_the_box_is_refused_and_nothing_runs(
 
     response, sent = await chat.press(ALEX, again, "Confirm", {"acknowledge": "understood"})
     assert "Confirmed by Alex Wilber" in card_texts(response.body["value"])
-    assert "aks-dev / node pool np1 now has 0 nodes." in card_texts(sent_cards(sent)[0])
+    assert "aks-dev / node pool np1 now has 0 nodes." in card_texts(response.body["value"])
+    assert sent == []
     assert await dev_np1(actions) == 0
 
 
@@ -78,18 +81,19 @@ async def test_the_submit_fallback_is_checked_the_same_way(
 ) -> None:
     preview = await risky_preview(chat)
     sent = await chat.press_fallback(ALEX, preview, "Confirm")
-    [again] = sent_cards(sent)
+    assert sent_cards(sent) == []  # the preview is shown again in place, saying why
+    again = changed_card(chat)
     assert REFUSED in card_texts(again)
     assert changes(sandbox) == []
-    sent = await chat.press_fallback(ALEX, again, "Confirm", {"acknowledge": "understood"})
-    assert "aks-dev / node pool np1 now has 0 nodes." in card_texts(sent_cards(sent)[-1])
+    await chat.press_fallback(ALEX, again, "Confirm", {"acknowledge": "understood"})
+    assert "aks-dev / node pool np1 now has 0 nodes." in card_texts(changed_card(chat))
     assert await dev_np1(actions) == 0
 
 
 async def test_typing_yes_is_not_enough_for_a_risky_request(chat: Chat, sandbox: SandboxHandle) -> None:
     await risky_preview(chat)
     sent = await chat.say(ALEX, "yes")
-    assert texts(sent) == [ASK]
+    assert texts(sent) == [TYPED_YES]
     assert changes(sandbox) == []
     assert texts(await chat.say(ALEX, "no")) == ["Cancelled. Nothing was changed."]
     assert changes(sandbox) == []

@@ -14,7 +14,18 @@ import pytest
 from actions.context import ActionContext
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.connector import TEST_BOT_ID
-from tests.unit.dialogs.conftest import ALEX, MEGAN, Chat, Person, card_texts, run_buttons, said, sent_cards, texts
+from tests.unit.dialogs.conftest import (
+    ALEX,
+    MEGAN,
+    Chat,
+    Person,
+    card_texts,
+    changed_card,
+    run_buttons,
+    said,
+    sent_cards,
+    texts,
+)
 
 BOT_MENTION = {
     "type": "mention", "mentioned": {"id": TEST_BOT_ID, "name": "Switchboard"}, "text": "<at>Switchboard</at>",
@@ -56,8 +67,8 @@ async def test_a_channel_command_in_a_paragraph_after_nbsp_runs_to_the_end(
     [preview] = sent_cards(sent)
     assert "Node count: 3 → 5" in card_texts(preview)
 
-    sent = await say_html(channel, ALEX, "<p><at>Switchboard</at>&nbsp;yes</p>")
-    assert "aks-prod / node pool np1 now has 5 nodes." in card_texts(sent_cards(sent)[0])
+    await say_html(channel, ALEX, "<p><at>Switchboard</at>&nbsp;yes</p>")
+    assert "aks-prod / node pool np1 now has 5 nodes." in card_texts(changed_card(channel))
     assert await pool_count(actions) == 5
 
 

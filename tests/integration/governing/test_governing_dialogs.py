@@ -1,0 +1,183 @@
+"""Transcripts: the conversation with the guardrails in the path — the reason asked for before an approval,
+approval cards pressed by approvers, `--break-glass "reason"`, refusals told precisely."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity
+
+from bot.state import BotStates
+from bot.teams_bot import SwitchboardBot
+from dialogs import Conversations
+from governing import GrantChoiceFilter
+from guardrails.ports import AuditQuery
+from guardrails.records import ApprovalStatus, AuditKind, GrantKind, Limits
+from storage import DeliveryLedger, TableBotStorage, TableProvider
+from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, Guarded
+from tests.integration.governing.test_governing_requests import approval_grant, auto_grant, prod_rule
+from tests.support.card_checks import assert_valid_cards, card_validator
+from tests.support.connector import TEST_TENANT_ID
+from tests.unit.dialogs.conftest import (
+    ALEX,
+    MEGAN,
+    Chat,
+    ConnectorStandIn,
+    MemoryReferences,
+    Person,
+    card_texts,
+    said,
+    sent_cards,
+    updated_cards,
+)
+from tools.card_validation import CardValidator
+
+__all__ = ["card_validator"]
+
+
+def shown(chat: Chat, sent: list[Activity]) -> list[str]:
+    """What the last turn showed: the messages it sent and the request's card it changed in place."""
+    return said(sent) + ["\n".join(card_texts(card)) for _, card in updated_cards(chat)]
+
+ADELE = Person("29:user-adele", "00000000-0000-0000-0000-0000000000022", "Adele Vance")
+SCALE = "scale node pool aks-prod np1 to 6"
+
+
+@pytest.fixture
+async def chats(
+    guarded: Guarded, storage_connection_string: str, unique_name: str
+) -> AsyncIterator[Callable[[str], Chat]]:
+    """``chats(conversation id)``: personal chats with the real bot, its state on Azurite, the guarded handler."""
+    async with TableProvider(connection_string=storage_connection_string, options=FAST_TABLES) as tables:
+        storage = TableBotStorage(tables, table_name=f"gstate{unique_name}")
+        ledger = DeliveryLedger(tables, table_name=f"gdeliveries{unique_name}")
+        states = BotStates.create(storage, private_conversation=True)
+        assert states.private_conversation is not None
+        conversations = Conversations(
+            state=states.private_conversation, registry=guarded.registry, actions=guarded.actions,
+            handler=guarded.handler, decisions=ledger, votes=guarded.votes,
+            choice_filter=GrantChoiceFilter(guarded.governance),
+        )
+        bot = SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
+                             conversations=conversations, deliveries=ledger)
+
+        async def logic(turn_context: TurnContext) -> None:
+            await bot.on_turn(turn_context)
+
+        yield lambda conversation_id: Chat(ConnectorStandIn(logic), "personal", conversation_id)
+
+
+async def test_approval_needed_asks_for_a_reason_then_approvers_decide_on_their_cards(
+    guarded: Guarded, chats: Callable[[str], Chat], card_validator: CardValidator,
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    alex = chats("a:alex")
+    await alex.say(ALEX, SCALE)
+    asked = said(await alex.say(ALEX, "yes"))
+    assert any("This needs 2 approval(s)" in text and "Why is it needed?" in text for text in asked)
+    assert guarded.scale_puts() == []
+    waiting = said(await alex.say(ALEX, "black friday traffic"))
+    assert any("Waiting for approval" in text for text in waiting)
+    await guarded.governance.drain()
+    [stored] = await guarded.governance.approvals.by_requester(ALEX.aad_object_id)
+    assert (stored.reason, stored.status) == ("black friday traffic", ApprovalStatus.PENDING)
+
+    card = next(n.card for user, n in guarded.notifier.to_users if user == MEGAN.aad_object_id)
+    assert card is not None
+    megan, adele = chats("a:megan"), chats("a:adele")
+    mine, _ = await alex.press(ALEX, card, "Approve")  # the requester presses a forwarded copy
+    assert "own request" in str(mine.body["value"])
+    first, _ = await megan.press(MEGAN, card, "Approve", {"comment": "fine"})
+    assert "waiting for 1 more (2 needed)" in str(first.body["value"])
+    assert "actions" not in first.body["value"]  # voted: no buttons any more
+    second, _ = await adele.press(ADELE, card, "Approve")
+    assert "quorum is reached" in str(second.body["value"])
+    await guarded.governance.drain()
+    assert await guarded.pool_count() == 6
+    assert len(guarded.scale_puts()) == 1
+    told = [n.text or "" for conversation, n in guarded.notifier.sent]
+    assert any(text.startswith("Your request was approved.") for text in told)
+    assert_valid_cards(card_validator, {**alex.cards, **megan.cards, **adele.cards, "approval": card})
+
+
+async def test_within_a_standing_approval_no_reason_is_asked_and_it_runs(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    await guarded.policy.grants.add(auto_grant())
+    alex = chats("a:alex")
+    await alex.say(ALEX, "scale node pool aks-prod np1 to 4")
+    done = shown(alex, await alex.say(ALEX, "yes"))
+    assert any("now has 4 nodes" in text for text in done)
+    assert not any("Why is it needed?" in text for text in done)
+
+
+async def test_a_refusal_says_what_is_missing_and_who_can_grant_it(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    alex = chats("a:alex")
+    await alex.say(ALEX, SCALE)
+    refused = shown(alex, await alex.say(ALEX, "yes"))
+    assert any("You have no grant for aks-scale-node-pool on this resource" in text for text in refused)
+    assert guarded.scale_puts() == []
+
+
+async def test_break_glass_on_a_typed_command_runs_at_once_on_the_record(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.grants.add(auto_grant(id="alex-break-glass", kind=GrantKind.BREAK_GLASS, limits=Limits()))
+    await guarded.policy.rules.put(prod_rule(2))
+    alex = chats("a:alex")
+    await alex.say(ALEX, f'{SCALE} --break-glass "checkout is down"')
+    done = shown(alex, await alex.say(ALEX, "yes"))
+    assert any("now has 6 nodes" in text for text in done)
+    records = await guarded.governance.audit_store.query(AuditQuery(actor=ALEX.aad_object_id,
+                                                                    kind=AuditKind.BREAK_GLASS))
+    assert [r.reason for r in records] == ["checkout is down"]
+
+
+async def test_break_glass_without_a_reason_is_explained(guarded: Guarded, chats: Callable[[str], Chat]) -> None:
+    alex = chats("a:alex")
+    sent = await alex.say(ALEX, f"{SCALE} --break-glass")
+    assert any("needs a reason in quotes after --break-glass" in text for text in said(sent))
+    assert sent_cards(sent) == []  # nothing previewed
+    assert guarded.scale_puts() == []
+
+
+def choice_values(card: dict[str, object], input_id: str) -> list[str]:
+    for element in _elements(card):
+        if element.get("type") == "Input.ChoiceSet" and element.get("id") == input_id:
+            return [str(choice["value"]) for choice in element["choices"]]  # type: ignore[index]
+    raise AssertionError(f"no choice set {input_id!r}")
+
+
+def _elements(node: object) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(_elements(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_elements(value))
+    return found
+
+
+async def test_a_form_offers_only_the_resources_a_grant_reaches(guarded: Guarded, chats: Callable[[str], Chat]) -> None:
+    await guarded.policy.grants.add(approval_grant())  # rg-prod only
+    alex = chats("a:alex")
+    [form] = sent_cards(await alex.say(ALEX, "scale node pool"))
+    clusters = choice_values(form, "cluster")
+    assert clusters == [AKS_PROD]
+    assert "no grant of yours" in str(form)
+
+
+async def test_without_any_grant_nothing_is_offered_and_the_reason_is_said(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    alex = chats("a:alex")
+    answer = " ".join(said(await alex.say(ALEX, "scale node pool")))
+    assert "no grant of yours" in answer
