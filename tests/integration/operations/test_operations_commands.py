@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,13 +21,19 @@ from botbuilder.core import MemoryStorage, TurnContext
 from app.composition import governance_commands
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
+from cards.approvals import approval_card
 from dialogs import Conversations
-from governing import PolicyAccess
+from governing import Governance, GuardedRequestHandler, PolicyAccess
 from guardrails.ports import AuditQuery
-from guardrails.records import ApproverRule, AuditKind, AuditRecord, Grant, GrantKind, Principal
+from guardrails.records import ApproverRule, AuditKind, AuditRecord, Grant, GrantKind, Principal, RateLimit
 from operations import Operation, OperationState
 from requesting import OutcomeState, Request, Requester
+from storage.approval_cards import TableApprovalCardStore
+from storage.approvals import TableApprovalStore
+from storage.audit import TableAuditStore
+from storage.policy_snapshot import PolicySnapshotReader
 from storage.policy_versions import PolicyStores
+from storage.rate_counters import TableRateCounter
 from tests.integration.operations.conftest import AKS_PROD, CONVERSATION, Harness, puts
 from tests.support.arm_sandbox import PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.card_checks import assert_valid_cards, card_validator
@@ -65,17 +71,39 @@ async def access(harness: Harness) -> PolicyAccess:
                                         created_at=harness.clock()))
     await stores.grants.add(Grant("adele-prod-admin", Principal.user(ADELE.aad_object_id), frozenset({"*"}), PROD,
                                   kind=GrantKind.ADMIN, created_at=harness.clock()))
+    await stores.grants.add(Grant("alex-prod-auto", Principal.user(ALEX.aad_object_id), frozenset({"*"}), PROD,
+                                  created_at=harness.clock()))
     return access
 
 
 @pytest.fixture
-def chat(harness: Harness, access: PolicyAccess, card_validator: CardValidator) -> Iterator[Chat]:
-    """Alex's personal chat with the real bot, its requests queued as operations (the harness's worker runs them)."""
+async def guarded(harness: Harness, access: PolicyAccess) -> AsyncIterator[GuardedRequestHandler]:
+    """The guardrails in front of the queued executor, as composed: Alex's requests on rg-prod are approved at once."""
+    ns = harness.prefix
+    rate = TableRateCounter(harness.tables, table_name=f"{ns}rate")
+    governance = Governance(
+        reader=PolicySnapshotReader.for_active_policy(harness.tables, rate=rate, namespace=ns),
+        approvals=TableApprovalStore(harness.tables, table_name=f"{ns}approvals"),
+        cards=TableApprovalCardStore(harness.tables, table_name=f"{ns}cards"),
+        audit_store=TableAuditStore(harness.tables, table_name=f"{ns}audit"),
+        rate=rate, notifier=harness.notifier, render_card=approval_card, rate_limit=RateLimit(max_requests=50),
+        clock=harness.clock,
+    )
+    yield GuardedRequestHandler(governance, harness.execution.handler)
+    await governance.drain()
+
+
+@pytest.fixture
+def chat(
+    harness: Harness, access: PolicyAccess, guarded: GuardedRequestHandler, card_validator: CardValidator
+) -> Iterator[Chat]:
+    """Alex's personal chat with the real bot: its requests decided by the guardrails, then queued as operations
+    (the harness's worker runs them)."""
     states = BotStates.create(MemoryStorage(), private_conversation=True)
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=harness.registry, actions=harness.actions,
-        handler=harness.execution.handler,
+        handler=guarded,
         governance=governance_commands(access, harness.registry, harness.execution),
     )
     bot = SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
@@ -366,6 +394,8 @@ async def test_undo_is_a_new_request_previewed_and_confirmed_that_sets_the_count
     undo = await harness.operation(undo_id)
     assert (undo.state, dict(undo.before), undo.args["count"]) == (OperationState.SUCCEEDED, {"count": 5}, 3)
     assert await pool_count(harness) == 3
+    decided = [r for r in await audit(access, ALEX, AuditKind.DECISION) if r.request_id == undo.request_id]
+    assert [r.decision for r in decided] == ["approved"]  # decided by the guardrails like any request
     [record] = await audit(access, ALEX, AuditKind.UNDO)
     assert (record.decision, record.details["operation_id"]) == ("planned", scaled.id)
     assert record.correlation_id == (await harness.operation(scaled.id)).correlation_id != ""
