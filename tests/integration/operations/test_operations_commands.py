@@ -264,6 +264,10 @@ async def test_a_running_operation_cannot_be_cancelled_and_the_answer_says_so(
     assert run_buttons(card) == {f"status {operation.id}": f"status {operation.id}"}
     assert (await harness.operation(operation.id)).state is OperationState.RUNNING
     assert len(puts(sandbox)) == 1
+    harness.clock.advance(seconds=75)
+    status = await one_reply(chat, MEGAN, f"status {operation.id}")
+    assert "- State: running for 1 min 15 s — " in status  # the platform's words follow
+    assert f"- ARM correlation id: `{(await harness.operation(operation.id)).correlation_id}`" in status
     [record] = await audit(access, ALEX, AuditKind.CANCEL_REQUESTED)
     assert (record.decision, record.details["operation_id"]) == ("not_cancellable", operation.id)
 
