@@ -385,9 +385,9 @@ class OperationCommands:
         return CommandReply(text)
 
     # ------------------------------------------------------------------ history
-    async def history_lines(self, call: CommandCall) -> list[str]:
-        """The caller's recent operations (the last 30 days), newest first, one line each with its
-        outcome and duration; [] when there are none."""
+    async def history_lines(self, call: CommandCall) -> list[tuple[str, str]]:
+        """The caller's recent operations (the last 30 days), newest first: ``(request id, line)``, the
+        line with the operation's outcome and duration; [] when there are none."""
         if not call.object_id:
             return []
         now = self._access.now()
@@ -396,8 +396,8 @@ class OperationCommands:
         lines = []
         for stored in mine[:_HISTORY_SIZE]:
             operation = stored.record
-            lines.append(f"`{operation.id}` {show_time(operation.created_at, call.zone_name)} — "
-                         f"{plain(operation.title or operation.target, 300)}: {_outcome(operation, now)}")
+            lines.append((operation.request_id, f"`{operation.id}` {show_time(operation.created_at, call.zone_name)} — "
+                          f"{plain(operation.title or operation.target, 300)}: {_outcome(operation, now)}"))
         return lines
 
 

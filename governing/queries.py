@@ -99,24 +99,27 @@ class Queries:
         me = call.object_id.lower()
         approvals = await self._access.approvals.by_requester(me, limit=_HISTORY_SIZE)
         decisions = await self._access.audit.query(AuditQuery(actor=me, kind=AuditKind.DECISION, limit=_HISTORY_SIZE))
+        operations = await self._operations.history_lines(call) if self._operations is not None else []
         entries: list[tuple[datetime, str]] = [(a.created_at, _history_line(a, call.zone_name)) for a in approvals]
         known = {a.id for a in approvals}
+        ran = {request_id for request_id, _ in operations if request_id}
         for record in decisions:
             if record.request_id and record.request_id in known:
                 continue  # the approval's line says more
+            if record.request_id in ran and record.decision == "approved":
+                continue  # approved at once and run: its operation's line says how it went
             what = record.action or "request"
             target = f" on {code(record.scope)}" if record.scope else ""
             rule = f" (rule `{record.rule_id}`)" if record.rule_id else ""
             reason = f": {plain(record.reason)}" if record.reason else ""
             entries.append((record.at, f"{show_time(record.at, call.zone_name)} — {what}{target}: "
                                        f"{record.decision or 'decided'}{rule}{reason}"))
-        operations = await self._operations.history_lines(call) if self._operations is not None else []
         if not entries and not operations:
             return CommandReply("You have no recent requests.")
         lines: list[str] = []
         if operations:
             lines += ["Your recent operations, newest first (`status <id>` for one):", "",
-                      *(f"- {line}" for line in operations)]
+                      *(f"- {line}" for _, line in operations)]
         if entries:
             entries.sort(key=lambda e: e[0], reverse=True)
             lines += [*([""] if lines else []), "Your recent requests, newest first:", "",

@@ -274,7 +274,7 @@ async def test_a_running_operation_cannot_be_cancelled_and_the_answer_says_so(
 
 # ---------------------------------------------------------------------- history
 async def test_history_lists_my_operations_with_outcome_and_duration(chat: Chat, harness: Harness) -> None:
-    done = await submit(harness, 5)
+    done = await harness.operation(await ask(chat, "scale node pool aks-prod np1 to 5"))  # approved at once, run
     await harness.run_until_ended(done.id)
     harness.clock.advance(minutes=1)
     waiting = await submit(harness, 4)
@@ -288,6 +288,7 @@ async def test_history_lists_my_operations_with_outcome_and_duration(chat: Chat,
     assert lines[2].endswith("Scale aks-prod / np1: 5 → 4 nodes: queued")
     assert lines[3].startswith(f"- `{done.id}` ")
     assert re.search(r"Scale aks-prod / np1: 3 → 5 nodes: succeeded in \d+ s$", lines[3])
+    assert len(lines) == 4  # the policy's "approved" for the first is not listed again: its operation says more
     assert await one_reply(chat, SAM, "history") == "You have no recent requests."
 
 
