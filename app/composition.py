@@ -39,6 +39,7 @@ from governing import (
     GovernanceCommands,
     GrantChoiceFilter,
     GuardedRequestHandler,
+    OperationCommands,
     PolicyAccess,
 )
 from guardrails.records import RateLimit
@@ -58,7 +59,7 @@ from storage.policy_snapshot import PolicySnapshotReader
 from storage.rate_counters import TableRateCounter
 from telemetry import configure_telemetry
 
-__all__ = ["Switchboard", "build_executor", "build_switchboard", "operation_queue"]
+__all__ = ["Switchboard", "build_executor", "build_switchboard", "governance_commands", "operation_queue"]
 
 _log = logging.getLogger("switchboard.composition")
 
@@ -200,7 +201,7 @@ def build_switchboard(
     assert states.private_conversation is not None
     conversations = Conversations(
         state=states.private_conversation, registry=registry, actions=action_context, handler=handler,
-        decisions=deliveries, governance=GovernanceCommands(PolicyAccess(tables), registry),
+        decisions=deliveries, governance=governance_commands(PolicyAccess(tables), registry, execution),
         votes=votes, choice_filter=choice_filter,
     )
     bot = SwitchboardBot(
@@ -233,6 +234,14 @@ def build_switchboard(
         execution=execution,
         governance=governance,
     )
+
+
+def governance_commands(access: PolicyAccess, registry: Registry, execution: Execution) -> GovernanceCommands:
+    """The chat commands of the guardrails and of the operations (``status``, ``cancel``, ``queue``,
+    ``undo``, ``history``) over the execution's operation store, leases and journal."""
+    operations = OperationCommands(access, registry, operations=execution.operations, leases=execution.leases,
+                                   queue=execution.queue, journal=execution.journal)
+    return GovernanceCommands(access, registry, operations)
 
 
 def operation_queue(settings: Settings) -> OperationQueue:

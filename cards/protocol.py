@@ -149,6 +149,8 @@ def acknowledged(submission: CardSubmission) -> bool:
 # A suggestion button (:mod:`cards.suggestions`) carries a whole command instead of a form:
 #     {"switchboard": {"v": 1, "verb": "run", "command": "restart app web-prod"}}
 # The command is only ever treated as text the presser typed; it belongs to no form and no owner.
+# ``"keep": true`` marks a button on a card that stays as it is when pressed (an operation's card
+# offering Status and Undo); other pressed suggestion cards become "<who> chose: <command>".
 
 RUN_VERB = "run"
 MAX_RUN_COMMAND = 500
@@ -161,11 +163,15 @@ class CommandPress:
 
     command: str
     channel: SubmissionChannel = SubmissionChannel.EXECUTE
+    keep: bool = False  # the pressed card stays as it is (it is not a one-off suggestion)
 
 
-def run_data(command: str) -> dict[str, Any]:
-    """The ``data`` of a button that runs ``command``."""
-    return {CARD_DATA_KEY: {"v": _PROTOCOL_VERSION, "verb": RUN_VERB, "command": command}}
+def run_data(command: str, *, keep: bool = False) -> dict[str, Any]:
+    """The ``data`` of a button that runs ``command``; ``keep``: pressing it leaves its card as it is."""
+    meta: dict[str, Any] = {"v": _PROTOCOL_VERSION, "verb": RUN_VERB, "command": command}
+    if keep:
+        meta["keep"] = True
+    return {CARD_DATA_KEY: meta}
 
 
 def read_command(activity: Any) -> CommandPress | None:
@@ -196,7 +202,7 @@ def read_command(activity: Any) -> CommandPress | None:
         raise MalformedSubmission("This button carries no command.")
     if len(command) > MAX_RUN_COMMAND:
         raise MalformedSubmission("This button's command is too long.")
-    return CommandPress(command.strip(), channel)
+    return CommandPress(command.strip(), channel, keep=meta.get("keep") is True)
 
 
 def read_submission(activity: Any) -> CardSubmission | None:

@@ -34,7 +34,7 @@ from enum import StrEnum
 from actions.spec import Action, Change, Preview, lower_first
 from cards.elements import Json, Tone, adaptive_card, container, execute_action, fact_set, text_block, toggle_input
 from cards.forms import FormField, form_card
-from cards.protocol import ACKNOWLEDGE_INPUT, ACKNOWLEDGE_VALUE, CardRef, Verb
+from cards.protocol import ACKNOWLEDGE_INPUT, ACKNOWLEDGE_VALUE, RUN_VERB, CardRef, Verb, run_data
 
 __all__ = [
     "REQUEST_CARD_LOOKS",
@@ -223,6 +223,7 @@ def request_card(
     fields: Sequence[FormField] = (),
     final: bool = True,
     field_errors: Mapping[str, str] | None = None,
+    commands: Sequence[tuple[str, str]] = (),
 ) -> Json:
     """The request's one card in ``state``.
 
@@ -233,7 +234,9 @@ def request_card(
     - every other state: the request's title (the preview's, else the action's summary), who
       requested it, the facts (with the change when ``preview`` is known), then the state's
       headline (``by`` is who confirmed or cancelled) and ``message`` in a container styled by
-      the state's tone, then ``details``; no buttons, no inputs.
+      the state's tone, then ``details``; no inputs, and no buttons but ``commands``: ``(title,
+      command)`` pairs, each an ``Action.Execute`` (verb ``run``) carrying the whole command that
+      leaves the card as it is when pressed (an operation's card: ``Status`` → ``status 7F3K``).
 
     Raises ValueError when ``state`` needs a ``ref`` or ``preview`` that is missing.
     """
@@ -260,4 +263,6 @@ def request_card(
     status = [text_block(headline, weight="Bolder"), text_block(message, spacing="None") if message else None]
     body.append(container(status, tone=look.tone))
     body.append(fact_set(details))
-    return adaptive_card(body)
+    buttons = [execute_action(title, RUN_VERB, run_data(command, keep=True), with_inputs=False)
+               for title, command in commands]
+    return adaptive_card(body, buttons)

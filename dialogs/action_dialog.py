@@ -264,6 +264,7 @@ class ActionDialog(ComponentDialog):
             reason=break_glass or reason,
             break_glass=bool(break_glass),
             card_activity_id=card_activity_id,
+            queue_when_busy=False,  # the requester is here: on a busy resource, they choose whether to wait
         )
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:

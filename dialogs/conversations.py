@@ -177,8 +177,11 @@ class Conversations:
         self, turn_context: TurnContext, press: CommandPress, in_channel: bool, tenant_id: str | None
     ) -> InvokeResponse:
         """A suggestion button (``Action.Execute``): its command runs as if typed (the replies are
-        messages); the pressed card becomes "<who> chose: <command>", without buttons."""
+        messages); the pressed card becomes "<who> chose: <command>", without buttons — unless the
+        button is one to keep (an operation's Status and Undo): then the card stays as it is."""
         await self._say(turn_context, await self._run_command(turn_context, press, in_channel, tenant_id))
+        if press.keep:
+            return InvokeResponse(status=200, body={"statusCode": 200, "type": _MESSAGE_TYPE, "value": press.command})
         card = chosen_card(requester_of(turn_context.activity, tenant_id).name, press.command)
         return InvokeResponse(status=200, body={"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
 

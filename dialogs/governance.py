@@ -12,7 +12,7 @@ from botbuilder.core import MessageFactory, TurnContext
 
 from dialogs.suggestions import say_with_buttons
 from dialogs.turn import TurnInputs
-from governing import CommandCall, GovernanceCommands, MentionedPerson
+from governing import CommandCall, CommandReply, GovernanceCommands, MentionedPerson
 from telemetry import current_correlation_id
 
 __all__ = ["mentioned_people", "run_governance_command"]
@@ -38,8 +38,9 @@ def mentioned_people(context: TurnContext) -> tuple[MentionedPerson, ...]:
 
 async def run_governance_command(
     context: TurnContext, service: GovernanceCommands, name: str, text: str, inputs: TurnInputs
-) -> None:
-    """Run command ``name`` with ``text`` (what follows the command word) and say the reply."""
+) -> CommandReply:
+    """Run command ``name`` with ``text`` (what follows the command word), say the reply and return it
+    (its ``run``, a command to run next, is the caller's to start)."""
     requester = inputs.requester
     call = CommandCall(
         text=text,
@@ -56,3 +57,4 @@ async def run_governance_command(
         await say_with_buttons(context, reply.text, reply.buttons)
     else:
         await context.send_activity(MessageFactory.text(reply.text))
+    return reply

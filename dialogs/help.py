@@ -36,9 +36,7 @@ class ChatCommand:
 COMMANDS: tuple[ChatCommand | GovernanceCommand, ...] = (
     ChatCommand("help", "list what I can do; `help` and a command (e.g. `help start vm`) explains it", "[command]",
                 ("help", "help help", "help scale node pool")),
-    ChatCommand("cancel", "stop what we are doing; nothing is changed", examples=("cancel",)),
-    ChatCommand("status", "the state of your recent requests (coming soon)", available=False),
-    *GOVERNANCE_COMMANDS,
+    *GOVERNANCE_COMMANDS,  # `cancel` among them: alone it stops the dialog, with an operation id it cancels that
 )
 
 

@@ -4,10 +4,12 @@ Routing works on parsed tokens (the @mention is already removed):
 
 - ``help [action]`` — the catalog, or one action's help;
 - ``cancel`` — nothing to cancel (when a dialog runs, the interruption handles it);
-- ``status`` — announced as coming soon, not faked;
-- the guardrails' commands (``approvals``, ``history``, ``explain``, ``grants``, ``grant``,
-  ``revoke``, ``approvers``, ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the
-  injected :class:`governing.GovernanceCommands` (without one they are announced as coming soon);
+- the guardrails' and operations' commands (``status``, ``cancel <operation>``, ``queue``, ``undo``,
+  ``approvals``, ``history``, ``explain``, ``grants``, ``grant``, ``revoke``, ``approvers``,
+  ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the injected
+  :class:`governing.GovernanceCommands` (without one they are announced as coming soon); an
+  ``undo`` that plans a request goes on to the action dialog with the planned command, so it is
+  previewed and confirmed like a typed one;
 - ``<action> [arguments]`` — names and aliases from the registry
   (:func:`actions.params.parse_command`); starts the generic :class:`ActionDialog`;
 - anything else — "did you mean …" from near misses of whole action phrases, names and aliases,
@@ -17,7 +19,8 @@ A suggestion button pressed (``TurnInputs.pressed``) runs its command as if type
 action while another request is being collected, it replaces that request.
 
 While an action dialog runs, ``help`` shows that action's help and asks the pending question
-again; ``cancel`` (or ``stop``) ends everything, changing nothing. Once a request was submitted
+again, and so do ``status <operation>`` and ``cancel <operation>`` after their answer; ``cancel``
+(or ``stop``) ends everything, changing nothing. Once a request was submitted
 (its platform call started, in an earlier turn whose last save failed or in a turn still
 running), ``cancel`` says it was already started and cannot be stopped from here, and names
 what to check; any other message says it was already sent and is not run again.
@@ -50,6 +53,7 @@ from dialogs.request_card import close_request_card, find_card
 from dialogs.suggestions import say_with_buttons
 from dialogs.turn import turn_inputs
 from governing import GovernanceCommand, GovernanceCommands
+from operations import normalize_operation_id
 from requesting.request import RequestHandler
 
 __all__ = ["MAIN_DIALOG", "MainDialog"]
@@ -57,6 +61,7 @@ __all__ = ["MAIN_DIALOG", "MainDialog"]
 MAIN_DIALOG = "main"
 _ROUTE = "main.route"
 _CANCEL_WORDS = frozenset({"cancel", "stop", "quit"})
+_OPERATION_QUERIES = frozenset({"status", "cancel"})  # answered in the middle of a dialog (with an operation id)
 _ACTION_KEY = "action"
 
 
@@ -110,6 +115,12 @@ class MainDialog(ComponentDialog):
             await inner_dc.context.send_activity(MessageFactory.text(texts.help_while_asking(topic, None)))
             await inner_dc.reprompt_dialog()
             return DialogTurnResult(DialogTurnStatus.Waiting)
+        if (self._governance is not None and len(words) == 2 and words[0] in _OPERATION_QUERIES
+                and normalize_operation_id(words[1]) is not None):
+            # `status 7F3K` / `cancel 7F3K` while a question waits: answer it, then ask the question again
+            await run_governance_command(inner_dc.context, self._governance, words[0], words[1], inputs)
+            await inner_dc.reprompt_dialog()
+            return DialogTurnResult(DialogTurnStatus.Waiting)
         replaceable = inputs.pressed or await waiting_card_step(inner_dc) is not None
         if replaceable and self._names_an_action(inputs.text):
             # A form or a confirmation is waiting for a button, or a suggestion button names a whole
@@ -160,8 +171,10 @@ class MainDialog(ComponentDialog):
                 reply = texts.coming_soon(command.name)
             else:
                 rest = text.split(None, 1)[1] if len(words) > 1 else ""
-                await run_governance_command(step.context, self._governance, command.name, rest, inputs)
-                return await step.end_dialog(None)
+                answer = await run_governance_command(step.context, self._governance, command.name, rest, inputs)
+                if answer.run is None:
+                    return await step.end_dialog(None)
+                text = answer.run  # `undo`: the planned request, run through the ordinary action dialog
         elif command is not None and not command.available and len(words) == 1:
             reply = texts.coming_soon(command.name)
         if reply is not None:

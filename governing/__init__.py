@@ -1,4 +1,4 @@
-"""The guardrails' application services: the request path and the chat commands.
+"""The guardrails' application services: the request path and the chat commands (the operations' too).
 
 Above the stores (``storage``, ``telemetry``) and below the cards and dialogs, which is why the
 approval card's layout is injected (:class:`ApprovalCardRenderer`, implemented by
@@ -17,7 +17,8 @@ In the request path:
   audit trail, the approval card renderer.
 
 The chat commands (what waits for me, my history, a dry run of the decision, scoped
-administration): the dialogs hand a command word and a :class:`CommandCall` to
+administration; an operation's status, cancel, queue and undo in
+:mod:`governing.operations_commands`): the dialogs hand a command word and a :class:`CommandCall` to
 :class:`GovernanceCommands` and show its :class:`CommandReply`. Each command is declared once in
 :mod:`governing.commands` (help and the generated docs/commands.md come from there).
 docs/security.md describes both.
@@ -34,6 +35,7 @@ from governing.context import (
     standing,
 )
 from governing.handler import GuardedRequestHandler
+from governing.operations_commands import OperationCommands, OperationJournalPort
 from governing.parsing import MentionedPerson
 from governing.policy_access import PolicyAccess
 from governing.service import GovernanceCommands
@@ -52,6 +54,8 @@ __all__ = [
     "GrantChoiceFilter",
     "GuardedRequestHandler",
     "MentionedPerson",
+    "OperationCommands",
+    "OperationJournalPort",
     "Permission",
     "PolicyAccess",
     "Previewer",

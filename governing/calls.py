@@ -46,11 +46,14 @@ class CommandCall:
 @dataclass(frozen=True)
 class CommandReply:
     """What to tell the person: Teams markdown ``text``; ``buttons``, commands to offer as suggestion
-    buttons; ``approvals``, the approval requests shown (the dialogs may render each as its card)."""
+    buttons; ``approvals``, the approval requests shown (the dialogs may render each as its card);
+    ``run``, a command to run next as if the person had typed it (``undo`` plans a request this
+    way: the dialogs start the ordinary action dialog with it — preview, confirm, guardrails)."""
 
     text: str
     buttons: tuple[str, ...] = ()
     approvals: tuple[ApprovalRequest, ...] = field(default=())
+    run: str | None = None
 
 
 def show_time(moment: datetime, zone_name: str | None) -> str:

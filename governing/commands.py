@@ -19,11 +19,18 @@ class Permission(StrEnum):
 
     ANYONE = "anyone"  # anyone with an Entra identity; it shows or explains only their own things
     SCOPE_ADMIN = "scope_admin"  # an admin (an `admin` grant) of the scope the command names
+    OPERATION_VIEWERS = "operation_viewers"  # the operation's requester, its scope's approvers and admins
+    OPERATION_OWNERS = "operation_owners"  # the operation's requester and its scope's admins
 
     @property
     def text(self) -> str:
         if self is Permission.SCOPE_ADMIN:
             return "admins of the scope it names (an `admin` grant covering it)"
+        if self is Permission.OPERATION_VIEWERS:
+            return ("the person who asked for the operation, the approvers of its resource's scope and its admins "
+                    "(an `admin` grant covering it)")
+        if self is Permission.OPERATION_OWNERS:
+            return "the person who asked for the operation and the admins of its scope (an `admin` grant covering it)"
         return "anyone signed in with a work account (about their own requests)"
 
 
@@ -58,6 +65,45 @@ _OID = "00000000-0000-0000-0000-0000000000021"
 
 COMMANDS: tuple[GovernanceCommand, ...] = (
     GovernanceCommand(
+        "cancel", "[operation]",
+        "alone: stop what we are doing, nothing is changed; with an operation: cancel it while it is queued",
+        ("cancel", "cancel 7F3K"),
+        permission=Permission.OPERATION_OWNERS,
+        details="A queued operation is cancelled at once and nothing is sent to Azure, even if a worker picks "
+        "it up a moment later. A running one cannot be stopped: Azure gives Switchboard no way to stop the "
+        "changes it makes once started, so the answer says so and the operation runs to its end. Every "
+        "cancel is recorded in the audit trail.",
+    ),
+    GovernanceCommand(
+        "status", "[operation]",
+        "where an operation stands: its state, progress, elapsed time and ARM correlation id; alone, yours in progress",
+        ("status 7F3K", "status"),
+        permission=Permission.OPERATION_VIEWERS,
+        details="An operation is what a confirmed (and, where the policy asks, approved) request becomes: "
+        "Switchboard names it when it queues it (`Operation 7F3K`) and on the request's card. The id is "
+        "typed in any case. The ARM correlation id finds the change in the Azure Activity Log.",
+    ),
+    GovernanceCommand(
+        "queue", "<operation>",
+        "queue an operation held on a busy resource behind the operation that holds it",
+        ("queue 9QX2",),
+        permission=Permission.OPERATION_OWNERS,
+        details="When you confirm a change on a resource another operation is changing, Switchboard tells you "
+        "which one and since when, and holds yours: `queue` it to have it start once the other has finished, "
+        "or `cancel` it. A held operation nobody queues is cancelled after 15 minutes. A request approved "
+        "while you are away is queued behind at once.",
+    ),
+    GovernanceCommand(
+        "undo", "<operation>",
+        "a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 nodes)",
+        ("undo 7F3K",),
+        permission=Permission.OPERATION_VIEWERS,
+        details="Only an operation that succeeded, whose action says how it is undone, and whose resource "
+        "has not changed since: otherwise the answer says why not. The undo is an ordinary request — you see "
+        "its preview and confirm it, and the guardrails decide it (it may need approval). Restarts cannot be "
+        "undone.",
+    ),
+    GovernanceCommand(
         "approvals", "",
         "requests waiting for your approval: the ones you may vote on and have not voted on yet",
         ("approvals",),
@@ -66,10 +112,12 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
     ),
     GovernanceCommand(
         "history", "",
-        "your recent requests and what became of them (approved, waiting, refused, …)",
+        "your recent operations (outcome, duration) and requests, and what became of them (approved, waiting, "
+        "refused, …)",
         ("history",),
-        details="Your last requests that needed approval and the policy's recent decisions on your "
-        "requests, newest first, times in your time zone when Teams gives it.",
+        details="Your operations of the last 30 days with their outcome and duration, then your last requests "
+        "that needed approval and the policy's recent decisions on your requests, newest first, times in "
+        "your time zone when Teams gives it.",
     ),
     GovernanceCommand(
         "explain", "<command>",

@@ -3,8 +3,9 @@
 - ``approvals``: pending approval requests the caller may vote on — the approver rule now
   governing the request's resource names them (directly or through a group), they did not ask
   for it, have not voted on it, and it has not expired;
-- ``history``: the caller's recent requests and their outcomes, from the approvals store (requests
-  that needed approval) and the audit trail (the policy's decisions);
+- ``history``: the caller's recent operations with their outcome and duration (the operation
+  store, when operations are kept), then their recent requests and outcomes, from the approvals
+  store (requests that needed approval) and the audit trail (the policy's decisions);
 - ``explain <command>``: the decision the policy would make for the caller now, without running
   anything: the command is read and its resource resolved like a real one, the proposal is
   built without a preview (no current values), and :func:`guardrails.decide` names the grant,
@@ -21,6 +22,7 @@ from actions.registry import Registry
 from actions.spec import ActionError
 from governing.admin_commands import describe_limits
 from governing.calls import CommandCall, CommandReply, code, plain, show_time
+from governing.operations_commands import OperationCommands
 from governing.policy_access import PolicyAccess
 from guardrails.decision import (
     Approved,
@@ -53,9 +55,10 @@ _SHOWN_APPROVALS = 10
 class Queries:
     """``approvals``, ``history`` and ``explain`` over :class:`PolicyAccess`."""
 
-    def __init__(self, access: PolicyAccess, registry: Registry) -> None:
+    def __init__(self, access: PolicyAccess, registry: Registry, operations: OperationCommands | None = None) -> None:
         self._access = access
         self._registry = registry
+        self._operations = operations
 
     # ------------------------------------------------------------------ approvals
     async def approvals(self, call: CommandCall) -> CommandReply:
@@ -96,21 +99,31 @@ class Queries:
         me = call.object_id.lower()
         approvals = await self._access.approvals.by_requester(me, limit=_HISTORY_SIZE)
         decisions = await self._access.audit.query(AuditQuery(actor=me, kind=AuditKind.DECISION, limit=_HISTORY_SIZE))
+        operations = await self._operations.history_lines(call) if self._operations is not None else []
         entries: list[tuple[datetime, str]] = [(a.created_at, _history_line(a, call.zone_name)) for a in approvals]
         known = {a.id for a in approvals}
+        ran = {request_id for request_id, _ in operations if request_id}
         for record in decisions:
             if record.request_id and record.request_id in known:
                 continue  # the approval's line says more
+            if record.request_id in ran and record.decision == "approved":
+                continue  # approved at once and run: its operation's line says how it went
             what = record.action or "request"
             target = f" on {code(record.scope)}" if record.scope else ""
             rule = f" (rule `{record.rule_id}`)" if record.rule_id else ""
             reason = f": {plain(record.reason)}" if record.reason else ""
             entries.append((record.at, f"{show_time(record.at, call.zone_name)} — {what}{target}: "
                                        f"{record.decision or 'decided'}{rule}{reason}"))
-        if not entries:
+        if not entries and not operations:
             return CommandReply("You have no recent requests.")
-        entries.sort(key=lambda e: e[0], reverse=True)
-        lines = ["Your recent requests, newest first:", "", *(f"- {line}" for _, line in entries[:_HISTORY_SIZE])]
+        lines: list[str] = []
+        if operations:
+            lines += ["Your recent operations, newest first (`status <id>` for one):", "",
+                      *(f"- {line}" for _, line in operations)]
+        if entries:
+            entries.sort(key=lambda e: e[0], reverse=True)
+            lines += [*([""] if lines else []), "Your recent requests, newest first:", "",
+                      *(f"- {line}" for _, line in entries[:_HISTORY_SIZE])]
         return CommandReply("\n".join(lines))
 
     # ------------------------------------------------------------------ explain

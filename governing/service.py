@@ -17,6 +17,7 @@ from actions.registry import Registry
 from governing.admin_commands import AdminCommands
 from governing.calls import CommandCall, CommandReply
 from governing.commands import COMMANDS, GovernanceCommand, find_command
+from governing.operations_commands import OperationCommands
 from governing.policy_access import PolicyAccess
 from governing.queries import Queries
 from guardrails.ports import StoreError
@@ -26,14 +27,26 @@ __all__ = ["GovernanceCommands"]
 _log = logging.getLogger("switchboard.governing")
 
 
-class GovernanceCommands:
-    """The guardrails' chat commands over one :class:`PolicyAccess` and the action catalog."""
+async def _no_operations(call: CommandCall) -> CommandReply:
+    return CommandReply("Operations are not kept here (this Switchboard runs requests directly), so there is none "
+                        "to show, cancel or undo.")
 
-    def __init__(self, access: PolicyAccess, registry: Registry) -> None:
+
+class GovernanceCommands:
+    """The guardrails' chat commands over one :class:`PolicyAccess` and the action catalog; the
+    operations' commands (``status``, ``cancel``, ``queue``, ``undo``, the operations in
+    ``history``) over
+    ``operations`` when given."""
+
+    def __init__(self, access: PolicyAccess, registry: Registry, operations: OperationCommands | None = None) -> None:
         self.access = access
         admin = AdminCommands(access, registry)
-        queries = Queries(access, registry)
+        queries = Queries(access, registry, operations)
         self._handlers: dict[str, Callable[[CommandCall], Awaitable[CommandReply]]] = {
+            "status": operations.status if operations else _no_operations,
+            "cancel": operations.cancel if operations else _no_operations,
+            "queue": operations.queue if operations else _no_operations,
+            "undo": operations.undo if operations else _no_operations,
             "approvals": queries.approvals,
             "history": queries.history,
             "explain": queries.explain,

@@ -474,6 +474,8 @@ class AuditKind(StrEnum):
     EXECUTION_STARTED = "execution_started"  # an operation's platform call is about to be sent (queued -> running)
     EXECUTION_ENDED = "execution_ended"  # an operation ended: succeeded / failed / timed_out / cancelled
     NOTICE_FAILED = "notice_failed"  # a notice about an operation could not be delivered (the outcome stands)
+    CANCEL_REQUESTED = "cancel_requested"  # `cancel <operation>`: cancelled / refused / not_cancellable / already_ended
+    UNDO = "undo"  # `undo <operation>`: planned (a new request follows) / refused (the reason says why)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,10 @@ class Operation:
     ``seq`` differs is stale); ``intent_at`` when the platform call was about to be sent (set, and
     written, before the call); ``continuation_token`` the platform poller's; ``polls``;
     ``next_check_at`` when the next message is due; ``last_progress_at`` the last card progress
-    update; ``waiting_on`` the operation holding the resource's lease while this one waits.
+    update; ``waiting_on`` the operation holding the resource's lease while this one waits;
+    ``held_until`` set while the operation, asked for on a busy resource, waits for its requester
+    to choose to queue it behind ``waiting_on`` (no queue message exists until they do; the
+    sweeper cancels it after this time).
 
     Outcome: ``message`` (for the requester), ``error`` (a short reason, when not succeeded),
     ``correlation_id`` (``x-ms-correlation-request-id`` of the platform call), ``notified``.
@@ -83,6 +86,7 @@ class Operation:
     continuation_token: str | None = None
     polls: int = 0
     waiting_on: str | None = None
+    held_until: datetime | None = None
     message: str = ""
     error: str = ""
     correlation_id: str = ""
@@ -92,7 +96,7 @@ class Operation:
         if not self.id or not self.action or not self.resource_id:
             raise ValueError("an operation needs an id, an action and a resource id")
         for name in ("created_at", "updated_at", "intent_at", "started_at", "ended_at", "next_check_at",
-                     "last_progress_at"):
+                     "last_progress_at", "held_until"):
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"{name} must be an aware datetime")
@@ -101,6 +105,11 @@ class Operation:
     @property
     def terminal(self) -> bool:
         return self.state.terminal
+
+    @property
+    def held(self) -> bool:
+        """Queued on a busy resource and waiting for the requester's choice (nothing queued for the worker)."""
+        return self.state is OperationState.QUEUED and self.held_until is not None
 
     @property
     def deadline(self) -> datetime | None:

@@ -15,6 +15,7 @@ running                 succeeded | failed    :func:`finish`
 queued | running        failed                :func:`fail` — poison message, unconfirmed start
 running                 timed_out             :func:`time_out` — past the action's limit
 queued                  cancelled             :func:`cancel`
+queued (held)           queued (seq + 1)      :func:`release_hold` — the requester chose to queue it behind the holder
 ======================  ====================  ===========================================================
 """
 
@@ -26,8 +27,8 @@ from datetime import datetime
 from operations.model import Operation, OperationState
 
 __all__ = [
-    "IllegalTransition", "cancel", "fail", "finish", "mark_notified", "record_intent", "record_poll", "requeue",
-    "reschedule", "time_out",
+    "IllegalTransition", "cancel", "fail", "finish", "mark_notified", "record_intent", "record_poll", "release_hold",
+    "requeue", "reschedule", "time_out",
 ]
 
 
@@ -126,7 +127,16 @@ def cancel(operation: Operation, *, now: datetime, message: str) -> Operation:
     """queued → cancelled: nothing was sent to the platform."""
     _require(operation, OperationState.QUEUED)
     return replace(operation, state=OperationState.CANCELLED, seq=operation.seq + 1, ended_at=now, updated_at=now,
-                   message=message, next_check_at=None)
+                   message=message, next_check_at=None, held_until=None)
+
+
+def release_hold(operation: Operation, *, now: datetime) -> Operation:
+    """A held operation (asked for on a busy resource) is queued behind the holder: its requester chose
+    to wait. ``seq`` + 1: the message sent after this write is the one the worker acts on."""
+    _require(operation, OperationState.QUEUED)
+    if operation.held_until is None:
+        raise IllegalTransition(f"operation {operation.id} is not held")
+    return replace(operation, seq=operation.seq + 1, held_until=None, updated_at=now, next_check_at=now)
 
 
 def mark_notified(operation: Operation) -> Operation:

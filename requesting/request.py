@@ -53,6 +53,10 @@ class Request:
     card_activity_id: str | None = None  # the request's one card in ``conversation``, updated in place
     reason: str | None = None  # the requester's reason (asked for when approval is needed)
     break_glass: bool = False  # the requester invoked break-glass for this one request (needs ``reason``)
+    # On a resource another operation is changing: True (the proactive path, e.g. a quorum reached while the
+    # requester is away) queues it behind that operation at once; False (the requester is in the conversation)
+    # holds it and lets them choose to queue it behind (`queue <operation>`) or cancel it.
+    queue_when_busy: bool = True
 
 
 class OutcomeState(StrEnum):

@@ -3,7 +3,8 @@
 Table ``operations``; one entity per operation: PartitionKey = the operation id, RowKey
 ``operation``; the record as JSON (``Record``), the continuation token in its own column
 (``Token``, it can be a few KiB), and the columns the sweeper filters on (``State``,
-``NextCheckAt``, ``Deadline``).
+``NextCheckAt``, ``Deadline``) or that the chat commands filter on (``Requester``, lower case,
+``CreatedAt``).
 
 - :meth:`create` inserts (409 when the id is taken): it draws ids until one is free, so the short
   ids stay unique without a counter.
@@ -11,6 +12,8 @@ Table ``operations``; one entity per operation: PartitionKey = the operation id,
   acting on the same step exactly one wins, the other gets :class:`~storage.ConcurrencyConflictError`.
 - :meth:`active` lists queued and running operations (a filtered scan: operations end within
   their action's limit, and the sweeper reads this once a minute).
+- :meth:`by_requester` lists one person's recent operations (``Requester``, ``CreatedAt``
+  columns; for ``history`` and ``status``).
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ __all__ = ["StoredOperation", "TableOperationStore", "operation_from_json", "ope
 
 _ROW = "operation"
 _ID_ATTEMPTS = 8  # 4-character ids first; after that many taken ones, 6 characters
-_TIMES = ("created_at", "updated_at", "intent_at", "started_at", "ended_at", "next_check_at", "last_progress_at")
+_TIMES = (
+    "created_at", "updated_at", "intent_at", "started_at", "ended_at", "next_check_at", "last_progress_at",
+    "held_until",
+)
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ class TableOperationStore:
             "NextCheckAt": operation.next_check_at or operation.created_at,
             "Deadline": deadline or datetime.max.replace(tzinfo=UTC) - timedelta(days=1),
             "ResourceId": operation.resource_id.lower(),
+            "Requester": operation.requester_key.lower(),
+            "CreatedAt": operation.created_at,
         }
 
     async def create(self, make: Callable[[str], Operation]) -> StoredOperation:
@@ -217,6 +225,30 @@ class TableOperationStore:
                 found.append(_stored(entity))
                 if len(found) >= limit:
                     break
+        return found
+
+    async def by_requester(self, requester_key: str, *, since: datetime, limit: int = 200) -> list[StoredOperation]:
+        """The operations ``requester_key`` (an Entra object id or a channel user id, any case) asked for
+        since ``since`` (aware), newest first; at most ``limit`` are read.
+
+        A filtered scan (``Requester`` and ``CreatedAt`` columns): the table is partitioned by
+        operation id so that each operation's writes stay single-entity; ``history`` and ``status``
+        read this a few times per conversation, never in the worker's path.
+        """
+        if not requester_key:
+            return []
+        table = await self._table()
+        found: list[StoredOperation] = []
+        with translated("list a requester's operations", self.table_name):
+            async for entity in table.query_entities(
+                "Requester eq @who and CreatedAt ge @since",
+                parameters={"who": requester_key.lower(), "since": since},
+                results_per_page=min(limit, 1000),
+            ):
+                found.append(_stored(entity))
+                if len(found) >= limit:
+                    break
+        found.sort(key=lambda s: (s.record.created_at, s.record.id), reverse=True)
         return found
 
     async def by_ids(self, ids: list[str]) -> Mapping[str, StoredOperation]:

@@ -20,6 +20,7 @@ from app.execution.journal import OperationJournal
 from app.execution.sweeper import Sweeper, SweeperOptions, SweepReport
 from app.execution.worker import OperationWorker, WorkerOptions
 from app.runtime import OPERATIONS_QUEUE  # its poison queue: OPERATIONS_POISON_QUEUE
+from governing.undoing import undoable
 from operations import Operation
 from requesting import Notifier
 from storage import (
@@ -97,7 +98,9 @@ def build_execution(
     operations = TableOperationStore(tables, table_name=f"{table_prefix}operations")
     leases = TableLeaseStore(tables, table_name=f"{table_prefix}leases", clock=clock)
     audit = TableAuditStore(tables, table_name=f"{table_prefix}audit")
-    journal = OperationJournal(audit, notifier, registry, clock=clock)
+    journal = OperationJournal(
+        audit, notifier, registry, clock=clock, undoable=lambda name: undoable(registry, name)
+    )
     worker = OperationWorker(
         operations=operations, leases=leases, queue=queue, registry=registry, actions=actions, journal=journal,
         options=worker_options, clock=clock, after_start=after_start,

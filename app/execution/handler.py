@@ -7,8 +7,12 @@ as operation 7F3K; I'll tell you here when it's done." The worker
 (:class:`app.execution.worker.OperationWorker`) does the rest and reports in the conversation.
 
 One change at a time per resource: when another operation holds the resource's lease, the answer
-names it and when it started, and the new operation waits behind it (the worker starts it once
-the lease is free).
+names it and when it started. A request whose requester is in the conversation (the dialogs set
+``Request.queue_when_busy`` False) is then **held**: recorded, with no queue message, and the
+requester is offered to queue it behind the holder (``queue <operation>``, a button) or cancel it;
+the sweeper cancels a held operation nobody chose for. Any other request (the proactive path: a
+quorum reached while the requester is away) waits behind the holder at once (the worker starts it
+once the lease is free).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from actions.registry import Registry
@@ -25,7 +30,7 @@ from dialogs import texts
 from guardrails.plan import plan_hash
 from operations import Operation, OperationMessage, cancel
 from requesting import Outcome, OutcomeState, Request
-from storage import OperationQueue, StorageError, TableLeaseStore, TableOperationStore
+from storage import OperationQueue, StorageError, StoredOperation, TableLeaseStore, TableOperationStore
 
 __all__ = ["QueuedRequestHandler"]
 
@@ -42,6 +47,8 @@ class QueuedRequestHandler:
         message's visibility delay): the confirm turn shows the card "queued" as its last word, and
         this margin keeps a quick operation's outcome from reaching the card before that (the later
         update would win). 0 in tests that drive the queue themselves.
+    :param hold_for: how long an operation asked for on a busy resource waits for its requester's
+        choice (``Request.queue_when_busy`` False) before the sweeper cancels it.
     """
 
     def __init__(
@@ -54,11 +61,13 @@ class QueuedRequestHandler:
         journal: OperationJournal,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         start_delay: int = 0,
+        hold_for: timedelta = timedelta(minutes=15),
     ) -> None:
         if start_delay < 0:
             raise ValueError("start_delay must not be negative")
         self._start_delay = start_delay
         self._registry = registry
+        self._hold_for = hold_for
         self._operations = operations
         self._leases = leases
         self._queue = queue
@@ -119,6 +128,8 @@ class QueuedRequestHandler:
             _log.warning("request %s: the resource's lease could not be read (ref %s)", request.id, reference)
             holder = None
         operation = stored.record
+        if holder is not None and holder.operation_id != operation.id and not request.queue_when_busy:
+            return await self._hold(stored, holder.operation_id, holder.acquired_at, reference)
         try:
             await self._queue.send(OperationMessage(operation.id, operation.seq).encode(),
                                    delay_seconds=self._start_delay)
@@ -136,6 +147,33 @@ class QueuedRequestHandler:
         if holder is not None and holder.operation_id != operation.id:
             busy = (holder.operation_id, holder.acquired_at)
         return Outcome(OutcomeState.QUEUED, _queued_text(operation, busy), {"operation": operation.id})
+
+    async def _hold(self, stored: StoredOperation, holder: str, since: datetime, reference: str) -> Outcome:
+        """The resource is busy and the requester is in the conversation: keep the operation held (no
+        queue message) and offer them to queue it behind ``holder`` or cancel it."""
+        now = self._clock()
+        held = replace(stored.record, waiting_on=holder, held_until=now + self._hold_for, updated_at=now)
+        try:
+            await self._operations.replace(held, stored.etag)
+        except StorageError:
+            _log.exception("operation %s could not be held (ref %s)", held.id, reference)
+            try:  # nothing was sent: end it rather than leave it for the sweeper to queue unasked
+                await self._operations.replace(cancel(stored.record, now=now, message="it could not be recorded."),
+                                               stored.etag)
+            except StorageError:  # still queued without a message: the sweeper queues it behind the holder
+                _log.error("operation %s stays queued without a message; the sweeper will queue it", held.id)
+                return Outcome(OutcomeState.QUEUED, _queued_text(stored.record, (holder, since)),
+                               {"operation": held.id})
+            return Outcome(OutcomeState.REFUSED, _not_queued(reference))
+        started = f"{since.astimezone(UTC):%H:%M} UTC"
+        text = (f"{held.target} is busy with operation {holder} (started {started}), so nothing was sent to Azure. "
+                f"Yours is operation {held.id}: queue it behind {holder} to have it start once {holder} has finished "
+                f"(`queue {held.id}`), or `cancel {held.id}`. If you do neither, it is cancelled in "
+                f"{int(self._hold_for.total_seconds() // 60)} minutes.")
+        await self._journal.offer(held, text, [(f"Queue behind {holder}", f"queue {held.id}"),
+                                               ("Cancel", f"cancel {held.id}")])
+        _log.info("operation %s held: %s is busy with operation %s", held.id, held.resource_id, holder)
+        return Outcome(OutcomeState.QUEUED, text, {"operation": held.id})
 
 
 def _queued_text(operation: Operation, busy: tuple[str, datetime] | None) -> str:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from actions.registry import Registry
 from actions.spec import Action, Preview
-from cards import Json, RequestCardState, request_card
+from cards import Json, RequestCardState, Tone, notice_card, request_card
 from dialogs.values import arg_facts, preview_from_dict, preview_to_dict
 from guardrails.ports import AuditStore
 from guardrails.records import ApprovalRequest, AuditKind, AuditRecord
@@ -113,13 +113,15 @@ def card_message(operation: Operation, now: datetime) -> str:
     return f"Nothing was sent to Azure: {operation.message} Nothing was changed."
 
 
-def operation_card(action: Action, operation: Operation, now: datetime) -> Json:
+def operation_card(
+    action: Action, operation: Operation, now: datetime, *, commands: Sequence[tuple[str, str]] = ()
+) -> Json:
     """The request's one card as it shows ``operation`` at ``now``.
 
     The card of the confirm turn, in the state :data:`CARD_STATES` maps the operation's to: the
     request's title, who requested and confirmed it, its facts (``current → desired``), the state's
     headline and :func:`card_message`, then the operation id, its ARM correlation id and, once it
-    ended, how long it took. No buttons.
+    ended, how long it took; ``commands`` as buttons (``(title, command)``, e.g. Status).
     """
     try:
         preview = preview_from_dict(operation.preview) if operation.preview else None
@@ -134,7 +136,7 @@ def operation_card(action: Action, operation: Operation, now: datetime) -> Json:
     return request_card(
         action, CARD_STATES[operation.state], requester_name=operation.requester_name or "someone",
         args=arg_facts(action, operation.labels), preview=preview, by=operation.requester_name,
-        message=card_message(operation, now), details=details,
+        message=card_message(operation, now), details=details, commands=commands,
     )
 
 
@@ -146,6 +148,8 @@ class OperationJournal:
     :param registry: the action catalog (the request's card is rendered from its action's declaration).
     :param events: the telemetry emitter of audit records.
     :param clock: current UTC time (aware).
+    :param undoable: whether the action of this name declares how it is undone (the card of a
+        succeeded operation offers Undo only then).
     """
 
     def __init__(
@@ -156,22 +160,27 @@ class OperationJournal:
         *,
         events: AuditEventEmitter | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        undoable: Callable[[str], bool] = lambda action: False,
     ) -> None:
         self._audit = audit
         self.notifier = notifier
         self._registry = registry
         self._events = events or AuditEventEmitter()
         self._clock = clock
+        self._undoable = undoable
 
     async def record(
-        self, operation: Operation, kind: AuditKind, *, decision: str = "", details: Mapping[str, str] | None = None
+        self, operation: Operation, kind: AuditKind, *, decision: str = "", details: Mapping[str, str] | None = None,
+        actor: str = "",
     ) -> None:
-        """Append one audit record about ``operation`` (logged, never raised, when the trail is unavailable)."""
+        """Append one audit record about ``operation`` (logged, never raised, when the trail is unavailable).
+
+        ``actor``: who did it (an Entra object id); default the operation's requester."""
         record = AuditRecord(
             id=uuid.uuid4().hex,
             at=self._clock(),
             kind=kind,
-            actor=operation.requester_key or SYSTEM_ACTOR,
+            actor=actor or operation.requester_key or SYSTEM_ACTOR,
             action=operation.action,
             scope=operation.resource_id,
             request_id=operation.request_id,
@@ -190,10 +199,21 @@ class OperationJournal:
             _log.warning("operation %s: the audit event could not be emitted", operation.id, exc_info=True)
 
     def card(self, operation: Operation, now: datetime | None = None) -> Json | None:
-        """The request's card as it shows ``operation`` now (:func:`operation_card`); None when its
+        """The request's card as it shows ``operation`` now (:func:`operation_card`), with a Status
+        button and, once it succeeded, an Undo button when its action can be undone; None when its
         action no longer exists."""
         action = self._registry.get(operation.action)
-        return None if action is None else operation_card(action, operation, now or self._clock())
+        if action is None:
+            return None
+        commands = [("Status", f"status {operation.id}")]
+        if operation.state is OperationState.SUCCEEDED and self._undoable(operation.action):
+            commands.append(("Undo", f"undo {operation.id}"))
+        return operation_card(action, operation, now or self._clock(), commands=commands)
+
+    async def show(self, operation: Operation) -> None:
+        """The request's card updated in place to show ``operation`` as it is now (its outcome once
+        ended, else its progress); a failed update is audited."""
+        await self._audit_failures(operation, await self._update_card(operation, "card"))
 
     async def tell_outcome(self, operation: Operation) -> None:
         """The outcome as one short reply in the requester's conversation (the thread they asked in),
@@ -237,6 +257,14 @@ class OperationJournal:
         except Exception:
             _log.error("approval %s: the audit record (%s) could not be written", approval.id, kind.value,
                         exc_info=True)
+
+    async def offer(self, operation: Operation, text: str, buttons: list[tuple[str, str]]) -> None:
+        """A card in the requester's conversation with ``text`` and one-off ``buttons`` (``(title,
+        command)``); a failed delivery is audited (the text was also the turn's answer)."""
+        card = notice_card(f"Busy: {operation.target}", text, tone=Tone.WARNING, footer=f"Operation {operation.id}",
+                           buttons=buttons, keep=False)
+        receipt = await self._deliver(self.notifier.send(operation.conversation, Notice(card=card)))
+        await self._audit_failures(operation, [("offer", receipt)])
 
     async def send(self, conversation: Mapping[str, Any], text: str) -> NoticeReceipt | None:
         """A message into ``conversation``; the receipt (None if the notifier raised). Failures are logged."""

@@ -55,6 +55,7 @@ class SweepReport:
     reminded_approvals: list[str] = field(default_factory=list)
     timed_out: list[str] = field(default_factory=list)
     rekicked: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # held operations nobody chose to queue: cancelled
     reclaimed_leases: list[str] = field(default_factory=list)
     purged_deliveries: int = 0
     errors: list[str] = field(default_factory=list)
@@ -183,6 +184,11 @@ class Sweeper:
             if operation.state is OperationState.RUNNING and deadline is not None and now >= deadline:
                 if await self._worker.expire(stored):
                     report.timed_out.append(operation.id)
+                continue
+            if operation.held:  # no message exists until its requester chooses: never re-kicked
+                if operation.held_until is not None and now >= operation.held_until and \
+                        await self._worker.drop_held(stored):
+                    report.dropped.append(operation.id)
                 continue
             due = operation.next_check_at or operation.created_at
             if now - due >= self.options.stall_grace and await self._worker.rekick(stored):

@@ -43,6 +43,7 @@ from operations import (
     Operation,
     OperationMessage,
     OperationState,
+    cancel,
     fail,
     finish,
     mark_notified,
@@ -139,6 +140,9 @@ class OperationWorker:
         if message.seq != operation.seq:
             _log.debug("operation %s: stale message (step %d, now %d)", operation.id, message.seq, operation.seq)
             return
+        if operation.held:  # waiting for its requester's choice: the message that starts it comes with the choice
+            _log.info("operation %s is held: message dropped", operation.id)
+            return
         if operation.state is OperationState.QUEUED:
             await self._start(stored)
         else:
@@ -185,6 +189,20 @@ class OperationWorker:
         if etag is None:
             return False
         await self._conclude(StoredOperation(ended, etag), details={"by": "sweeper"})
+        return True
+
+    async def drop_held(self, stored: StoredOperation) -> bool:
+        """Cancel a held operation whose requester did not choose to queue it in time (ETag-conditional),
+        and tell them; True when this call did."""
+        operation = stored.record
+        if not operation.held or operation.held_until is None or self._clock() < operation.held_until:
+            return False
+        dropped = cancel(operation, now=self._clock(),
+                         message=f"nobody chose to queue it behind operation {operation.waiting_on} in time.")
+        etag = await self._write(dropped, stored.etag)
+        if etag is None:
+            return False
+        await self._conclude(StoredOperation(dropped, etag), details={"by": "sweeper", "reason": "held, not chosen"})
         return True
 
     async def rekick(self, stored: StoredOperation) -> bool:

@@ -98,3 +98,21 @@ async def test_an_unreadable_row_is_a_storage_error(tables: TableProvider, uniqu
     await table.create_entity({"PartitionKey": "BAD1", "RowKey": "operation", "Record": "{not json"})
     with pytest.raises(StorageError, match="cannot be read"):
         await store.get("BAD1")
+
+
+async def test_a_requesters_operations_are_listed_newest_first_within_the_window(
+    tables: TableProvider, unique_name: str
+) -> None:
+    from dataclasses import replace
+
+    store = TableOperationStore(tables, table_name=f"ops{unique_name}")
+    old = await store.create(lambda i: replace(operation(i), created_at=T0 - timedelta(days=40)))
+    first = await store.create(lambda i: replace(operation(i), created_at=T0))
+    second = await store.create(lambda i: replace(operation(i), created_at=T0 + timedelta(minutes=5)))
+    await store.create(lambda i: replace(operation(i), requester_key="someone-else"))
+
+    mine = await store.by_requester("OID", since=T0 - timedelta(days=30))  # keys compare case-insensitively
+
+    assert [s.record.id for s in mine] == [second.record.id, first.record.id]
+    assert old.record.id not in {s.record.id for s in mine}
+    assert await store.by_requester("", since=T0) == []

@@ -66,10 +66,16 @@ def test_find_entry_unknown() -> None:
 OVERVIEW_HEAD = """Here is what I can do:
 
 - `help [command]` — list what I can do; `help` and a command (e.g. `help start vm`) explains it
-- `cancel` — stop what we are doing; nothing is changed
-- `status` — the state of your recent requests (coming soon)
+- `cancel [operation]` — alone: stop what we are doing, nothing is changed; with an operation: cancel it while it \
+is queued
+- `status [operation]` — where an operation stands: its state, progress, elapsed time and ARM correlation id; alone, \
+yours in progress
+- `queue <operation>` — queue an operation held on a busy resource behind the operation that holds it
+- `undo <operation>` — a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 \
+nodes)
 - `approvals` — requests waiting for your approval: the ones you may vote on and have not voted on yet
-- `history` — your recent requests and what became of them (approved, waiting, refused, …)
+- `history` — your recent operations (outcome, duration) and requests, and what became of them (approved, waiting, \
+refused, …)
 - `explain <command>` — a dry run of the policy decision for you: which grant, limit, approver rule or freeze \
 decides — nothing runs
 - `grants [user|group]` — the grants held by you, or by a user (mention or object id) or group

@@ -19,6 +19,7 @@ from operations import (
     normalize_operation_id,
     record_intent,
     record_poll,
+    release_hold,
     requeue,
     time_out,
 )
@@ -77,3 +78,20 @@ def test_the_lifecycle_moves_only_forward_and_each_step_advances_the_message_seq
             step(done)
     with pytest.raises(IllegalTransition):
         time_out(operation, now=T0, message="")  # a queued operation cannot time out: nothing was sent
+
+
+def test_a_held_operation_is_released_once_into_the_queue_or_cancelled() -> None:
+    from dataclasses import replace
+
+    held = replace(queued(), waiting_on="9QX2", held_until=T0 + timedelta(minutes=15))
+    assert held.held
+
+    released = release_hold(held, now=T0)
+    assert (released.held, released.seq, released.next_check_at, released.state) == (False, 1, T0,
+                                                                                     OperationState.QUEUED)
+    with pytest.raises(IllegalTransition, match="not held"):
+        release_hold(released, now=T0)
+    dropped = cancel(held, now=T0, message="nobody chose.")
+    assert (dropped.state, dropped.held_until, dropped.held) == (OperationState.CANCELLED, None, False)
+    with pytest.raises(IllegalTransition):
+        release_hold(dropped, now=T0)
