@@ -88,7 +88,11 @@ async def test_the_outcome_is_one_short_reply_and_the_confirmed_card_shows_it_in
         f"Operation: {operation_id}", f"ARM correlation id: {done.correlation_id}", "Took: 0 s",
     ]
     assert status(card)[0] == "good"
-    assert "actions" not in card
+    # Status and, the scale being undoable, Undo: each carries its whole command and leaves the card as it is
+    assert [(a["title"], a["data"]["switchboard"]["command"], a["data"]["switchboard"]["keep"])
+            for a in card["actions"]] == [
+        ("Status", f"status {operation_id}", True), ("Undo", f"undo {operation_id}", True),
+    ]
 
 
 async def test_a_long_operation_shows_progress_on_the_card_at_most_once_per_interval(

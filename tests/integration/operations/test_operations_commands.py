@@ -241,7 +241,7 @@ async def test_an_admin_cancels_alexs_queued_operation_and_alex_is_told_where_he
     [card] = [n for n in harness.notifier.sent if n.kind == "update"]
     assert card.activity_id == "card-1"
     assert card.notice.card is not None
-    assert "Cancelled:" in json_text(card.notice.card)
+    assert "Cancelled before it started" in json_text(card.notice.card)
     [record] = await audit(access, ADELE, AuditKind.CANCEL_REQUESTED)
     assert record.decision == "cancelled"
 
