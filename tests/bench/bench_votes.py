@@ -43,7 +43,7 @@ import aiohttp
 from actions.context import ActionContext
 from actions.registry import default_registry
 from actions.settings import ArmSettings
-from actions.spec import Preview
+from actions.spec import ActionError, Preview
 from cards.approvals import approval_card
 from cards.protocol import VOTE_APPROVE_VERB, approval_data
 from governing import Governance, GuardedRequestHandler
@@ -246,7 +246,7 @@ async def bench(args: argparse.Namespace, supervisor: Supervisor, connector: Con
         statuses: dict[str, int] = {}
         echo_runs: list[RunResult] = []
         for i in range(args.requests):
-            request = await a_request(actions, RG_PROD, "aks-prod", 4 + i % 5)
+            request = await idle_request(actions, 4 + i % 5)
             outcome = await handler.submit(request)
             assert outcome.state is OutcomeState.AWAITING_APPROVAL, outcome.message
             plan = (await gov.approvals.get(request.id)).record.plan_hash
@@ -259,7 +259,7 @@ async def bench(args: argparse.Namespace, supervisor: Supervisor, connector: Con
             stored = (await gov.approvals.get(request.id)).record
             assert stored.status is ApprovalStatus.APPROVED, (stored.status, len(stored.votes), answers[:2])
             assert len(stored.votes) == args.quorum, len(stored.votes)
-            for _ in range(100):  # the hand-off runs after the last vote's answer
+            for _ in range(300):  # the hand-off runs after the last vote's answer; the queue's worker starts it
                 puts = [r for r in SandboxHandle(sandbox_url).requests() if r["method"] == "PUT"]
                 if puts:
                     break
@@ -276,6 +276,19 @@ async def bench(args: argparse.Namespace, supervisor: Supervisor, connector: Con
         figures["echo"] = {"p50_ms": echo_merged.p50_ms, "p99_ms": echo_merged.p99_ms, "turns": len(echo_latencies)}
         figures["confirm"] = await confirm_round_trips(storage.connection_string, actions, args.confirms)
     return figures
+
+
+async def idle_request(actions: ActionContext, count: int) -> Request:
+    """The next request on aks-prod/np1, once the previous one's operation (run by the dev host's queue
+    worker after its quorum) has finished: a pool that is still scaling refuses a preview."""
+    for _ in range(600):
+        try:
+            return await a_request(actions, RG_PROD, "aks-prod", count)
+        except ActionError as error:
+            if "Another operation is running" not in error.message:
+                raise
+            await asyncio.sleep(0.1)
+    raise TimeoutError("aks-prod / np1 stayed busy for a minute")
 
 
 def render(figures: dict[str, Any]) -> str:
