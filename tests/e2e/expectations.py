@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actions.registry import default_registry
+from dialogs.help import COMMANDS
 
 __all__ = ["ERROR_REPLY", "HELP_HEADLINE", "assert_lists_commands", "help_command_names"]
 
@@ -12,8 +13,9 @@ ERROR_REPLY = "Something went wrong"
 
 
 def help_command_names() -> list[str]:
-    """Every command `help` must list: the built-in `help` and each declared action."""
-    return ["help", *(action.name for action in default_registry())]
+    """Every command `help` must list: each declared chat command (`help`, the operations' and the
+    guardrails' commands) and each declared action."""
+    return [*(command.name for command in COMMANDS), *(action.name for action in default_registry())]
 
 
 def assert_lists_commands(text: str) -> None:

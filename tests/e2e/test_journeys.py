@@ -5,11 +5,16 @@ Each journey checks what Alex sees in the page *and* what the platform looks lik
 read from the sandbox over plain HTTP (:mod:`tests.e2e.estate`), which is reset before each one.
 
 * a command typed with all its values, in personal chat (Confirm pressed) and in a channel
-  thread (``yes`` answered with an @mention);
+  thread (``yes`` answered with an @mention): queued as an operation, then the request's one card
+  shows the result and a short completion message arrives, with nobody typing after the confirm;
 * prompts answered one by one, and a card form in a channel thread;
 * ``cancel`` typed at the preview, and the preview's Cancel button: nothing is written;
 * a scale of an autoscaled pool: refused, with a button carrying the command that can work;
 * an operation that fails in Azure: a failure with a reference, no exception text, nothing changed.
+
+The journeys that run something act on rg-dev, where the demo policy (``tools/demo_policy.yaml``)
+gives Alex a standing approval: the guardrails let the request through at once. A production change
+waits for approvers; ``test_approvals.py`` walks that journey.
 
 What the tests read in the page is kept to stable facts (node counts, resource names, power
 states, a reference), not whole sentences.
@@ -41,7 +46,7 @@ loaded 2-core machine (a turn that runs an operation includes the sandbox's 1 s 
 # A reference as a user sees it ("Reference 1a2b3c4d5e6f", "ref 1a2b…"), never exception text.
 _REFERENCE = re.compile(r"\bref(erence)?\b\W*[0-9a-f]{8,}", re.IGNORECASE)
 # The completion message the operations worker sends where the request was made (the chat, the thread).
-_COMPLETION = re.compile(r"Operation [0-9A-Z]{4,6}: aks-prod / node pool np1 now has 5 nodes")
+_COMPLETION = re.compile(r"Operation [0-9A-Z]{4,6}: aks-dev / node pool np1 now has 3 nodes")
 _NEVER_SHOWN = ("Traceback", "Exception", "HttpResponseError", "azure.core", "Fault injected", "fault-")
 
 
@@ -96,23 +101,23 @@ async def test_a_command_typed_in_personal_chat_runs_after_confirm(
     personal_chat: PlaygroundPage, estate: EstateClient, screenshots: Screenshots
 ) -> None:
     cards_before = await personal_chat.cards().count()
-    await personal_chat.send_in_chat("scale node pool aks-prod np1 to 5")
+    await personal_chat.send_in_chat("scale node pool aks-dev np1 to 3")
 
-    preview = await card(personal_chat, "3 → 5")
-    await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
+    preview = await card(personal_chat, "2 → 3")
+    await expect(preview).to_contain_text("Scale aks-dev / np1: 2 → 3 nodes")
     assert await estate.writes() == [], "nothing may change before Confirm"
-    await screenshots.take("typed-command-preview", personal_chat, shows="Scale aks-prod / np1: 3 → 5 nodes")
+    await screenshots.take("typed-command-preview", personal_chat, shows="Scale aks-dev / np1: 2 → 3 nodes")
     await preview.get_by_role("button", name="Confirm").click()
 
     # One card for the request: the preview became the result, in place
-    await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
-    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(preview).to_contain_text("now has 3 nodes", timeout=TURN * 1000)
+    await expect(preview).to_contain_text("aks-dev / node pool np1")
     await expect(preview).to_contain_text("Done")
     # ... and the completion message arrived by itself, nobody typed after Confirm
     await expect(personal_chat.bot_messages().filter(has_text=_COMPLETION).last).to_be_visible(timeout=TURN * 1000)
     await expect(personal_chat.cards()).to_have_count(cards_before + 1)
-    await screenshots.take("typed-command-result", personal_chat, shows="now has 5 nodes")
-    assert await estate.node_count(PROD, "aks-prod", "np1") == 5
+    await screenshots.take("typed-command-result", personal_chat, shows="now has 3 nodes")
+    assert await estate.node_count(DEV, "aks-dev", "np1") == 3
     assert [(w["method"], w["status"]) for w in await estate.writes()] == [("PUT", 201)], "scaled exactly once"
     await assert_no_error_shown(personal_chat)
 
@@ -121,18 +126,18 @@ async def test_a_command_typed_in_a_channel_runs_after_yes_in_its_thread(
     playground_page: PlaygroundPage, estate: EstateClient
 ) -> None:
     await playground_page.open_channel("General")
-    post = await playground_page.post_in_channel("scale node pool aks-prod np1 to 5", mention_bot=True)
+    post = await playground_page.post_in_channel("scale node pool aks-dev np1 to 3", mention_bot=True)
 
-    preview = await card(playground_page, "3 → 5", inside=post)
-    await expect(preview).to_contain_text("Scale aks-prod / np1: 3 → 5 nodes")
+    preview = await card(playground_page, "2 → 3", inside=post)
+    await expect(preview).to_contain_text("Scale aks-dev / np1: 2 → 3 nodes")
     await playground_page.reply_in_thread(post, "yes", mention_bot=True)
 
     # One card for the request, changed in place to the result; one short reply in the thread
-    await expect(preview).to_contain_text("now has 5 nodes", timeout=TURN * 1000)
-    await expect(preview).to_contain_text("aks-prod / node pool np1")
+    await expect(preview).to_contain_text("now has 3 nodes", timeout=TURN * 1000)
+    await expect(preview).to_contain_text("aks-dev / node pool np1")
     await expect(post).to_contain_text(_COMPLETION, timeout=TURN * 1000)
     await expect(playground_page.cards(post)).to_have_count(1)
-    assert await estate.node_count(PROD, "aks-prod", "np1") == 5
+    assert await estate.node_count(DEV, "aks-dev", "np1") == 3
     assert [w["method"] for w in await estate.writes()] == ["PUT"], "scaled exactly once"
     await assert_no_error_shown(playground_page)
 
@@ -237,16 +242,17 @@ async def test_the_preview_declined_with_its_cancel_button_changes_nothing(
 async def test_an_operation_that_fails_in_azure_shows_a_reference_and_changes_nothing(
     personal_chat: PlaygroundPage, estate: EstateClient
 ) -> None:
-    fault = await estate.inject_fault(method="PUT", path_contains="/agentPools/np1", operation_status="Failed")
-    await personal_chat.send_in_chat("scale node pool aks-prod np1 to 5")
-    await card(personal_chat, "3 → 5")
+    fault = await estate.inject_fault(method="PUT", path_contains="/managedClusters/aks-dev/agentPools/np1",
+                                      operation_status="Failed")
+    await personal_chat.send_in_chat("scale node pool aks-dev np1 to 3")
+    await card(personal_chat, "2 → 3")
     await personal_chat.send_in_chat("yes")
 
     result = await card(personal_chat, _REFERENCE)
     shown = await result.inner_text()
-    assert "aks-prod / node pool np1" in shown
+    assert "aks-dev / node pool np1" in shown
     assert re.search(r"fail", shown, re.IGNORECASE), f"not shown as a failure: {shown!r}"
     assert_no_exception_text(shown)
     assert await estate.fault_hits(fault) == 1, "the scale request reached Azure once"
-    assert await estate.node_count(PROD, "aks-prod", "np1") == 3
+    assert await estate.node_count(DEV, "aks-dev", "np1") == 2
     await assert_no_error_shown(personal_chat)

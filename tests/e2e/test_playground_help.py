@@ -52,4 +52,7 @@ async def test_help_in_the_personal_chat_shows_the_commands_in_the_page(
     reply = playground_page.bot_messages().filter(has_text=HELP_HEADLINE).last
     await expect(reply).to_be_visible(timeout=20_000)
     assert_lists_commands(await reply.inner_text())
+    # The reply is taller than the page (every chat command and every action): the chat shows its
+    # end, so scroll its headline into view, as a reader would, for the picture of it.
+    await reply.get_by_text(HELP_HEADLINE).scroll_into_view_if_needed()
     await screenshots.take("help", playground_page, shows=HELP_HEADLINE)
