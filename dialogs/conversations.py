@@ -96,7 +96,7 @@ class Conversations:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
-        self._dialogs.add(MainDialog(registry, handler, governance=governance))
+        self._dialogs.add(MainDialog(registry, handler, governance=governance, votes=votes))
         self._registry = registry
         self._actions = actions
         self._decisions = decisions

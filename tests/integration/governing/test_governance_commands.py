@@ -399,8 +399,11 @@ async def test_approvals_lists_what_waits_for_my_vote_only(
     adele = await say(chat, ADELE, "approvals")
     alex = await say(chat, ALEX, "approvals")
 
-    assert megan == ("1 request(s) wait for your approval:\n\n- `req-1` Alex Wilber: aks-scale-node-pool on aks-prod / "
-                     'node pool np1 — "traffic peak" — 1 of 2 approval(s), expires 2026-12-01 07:00 Europe/Berlin')
+    # the cards themselves are shown by the dialogs (test_governing_dialogs); here: the selection
+    assert megan == "1 request waits for your approval: here is its approval card."
+    reply = await GovernanceCommands(access, default_registry()).run(
+        "approvals", CommandCall("", MEGAN.aad_object_id, MEGAN.name))
+    assert [a.id for a in reply.approvals] == ["req-1"]
     assert adele == "Nothing waits for your approval."  # she voted already
     assert alex == "Nothing waits for your approval."  # his own request, and he is no approver
 

@@ -12,10 +12,11 @@ from botbuilder.schema import Activity
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
-from governing import GrantChoiceFilter
+from governing import GovernanceCommands, GrantChoiceFilter, PolicyAccess
 from guardrails.ports import AuditQuery
 from guardrails.records import ApprovalStatus, AuditKind, GrantKind, Limits
 from storage import DeliveryLedger, TableBotStorage, TableProvider
+from tests.integration.governing import conftest as guarded_people
 from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, Guarded
 from tests.integration.governing.test_governing_requests import approval_grant, auto_grant, prod_rule
 from tests.support.card_checks import assert_valid_cards, card_validator
@@ -42,6 +43,7 @@ def shown(chat: Chat, sent: list[Activity]) -> list[str]:
     return said(sent) + ["\n".join(card_texts(card)) for _, card in updated_cards(chat)]
 
 ADELE = Person("29:user-adele", "00000000-0000-0000-0000-0000000000022", "Adele Vance")
+PATTI = Person("29:user-patti", "00000000-0000-0000-0000-0000000000024", "Patti Fernandez")
 SCALE = "scale node pool aks-prod np1 to 6"
 
 
@@ -59,6 +61,8 @@ async def chats(
             state=states.private_conversation, registry=guarded.registry, actions=guarded.actions,
             handler=guarded.handler, decisions=ledger, votes=guarded.votes,
             choice_filter=GrantChoiceFilter(guarded.governance),
+            governance=GovernanceCommands(PolicyAccess(tables, namespace=f"g{unique_name}", clock=guarded.clock),
+                                          guarded.registry),
         )
         bot = SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
                              conversations=conversations, deliveries=ledger)
@@ -181,3 +185,59 @@ async def test_without_any_grant_nothing_is_offered_and_the_reason_is_said(
     alex = chats("a:alex")
     answer = " ".join(said(await alex.say(ALEX, "scale node pool")))
     assert "no grant of yours" in answer
+
+
+def fact(card: dict[str, object], title: str) -> str:
+    """The value of the card's fact ``title``."""
+    [value] = [line.split(": ", 1)[1] for line in card_texts(card) if line.startswith(f"{title}: ")]  # type: ignore[arg-type]
+    return value
+
+
+async def test_approvals_shows_each_waiting_request_as_its_approval_card_and_an_approve_there_counts(
+    guarded: Guarded, chats: Callable[[str], Chat], card_validator: CardValidator,
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    requests = [await guarded.request(guarded_people.ALEX, count, reason="black friday traffic") for count in (6, 7)]
+    for request in requests:
+        await guarded.handler.submit(request)
+    await guarded.governance.drain()
+
+    megan = chats("a:megan")
+    sent = await megan.say(MEGAN, "approvals")
+    cards = sent_cards(sent)
+    assert said(sent)[0].startswith("2 requests wait for your approval: here are their approval cards")
+    assert sorted(fact(card, "Request") for card in cards) == sorted(r.id for r in requests)
+    for card in cards:  # the approver's view: Approve / Reject with a comment, refreshed for the approvers
+        assert [a["title"] for a in card["actions"]] == ["Approve", "Reject"]
+        assert all(a["type"] == "Action.Execute" and a["fallback"]["type"] == "Action.Submit"
+                   for a in card["actions"])
+        assert sorted(card["refresh"]["userIds"]) == sorted(
+            f"8:orgid:{p.aad_object_id}" for p in (MEGAN, ADELE))
+    [card] = [c for c in cards if fact(c, "Request") == requests[0].id]
+    [posted] = [a for a in sent if a.attachments and a.attachments[0].content is card]
+
+    answer, _ = await megan.press(MEGAN, card, "Approve", {"comment": "fine"})
+    assert "waiting for 1 more (2 needed)" in str(answer.body["value"])
+    stored = (await guarded.governance.approvals.get(requests[0].id)).record
+    assert [(v.voter_id, v.comment) for v in stored.approvals] == [(MEGAN.aad_object_id, "fine")]
+    await guarded.governance.drain()
+    # the copy `approvals` posted is registered with the others, so the vote refreshed it too
+    refreshed = [(c["conversation"]["id"], activity) for c, activity, _ in guarded.notifier.updates]
+    assert ("a:megan", posted.id) in refreshed
+    again = await megan.say(MEGAN, "approvals")  # she voted on one: the other is left
+    assert [fact(c, "Request") for c in sent_cards(again)] == [requests[1].id]
+    assert_valid_cards(card_validator, megan.cards)
+
+
+async def test_approvals_of_someone_who_approves_nothing_shows_no_card(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(1))
+    await guarded.handler.submit(await guarded.request(guarded_people.ALEX, 6, reason="black friday traffic"))
+    await guarded.governance.drain()
+    for person, chat in ((PATTI, chats("a:patti")), (ALEX, chats("a:alex"))):  # a stranger; the requester
+        sent = await chat.say(person, "approvals")
+        assert said(sent) == ["Nothing waits for your approval."]
+        assert sent_cards(sent) == []
