@@ -49,6 +49,7 @@ from bot.outbox import TurnOutbox
 from bot.state import BotStates, ParallelBotStateSet
 from cards.protocol import CARD_DATA_KEY
 from dialogs.request_card import close_after_failure, keep_card_ids, send_waiting_updates
+from dialogs.turn import replies_sent
 from dialogs.turn_effects import effect_started, on_first_effect, release_claims, started_effects
 from storage import ConcurrencyConflictError, StorageUnavailableError
 from telemetry import debug_text, turn_scope
@@ -206,6 +207,7 @@ class SwitchboardBot(TeamsActivityHandler):
             if outbox.holding:
                 await send_waiting_updates(turn_context)
             await outbox.release()
+            await replies_sent(turn_context)  # e.g. register the approval card copies posted by `approvals`
             return keep_card_ids(turn_context)
 
         async def release_first() -> None:

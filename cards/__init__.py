@@ -18,6 +18,7 @@ from cards.notices import notice_card
 from cards.protocol import (
     ACKNOWLEDGE_INPUT,
     ACKNOWLEDGE_VALUE,
+    BREAK_GLASS_INPUT,
     CardRef,
     CardSubmission,
     CommandPress,
@@ -42,6 +43,7 @@ from cards.suggestions import MAX_SUGGESTIONS, chosen_card, suggestion_card
 __all__ = [
     "ACKNOWLEDGE_INPUT",
     "ACKNOWLEDGE_VALUE",
+    "BREAK_GLASS_INPUT",
     "CARD_CONTENT_TYPE",
     "CARD_VERSION",
     "MAX_FORM_CHOICES",

@@ -1,7 +1,7 @@
 """What a Switchboard card sends back, and how a submission is read — without trusting it.
 
 Every button on a Switchboard card is an ``Action.Execute`` whose verb is ``<kind>:<action>``
-(``submit:aks-scale-node-pool``, ``confirm:…``, ``cancel:…``) and whose ``data`` is::
+(``submit:aks-scale-node-pool``, ``confirm:…``, ``cancel:…``, ``breakglass:…``) and whose ``data`` is::
 
     {"switchboard": {"v": 1, "verb": "submit:aks-scale-node-pool", "form": "<form id>",
                      "owner": "<owner's user id>", "ownerName": "Alex Wilber"}}
@@ -37,6 +37,7 @@ __all__ = [
     "ACKNOWLEDGE_INPUT",
     "ACKNOWLEDGE_VALUE",
     "APPROVAL_REFRESH_VERB",
+    "BREAK_GLASS_INPUT",
     "CARD_DATA_KEY",
     "COMMENT_INPUT",
     "INVOKE_NAME",
@@ -65,6 +66,8 @@ ACKNOWLEDGE_INPUT = "acknowledge"
 """Input id of a risky preview's "I understand: …" check box (no parameter may be named so)."""
 ACKNOWLEDGE_VALUE = "understood"
 """What the check box sends when ticked."""
+BREAK_GLASS_INPUT = "breakGlassReason"
+"""Input id of the preview's break-glass reason (no parameter may be named so)."""
 INVOKE_NAME = "adaptiveCard/action"
 _PROTOCOL_VERSION = 1
 _FORM_ID = re.compile(r"^f-[0-9a-f]{16}$")
@@ -79,6 +82,7 @@ class Verb(StrEnum):
     SUBMIT = "submit"  # a form's values
     CONFIRM = "confirm"  # go ahead with the previewed request
     CANCEL = "cancel"  # stop, change nothing
+    BREAK_GLASS = "breakglass"  # go ahead now, skipping approval and any freeze, with the reason given
 
 
 class SubmissionChannel(StrEnum):

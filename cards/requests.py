@@ -23,6 +23,12 @@ A risky preview (:attr:`actions.spec.Preview.risks`) shows its risks in a ``warn
 under the title and a required check box, "I understand: …", that its Confirm button sends
 (:data:`cards.protocol.ACKNOWLEDGE_INPUT`); the server refuses a Confirm without it
 (:func:`cards.protocol.acknowledged`).
+
+When the guardrails forecast that the requester may break glass for it (the request would wait
+for approvers or is frozen, and they hold a break-glass grant covering it), the preview also
+offers **Break glass** beside Confirm, with a reason input (:data:`cards.protocol.BREAK_GLASS_INPUT`)
+that the button sends; the server refuses a blank reason and the guardrails decide the request
+again (a forged press without a grant is refused).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from enum import StrEnum
 from actions.spec import Action, Change, Preview, lower_first
 from cards.elements import Json, Tone, adaptive_card, container, execute_action, fact_set, text_block, toggle_input
 from cards.forms import FormField, form_card
-from cards.protocol import ACKNOWLEDGE_INPUT, ACKNOWLEDGE_VALUE, RUN_VERB, CardRef, Verb, run_data
+from cards.protocol import ACKNOWLEDGE_INPUT, ACKNOWLEDGE_VALUE, BREAK_GLASS_INPUT, RUN_VERB, CardRef, Verb, run_data
 
 __all__ = [
     "REQUEST_CARD_LOOKS",
@@ -178,6 +184,7 @@ def preview_card(
     preview: Preview,
     errors: Sequence[str] = (),
     question: str | None = None,
+    break_glass: bool = False,
 ) -> Json:
     """The preview of a request (what will change) with Confirm and Cancel buttons.
 
@@ -186,7 +193,9 @@ def preview_card(
     a previous press was refused (shown in an ``attention`` container). A risky preview adds the
     required "I understand: …" check box, which its Confirm sends. A no-op preview says there is
     nothing to change and has no buttons. ``question`` replaces the line above the buttons (in chat:
-    it says that `yes` / `no` work too).
+    it says that `yes` / `no` work too). ``break_glass``: offer Break glass too, with its reason input
+    (required on the card unless the preview is risky: Confirm then sends the card's inputs, and a
+    required reason would block it; the server requires it either way).
     """
     body = _request_body(action, requester_name, args, preview)
     if preview.no_op:
@@ -204,6 +213,20 @@ def preview_card(
         execute_action("Confirm", confirm.verb_text, confirm.data(), style="positive", with_inputs=preview.risky),
         execute_action("Cancel", cancel.verb_text, cancel.data(), with_inputs=False),
     ]
+    if break_glass:
+        body.append(container([
+            text_block("You may break glass", weight="Bolder"),
+            text_block("You hold a break-glass grant here: Break glass runs it now, without waiting for approval "
+                       "and through any change freeze. The scope's approvers are told at once, and the audit trail "
+                       "flags it.", spacing="None"),
+            {
+                "type": "Input.Text", "id": BREAK_GLASS_INPUT, "label": "Why this cannot wait (to break glass)",
+                "maxLength": 500, "placeholder": "e.g. checkout is down", "isRequired": not preview.risky,
+                "errorMessage": "Say why this cannot wait, or press Confirm to ask as usual.",
+            },
+        ], tone=Tone.WARNING))
+        glass = ref.with_verb(Verb.BREAK_GLASS)
+        actions.insert(1, execute_action("Break glass", glass.verb_text, glass.data(), style="destructive"))
     return adaptive_card(body, actions)
 
 
@@ -224,12 +247,14 @@ def request_card(
     final: bool = True,
     field_errors: Mapping[str, str] | None = None,
     commands: Sequence[tuple[str, str]] = (),
+    break_glass: bool = False,
 ) -> Json:
     """The request's one card in ``state``.
 
     - ``FORM``: the card form (:func:`cards.forms.form_card`) for ``fields``; ``ref`` (a submit) is
       required; ``args`` are the values already settled; ``errors`` / ``field_errors`` / ``final`` as there.
-    - ``PREVIEW``: :func:`preview_card` (``ref`` and ``preview`` required; ``question`` above the buttons).
+    - ``PREVIEW``: :func:`preview_card` (``ref`` and ``preview`` required; ``question`` above the buttons;
+      ``break_glass`` offers Break glass).
     - ``NO_OP``: the preview's "nothing to change" card.
     - every other state: the request's title (the preview's, else the action's summary), who
       requested it, the facts (with the change when ``preview`` is known), then the state's
@@ -248,7 +273,7 @@ def request_card(
         if preview is None or ref is None:
             raise ValueError("a request's preview needs the preview and its card reference")
         return preview_card(action, ref, requester_name=requester_name, args=args, preview=preview, errors=errors,
-                            question=question)
+                            question=question, break_glass=break_glass and state is RequestCardState.PREVIEW)
     look = REQUEST_CARD_LOOKS[state]
     headline = look.headline.format(by=by or "someone")
     changes = preview is not None and not preview.no_op

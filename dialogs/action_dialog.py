@@ -11,7 +11,10 @@ Driven entirely by the action's declaration — there is no per-action dialog co
 2. **preview**: ``action.preview`` (current → desired, validated against live state); a user
    error ends the dialog with its message; a no-op says so and ends.
 3. **confirm**: the preview card with Confirm/Cancel, also answerable with yes/no; the answer
-   claims the form's decision first (:mod:`dialogs.decisions`: the at-most-once guard).
+   claims the form's decision first (:mod:`dialogs.decisions`: the at-most-once guard). When the
+   guardrails forecast it (:class:`BreakGlassForecast`), the card offers Break glass too: pressed
+   with a reason, the request is submitted as a break-glass request, exactly like a typed
+   ``--break-glass "reason"``.
 4. **finish**: build the :class:`~requesting.request.Request` (identity from the activity); mark
    the dialog *submitted* and write that to storage **before** anything is sent (a failed
    write: nothing was sent, the turn says so and gives the decision back); record the request
@@ -27,6 +30,7 @@ Everything kept between turns is plain data (see :mod:`dialogs.values`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol, runtime_checkable
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -71,7 +75,9 @@ from dialogs.turn_effects import EffectStatus, record_settled, record_submitted
 from dialogs.values import arg_facts, label_for, preview_from_dict, preview_to_dict
 from requesting.request import OutcomeState, Request, RequestHandler
 
-__all__ = ["ACTION_DIALOG", "ActionDialog", "ApprovalForecast", "action_options", "submitted_request"]
+__all__ = [
+    "ACTION_DIALOG", "ActionDialog", "ApprovalForecast", "BreakGlassForecast", "action_options", "submitted_request",
+]
 
 ACTION_DIALOG = "action"
 _RUN = "action.run"
@@ -109,6 +115,20 @@ def action_options(action: str, raw: dict[str, str], *, break_glass: str | None 
     if break_glass is not None:
         options["break_glass"] = break_glass
     return options
+
+
+async def _no_offer() -> bool:
+    return False
+
+
+@runtime_checkable
+class BreakGlassForecast(Protocol):
+    """A request handler that can tell, before a request is submitted, whether its preview may offer to
+    break glass (``governing.GuardedRequestHandler``)."""
+
+    async def break_glass_offered(self, request: Request) -> bool:
+        """Whether the requester may break glass for ``request`` and it would otherwise wait or be frozen."""
+        ...
 
 
 @runtime_checkable
@@ -221,9 +241,15 @@ class ActionDialog(ComponentDialog):
         # Whether it will wait for approvers is asked now, with the preview: after Confirm nothing may come
         # between the claimed decision and the submitted mark (dialogs.decisions), so the reason step reads
         # this answer instead of asking the guardrails then. The decision at submit stays the one that counts.
+        # Whether the preview offers Break glass is asked at the same time (the requester holds a break-glass
+        # grant that would approve it, and it would wait for approvers or is frozen).
         step.values[_APPROVAL_NEEDED] = None
         if not state.get("break_glass") and isinstance(self._handler, ApprovalForecast):
-            step.values[_APPROVAL_NEEDED] = await self._handler.approval_needed(self._request(step, state, preview))
+            request = self._request(step, state, preview)
+            offer = self._handler.break_glass_offered(request) if isinstance(self._handler, BreakGlassForecast) \
+                else _no_offer()
+            step.values[_APPROVAL_NEEDED], validations["break_glass_offer"] = await asyncio.gather(
+                self._handler.approval_needed(request), offer)
         return await step.prompt(CONFIRM_PROMPT, PromptOptions(validations=validations))
 
     async def _ask_reason(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -270,9 +296,12 @@ class ActionDialog(ComponentDialog):
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
         result = step.result
         reason: str | None = None
+        state = step.values["collected"]
         if isinstance(result, str):  # the reason asked for when approval is needed: confirmed
             reason, result = result.strip(), True
-        state = step.values["collected"]
+        elif isinstance(result, dict) and isinstance(result.get("break_glass"), str):
+            # Break glass pressed on the preview (with a reason): submitted like `--break-glass "reason"`
+            state["break_glass"], result = result["break_glass"], True
         action = self._action(state["action"])
         inputs = turn_inputs(step.context)
         preview = preview_from_dict(step.values["preview"])

@@ -32,6 +32,7 @@ from actions.quoting import quoted
 from actions.registry import Registry
 from actions.spec import Action, ArgValue, ChoiceList, ParameterError, ParamKind
 from cards import (
+    BREAK_GLASS_INPUT,
     CardRef,
     CardSubmission,
     FormField,
@@ -54,6 +55,7 @@ from dialogs.values import arg_facts, label_for, preview_from_dict
 __all__ = [
     "CONFIRM_PROMPT",
     "FORM_DIALOG",
+    "MAX_BREAK_GLASS_REASON",
     "CardStep",
     "FormDialog",
     "RequestConfirmPrompt",
@@ -64,6 +66,8 @@ __all__ = [
 
 FORM_DIALOG = "request.form"
 CONFIRM_PROMPT = "request.confirm"
+MAX_BREAK_GLASS_REASON = 500
+"""Longest break-glass reason, in characters (as ``--break-glass "reason"``)."""
 
 
 class CardStep(Protocol):
@@ -267,8 +271,10 @@ class RequestConfirmPrompt(ConfirmPrompt):
     after the button) is told what stands and leaves the dialog state untouched.
 
     ``validations`` (plain data): ``action``, ``form``, ``owner_id``, ``owner_name``,
-    ``facts`` ([[title, label], ...]), ``preview`` (dict), ``mode`` ("chat" or "form").
-    Result: True (confirmed), False (declined), or an :class:`Answer` with GAVE_UP.
+    ``facts`` ([[title, label], ...]), ``preview`` (dict), ``mode`` ("chat" or "form"),
+    ``break_glass_offer`` (the card offers Break glass, optional).
+    Result: True (confirmed), False (declined), ``{"break_glass": reason}`` (Break glass pressed with a
+    reason: confirmed as a break-glass request), or an :class:`Answer` with GAVE_UP.
     """
 
     def __init__(self, registry: Registry) -> None:
@@ -280,7 +286,7 @@ class RequestConfirmPrompt(ConfirmPrompt):
         validations = options.validations
         ref = submission.ref
         return ref.form_id == validations["form"] and ref.action == validations["action"] and ref.verb in (
-            Verb.CONFIRM, Verb.CANCEL,
+            Verb.CONFIRM, Verb.CANCEL, Verb.BREAK_GLASS,
         )
 
     async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
@@ -294,7 +300,8 @@ class RequestConfirmPrompt(ConfirmPrompt):
             return await super().continue_dialog(dialog_context)
         if not self.accepts(dialog_context.active_dialog, submission):
             return Dialog.end_of_turn
-        confirmed = submission.ref.verb is Verb.CONFIRM
+        breaking = submission.ref.verb is Verb.BREAK_GLASS
+        confirmed = submission.ref.verb is Verb.CONFIRM or breaking
         options: PromptOptions = dialog_context.active_dialog.state[self.persisted_options]
         preview = preview_from_dict(options.validations["preview"])
         if confirmed and preview.risky and not acknowledged(submission):
@@ -303,9 +310,16 @@ class RequestConfirmPrompt(ConfirmPrompt):
             await self._show_preview(dialog_context.context, options.validations, [texts.acknowledge_first(
                 acknowledgement_text(preview))])
             return Dialog.end_of_turn
+        reason = submission.inputs.get(BREAK_GLASS_INPUT, "").strip()
+        if breaking and not 0 < len(reason) <= MAX_BREAK_GLASS_REASON:
+            # the card's required input is a convenience: checked here; nothing is claimed, the card stays
+            await self._show_preview(dialog_context.context, options.validations,
+                                     [texts.break_glass_reason_needed(MAX_BREAK_GLASS_REASON)])
+            return Dialog.end_of_turn
         if not await self._claim(dialog_context, confirmed):
             return Dialog.end_of_turn
-        return await dialog_context.end_dialog(confirmed)
+        # Break glass: the guardrails decide it again at submit (a press without a break-glass grant is refused)
+        return await dialog_context.end_dialog({"break_glass": reason} if breaking else confirmed)
 
     def _is_risky(self, dialog_context: DialogContext) -> bool:
         options: PromptOptions = dialog_context.active_dialog.state[self.persisted_options]
@@ -364,6 +378,7 @@ class RequestConfirmPrompt(ConfirmPrompt):
             preview=preview,
             errors=errors,
             question=question,
+            break_glass=bool(validations.get("break_glass_offer")),
         )
         slot = current_card(turn_context)
         if slot is None or slot["form"] != validations["form"]:

@@ -96,7 +96,7 @@ class Conversations:
         self._state = state
         self._dialog_state = LoadedStateProperty(state, DIALOG_STATE_PROPERTY)
         self._dialogs = DialogSet(self._dialog_state)
-        self._dialogs.add(MainDialog(registry, handler, governance=governance))
+        self._dialogs.add(MainDialog(registry, handler, governance=governance, votes=votes))
         self._registry = registry
         self._actions = actions
         self._decisions = decisions
@@ -257,7 +257,7 @@ class Conversations:
             _log.info("card of a request already submitted (verb %s)", ref.verb.value)
             target = submitted.get("target", "")
             return texts.cancel_too_late(target) if ref.verb is Verb.CANCEL else texts.already_submitted(target)
-        if ref.verb in (Verb.CONFIRM, Verb.CANCEL) and self._decisions is not None:
+        if ref.verb in (Verb.CONFIRM, Verb.CANCEL, Verb.BREAK_GLASS) and self._decisions is not None:
             decision = await self._decisions.decision(ref.form_id)
             if decision is not None:  # a second answer after the request was decided and its dialog ended
                 _log.info("answer to an already decided confirmation refused (verb %s)", ref.verb.value)

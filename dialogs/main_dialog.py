@@ -7,7 +7,9 @@ Routing works on parsed tokens (the @mention is already removed):
 - the guardrails' and operations' commands (``status``, ``cancel <operation>``, ``queue``, ``undo``,
   ``approvals``, ``history``, ``explain``, ``grants``, ``grant``, ``revoke``, ``approvers``,
   ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the injected
-  :class:`governing.GovernanceCommands` (without one they are announced as coming soon); an
+  :class:`governing.GovernanceCommands` (without one they are announced as coming soon;
+  ``approvals`` answers with the approval cards, through the injected
+  :class:`governing.ApprovalVotes`); an
   ``undo`` that plans a request goes on to the action dialog with the planned command, so it is
   previewed and confirmed like a typed one;
 - ``<action> [arguments]`` — names and aliases from the registry
@@ -52,7 +54,7 @@ from dialogs.help_text import safe_word
 from dialogs.request_card import close_request_card, find_card
 from dialogs.suggestions import say_with_buttons
 from dialogs.turn import turn_inputs
-from governing import GovernanceCommand, GovernanceCommands
+from governing import ApprovalVotes, GovernanceCommand, GovernanceCommands
 from operations import normalize_operation_id
 from requesting.request import RequestHandler
 
@@ -74,10 +76,12 @@ class MainDialog(ComponentDialog):
         handler: RequestHandler,
         help_book: HelpBook | None = None,
         governance: GovernanceCommands | None = None,
+        votes: ApprovalVotes | None = None,
     ) -> None:
         super().__init__(MAIN_DIALOG)
         self._registry = registry
         self._governance = governance
+        self._votes = votes
         self._help = help_book or HelpBook(registry)
         self.add_dialog(WaterfallDialog(_ROUTE, [self._route, self._done]))
         self.add_dialog(ActionDialog(registry, handler))
@@ -171,7 +175,8 @@ class MainDialog(ComponentDialog):
                 reply = texts.coming_soon(command.name)
             else:
                 rest = text.split(None, 1)[1] if len(words) > 1 else ""
-                answer = await run_governance_command(step.context, self._governance, command.name, rest, inputs)
+                answer = await run_governance_command(step.context, self._governance, command.name, rest, inputs,
+                                                      self._votes)
                 if answer.run is None:
                     return await step.end_dialog(None)
                 text = answer.run  # `undo`: the planned request, run through the ordinary action dialog

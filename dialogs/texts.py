@@ -145,6 +145,12 @@ def acknowledge_first(acknowledgement: str) -> str:
     return f'This change is risky: tick "{acknowledgement}", then press Confirm. Nothing was changed.'
 
 
+def break_glass_reason_needed(limit: int) -> str:
+    """Break glass pressed on a preview with a blank (or too long) reason."""
+    return (f"Breaking glass needs a reason: say why this cannot wait (at most {limit} characters), then press "
+            "Break glass again — or press Confirm to ask as usual. Nothing was changed.")
+
+
 def confirm_risky(acknowledgement: str) -> str:
     """`yes` typed for a risky request: it needs the card's check box."""
     return (

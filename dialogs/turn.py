@@ -10,12 +10,13 @@ as a message otherwise.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, Attachment, DeliveryModes
 
 from actions.context import ActionContext
 from actions.spec import ChoiceList
@@ -25,6 +26,7 @@ from requesting.request import Requester
 __all__ = [
     "ChoiceFilter",
     "TurnInputs",
+    "after_replies_sent",
     "answers_invoke",
     "card_activity",
     "invoke_card",
@@ -32,6 +34,8 @@ __all__ = [
     "present_card",
     "present_message",
     "present_notice",
+    "replies_held",
+    "replies_sent",
     "requester_of",
     "set_invoke_card",
     "set_turn_inputs",
@@ -41,6 +45,9 @@ __all__ = [
 _INPUTS_KEY = "switchboard.dialogs.inputs"
 _INVOKE_CARD_KEY = "switchboard.dialogs.invoke_card"
 _INVOKE_MESSAGE_KEY = "switchboard.dialogs.invoke_message"
+_AFTER_SENT_KEY = "switchboard.dialogs.after_sent"
+
+_log = logging.getLogger("switchboard.dialogs")
 
 
 ChoiceFilter = Callable[[Requester, str, ChoiceList], Awaitable[ChoiceList]]
@@ -152,3 +159,24 @@ async def present_card(turn_context: TurnContext, card: dict[str, Any], text: st
             await turn_context.send_activity(MessageFactory.text(text))
         return
     await turn_context.send_activity(card_activity(card, text))
+
+
+def replies_held(turn_context: TurnContext) -> bool:
+    """Whether this turn's replies are held (the bot's outbox): a posted activity gets its id only once sent."""
+    return turn_context.activity.delivery_mode == DeliveryModes.expect_replies
+
+
+def after_replies_sent(turn_context: TurnContext, work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work`` once this turn's held replies were sent (each held activity then carries the id the
+    channel gave it); a turn that fails or is run again drops it with the replies."""
+    turn_context.turn_state.setdefault(_AFTER_SENT_KEY, []).append(work)
+
+
+async def replies_sent(turn_context: TurnContext) -> None:
+    """The bot: the held replies were just sent; run what waited for them (:func:`after_replies_sent`).
+    Never raises: a failure is logged."""
+    for work in turn_context.turn_state.pop(_AFTER_SENT_KEY, []):
+        try:
+            await work()
+        except Exception:
+            _log.warning("work after the replies were sent failed", exc_info=True)

@@ -105,10 +105,12 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
     ),
     GovernanceCommand(
         "approvals", "",
-        "requests waiting for your approval: the ones you may vote on and have not voted on yet",
+        "requests waiting for your approval, each as its approval card: Approve or Reject right there",
         ("approvals",),
-        details="Lists pending approval requests whose scope's approver rule names you (directly or "
-        "through a group), that you did not ask for and have not voted on, oldest expiry first.",
+        details="Shows the approval card of each pending request whose scope's approver rule names you "
+        "(directly or through a group), that you did not ask for and have not voted on — the 5 soonest to "
+        "expire; when more wait it says how many: vote, then send `approvals` again for the next ones. A vote "
+        "on these cards counts exactly like one on the card you were sent, and they are kept up to date with it.",
     ),
     GovernanceCommand(
         "history", "",

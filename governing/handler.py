@@ -121,16 +121,42 @@ class GuardedRequestHandler:
             "before it runs."
         )
 
-    async def _decide(self, request: Request, now: datetime) -> tuple[Actor, Decision]:
+    async def break_glass_offered(self, request: Request) -> bool:
+        """Before submitting: whether the preview may offer to break glass for ``request`` — it would wait
+        for approvers or is refused by a change freeze, and the requester holds a break-glass grant that
+        would approve it (False also when storage failed). Only an offer: pressing it submits a
+        break-glass request, which ``submit`` decides again like a typed ``--break-glass``."""
+        if request.break_glass:
+            return False
+        now = self._gov.now()
+        try:
+            actor, snapshot, _ = await self._read(request, now)
+        except StoreError:
+            return False
+        before = before_values(request.preview)
+        plain = decide(Proposal.from_request(request, groups=actor.groups, before=before), snapshot, now)
+        if not isinstance(plain, NeedsApproval | Frozen):
+            return False
+        glass = decide(Proposal.from_request(request, groups=actor.groups, before=before, break_glass=True,
+                                             break_glass_reason="(the reason the requester will give)"),
+                       snapshot, now)
+        return isinstance(glass, Approved) and glass.break_glass
+
+    async def _read(self, request: Request, now: datetime) -> tuple[Actor, PolicySnapshot, tuple[str, ...]]:
+        """What a decision on ``request`` reads (one round): the actor with their groups, the snapshot, the
+        scope chain (empty, and an empty snapshot, for an unreadable resource id: ``decide`` refuses it)."""
         requester = request.requester
         actor = Actor(object_id=requester.aad_object_id or "", name=requester.name)
         try:
             read = await self._gov.reader.read(
                 actor, request.scope.resource_id, now=now, rate_limit=self._gov.rate_limit
             )
-            snapshot, actor, chain = read.snapshot, read.actor, read.scope_chain
         except ScopeError:
-            snapshot, chain = PolicySnapshot(rate_limit=self._gov.rate_limit), ()  # decide() refuses the id
+            return actor, PolicySnapshot(rate_limit=self._gov.rate_limit), ()
+        return read.actor, read.snapshot, tuple(read.scope_chain)
+
+    async def _decide(self, request: Request, now: datetime) -> tuple[Actor, Decision]:
+        actor, snapshot, chain = await self._read(request, now)
         proposal = Proposal.from_request(
             request,
             groups=actor.groups,

@@ -2,7 +2,8 @@
 
 - ``approvals``: pending approval requests the caller may vote on — the approver rule now
   governing the request's resource names them (directly or through a group), they did not ask
-  for it, have not voted on it, and it has not expired;
+  for it, have not voted on it, and it has not expired; the reply names how many, and carries the
+  soonest to expire (at most :data:`SHOWN_APPROVALS`) for the dialogs to show as approval cards;
 - ``history``: the caller's recent operations with their outcome and duration (the operation
   store, when operations are kept), then their recent requests and outcomes, from the approvals
   store (requests that needed approval) and the audit trail (the policy's decisions);
@@ -41,7 +42,7 @@ from guardrails.ports import AuditQuery
 from guardrails.records import Actor, ApprovalRequest, ApprovalStatus, AuditKind, Grant, Limits, ParameterLimit
 from guardrails.scopes import scope_chain
 
-__all__ = ["Queries"]
+__all__ = ["SHOWN_APPROVALS", "Queries"]
 
 _NO_IDENTITY = (
     "I can't tell who you are on this channel (no Microsoft Entra identity), so I have nothing to show. "
@@ -49,7 +50,8 @@ _NO_IDENTITY = (
 )
 _HISTORY_SIZE = 10
 _PENDING_READ = 100
-_SHOWN_APPROVALS = 10
+SHOWN_APPROVALS = 5
+"""At most this many approval cards answer one ``approvals`` (a turn stays within Teams' message rate)."""
 
 
 class Queries:
@@ -84,12 +86,17 @@ class Queries:
         if not waiting:
             return CommandReply("Nothing waits for your approval.")
         waiting.sort(key=lambda a: (a.expires_at, a.id))
-        lines = [f"{len(waiting)} request(s) wait for your approval:", ""]
-        for approval in waiting[:_SHOWN_APPROVALS]:
-            lines.append(f"- {_approval_line(approval, call.zone_name)}")
-        if len(waiting) > _SHOWN_APPROVALS:
-            lines += ["", f"({len(waiting) - _SHOWN_APPROVALS} more; the soonest to expire are shown.)"]
-        return CommandReply("\n".join(lines), approvals=tuple(waiting[:_SHOWN_APPROVALS]))
+        shown = tuple(waiting[:SHOWN_APPROVALS])
+        if len(waiting) == 1:
+            text = "1 request waits for your approval: here is its approval card."
+        elif len(waiting) <= SHOWN_APPROVALS:
+            text = (f"{len(waiting)} requests wait for your approval: here are their approval cards, soonest to "
+                    "expire first.")
+        else:
+            text = (f"{len(waiting)} requests wait for your approval: here are the cards of the {SHOWN_APPROVALS} "
+                    f"soonest to expire. {len(waiting) - SHOWN_APPROVALS} more wait: vote on these, then send "
+                    "`approvals` again to see the next ones.")
+        return CommandReply(text, approvals=shown)
 
     # ------------------------------------------------------------------ history
     async def history(self, call: CommandCall) -> CommandReply:
@@ -164,15 +171,6 @@ class Queries:
                          "request checks them against it.")
         lines.append("Nothing was run or changed; a real request decides again when you confirm it.")
         return CommandReply("\n".join(lines))
-
-
-def _approval_line(approval: ApprovalRequest, zone_name: str | None) -> str:
-    who = plain(approval.requester_name or approval.requester_id, 80)
-    target = plain(approval.preview.target or approval.resource_id, 300)
-    reason = f" — \"{plain(approval.reason)}\"" if approval.reason else ""
-    votes = f"{len(approval.approvals)} of {approval.quorum} approval(s)"
-    return (f"`{approval.id}` {who}: {approval.action} on {target}{reason} — {votes}, expires "
-            f"{show_time(approval.expires_at, zone_name)}")
 
 
 def _history_line(approval: ApprovalRequest, zone_name: str | None) -> str:

@@ -17,14 +17,16 @@ names the request and the plan hash the card showed. :meth:`ApprovalVotes.vote`:
    hands the request to the executor — exactly once.
 
 :meth:`ApprovalVotes.view` answers a card refresh: buttons for an approver who may still vote,
-the standing for everyone else.
+the standing for everyone else; the ``approvals`` command shows the same view of each request
+waiting for the caller, and :meth:`ApprovalVotes.record_copy` registers each such copy so that it
+is refreshed with the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +50,7 @@ from guardrails.ports import RecordNotFound, StoreError
 from guardrails.scopes import ScopeError, scope_chain
 from guardrails.votes import VoteRefusal, VoteResult, approver_principal
 from requesting import Outcome, OutcomeState, Requester, RequestHandler
+from storage.approval_cards import CardCopy
 from storage.guardrail_rows import gather_all
 from storage.policy_versions import PolicyStores
 from telemetry import current_correlation_id
@@ -222,6 +225,17 @@ class ApprovalVotes:
         card = self._gov.view(approval, approvers, can_vote=can_vote, requester_view=actor.object_id ==
                               approval.requester_id, quorum=rule.quorum if rule else None)
         return VoteAnswer(card, "", False)
+
+    async def record_copy(self, approval_id: str, conversation: Mapping[str, Any], activity_id: str) -> bool:
+        """Register a copy of the request's card posted in a turn (``conversation``: its serialized
+        reference; ``activity_id``: the posted message) so that later votes refresh it too. False when it
+        could not be recorded (logged): that copy still refreshes on view, through Universal Actions."""
+        try:
+            await self._gov.cards.add(approval_id, CardCopy(dict(conversation), activity_id))
+        except StoreError:
+            _log.warning("a copy of the approval card of %s was not recorded", approval_id, exc_info=True)
+            return False
+        return True
 
     def _may_vote(self, approval: ApprovalRequest, rule: ApproverRule, actor: Actor) -> bool:
         return (

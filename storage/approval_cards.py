@@ -1,7 +1,9 @@
 """``TableApprovalCardStore``: where each copy of an approval card was posted, so every copy can be refreshed.
 
 Table ``approvalcards``: PartitionKey ``approval|<approval id>``, RowKey the copy's conversation
-id (escaped), columns ``Conversation`` (the serialized conversation reference, JSON) and
+id and activity id (escaped; one conversation may hold several copies — the card sent to an
+approver's chat and the one ``approvals`` showed there), columns ``Conversation`` (the
+serialized conversation reference, JSON) and
 ``ActivityId`` (the posted card's activity id). One partition query gives every copy of one
 request's card. A copy is recorded after it was posted: a lost write only means that copy is not
 updated proactively (an approver's client still refreshes it on view, through Universal Actions).
@@ -40,13 +42,13 @@ class TableApprovalCardStore(GuardrailTable):
     DEFAULT_TABLE = "approvalcards"
 
     async def add(self, approval_id: str, copy: CardCopy) -> None:
-        """Record (or replace) the copy posted in ``copy.conversation``."""
+        """Record the copy posted in ``copy.conversation`` as ``copy.activity_id`` (the same copy again: replaced)."""
         from azure.data.tables import UpdateMode
 
         conversation_id = str((copy.conversation.get("conversation") or {}).get("id") or "")
         entity = {
             "PartitionKey": partition(_FAMILY, approval_id),
-            "RowKey": table_key(conversation_id or copy.activity_id),
+            "RowKey": table_key(f"{conversation_id}|{copy.activity_id}"),
             "Conversation": json.dumps(dict(copy.conversation), separators=(",", ":")),
             "ActivityId": copy.activity_id,
         }

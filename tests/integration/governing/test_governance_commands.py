@@ -399,10 +399,28 @@ async def test_approvals_lists_what_waits_for_my_vote_only(
     adele = await say(chat, ADELE, "approvals")
     alex = await say(chat, ALEX, "approvals")
 
-    assert megan == ("1 request(s) wait for your approval:\n\n- `req-1` Alex Wilber: aks-scale-node-pool on aks-prod / "
-                     'node pool np1 — "traffic peak" — 1 of 2 approval(s), expires 2026-12-01 07:00 Europe/Berlin')
+    # the cards themselves are shown by the dialogs (test_governing_dialogs); here: the selection
+    assert megan == "1 request waits for your approval: here is its approval card."
+    reply = await GovernanceCommands(access, default_registry()).run(
+        "approvals", CommandCall("", MEGAN.aad_object_id, MEGAN.name))
+    assert [a.id for a in reply.approvals] == ["req-1"]
     assert adele == "Nothing waits for your approval."  # she voted already
     assert alex == "Nothing waits for your approval."  # his own request, and he is no approver
+
+
+async def test_approvals_shows_at_most_five_soonest_to_expire_and_says_how_many_more_wait(
+    chat: Chat, access: PolicyAccess, policy: PolicyStores
+) -> None:
+    await policy.rules.put(ApproverRule("prod-rule", PROD, frozenset({Principal.user(MEGAN.aad_object_id)})))
+    for hours in (7, 2, 5, 1, 6, 3, 4):
+        await access.approvals.create(_approval(ALEX, id=f"req-{hours}h", expires_at=NOW + timedelta(hours=hours)))
+
+    reply = await GovernanceCommands(access, default_registry()).run(
+        "approvals", CommandCall("", MEGAN.aad_object_id, MEGAN.name))
+
+    assert [a.id for a in reply.approvals] == ["req-1h", "req-2h", "req-3h", "req-4h", "req-5h"]
+    assert reply.text == ("7 requests wait for your approval: here are the cards of the 5 soonest to expire. 2 more "
+                          "wait: vote on these, then send `approvals` again to see the next ones.")
 
 
 async def test_history_shows_my_requests_and_decisions_newest_first(chat: Chat, access: PolicyAccess) -> None:

@@ -4,6 +4,8 @@ approval cards pressed by approvers, `--break-glass "reason"`, refusals told pre
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from botbuilder.core import TurnContext
@@ -12,11 +14,12 @@ from botbuilder.schema import Activity
 from bot.state import BotStates
 from bot.teams_bot import SwitchboardBot
 from dialogs import Conversations
-from governing import GrantChoiceFilter
+from governing import GovernanceCommands, GrantChoiceFilter, PolicyAccess
 from guardrails.ports import AuditQuery
-from guardrails.records import ApprovalStatus, AuditKind, GrantKind, Limits
+from guardrails.records import ApprovalStatus, AuditKind, Freeze, GrantKind, Limits
 from storage import DeliveryLedger, TableBotStorage, TableProvider
-from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, Guarded
+from tests.integration.governing import conftest as guarded_people
+from tests.integration.governing.conftest import AKS_PROD, FAST_TABLES, RG_PROD, Guarded
 from tests.integration.governing.test_governing_requests import approval_grant, auto_grant, prod_rule
 from tests.support.card_checks import assert_valid_cards, card_validator
 from tests.support.connector import TEST_TENANT_ID
@@ -42,6 +45,7 @@ def shown(chat: Chat, sent: list[Activity]) -> list[str]:
     return said(sent) + ["\n".join(card_texts(card)) for _, card in updated_cards(chat)]
 
 ADELE = Person("29:user-adele", "00000000-0000-0000-0000-0000000000022", "Adele Vance")
+PATTI = Person("29:user-patti", "00000000-0000-0000-0000-0000000000024", "Patti Fernandez")
 SCALE = "scale node pool aks-prod np1 to 6"
 
 
@@ -59,6 +63,8 @@ async def chats(
             state=states.private_conversation, registry=guarded.registry, actions=guarded.actions,
             handler=guarded.handler, decisions=ledger, votes=guarded.votes,
             choice_filter=GrantChoiceFilter(guarded.governance),
+            governance=GovernanceCommands(PolicyAccess(tables, namespace=f"g{unique_name}", clock=guarded.clock),
+                                          guarded.registry),
         )
         bot = SwitchboardBot(states=states, references=MemoryReferences(), allowed_tenants=[TEST_TENANT_ID],
                              conversations=conversations, deliveries=ledger)
@@ -181,3 +187,170 @@ async def test_without_any_grant_nothing_is_offered_and_the_reason_is_said(
     alex = chats("a:alex")
     answer = " ".join(said(await alex.say(ALEX, "scale node pool")))
     assert "no grant of yours" in answer
+
+
+def fact(card: dict[str, object], title: str) -> str:
+    """The value of the card's fact ``title``."""
+    [value] = [line.split(": ", 1)[1] for line in card_texts(card) if line.startswith(f"{title}: ")]  # type: ignore[arg-type]
+    return value
+
+
+async def test_approvals_shows_each_waiting_request_as_its_approval_card_and_an_approve_there_counts(
+    guarded: Guarded, chats: Callable[[str], Chat], card_validator: CardValidator,
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    requests = [await guarded.request(guarded_people.ALEX, count, reason="black friday traffic") for count in (6, 7)]
+    for request in requests:
+        await guarded.handler.submit(request)
+    await guarded.governance.drain()
+
+    megan = chats("a:megan")
+    sent = await megan.say(MEGAN, "approvals")
+    cards = sent_cards(sent)
+    assert said(sent)[0].startswith("2 requests wait for your approval: here are their approval cards")
+    assert sorted(fact(card, "Request") for card in cards) == sorted(r.id for r in requests)
+    for card in cards:  # the approver's view: Approve / Reject with a comment, refreshed for the approvers
+        assert [a["title"] for a in card["actions"]] == ["Approve", "Reject"]
+        assert all(a["type"] == "Action.Execute" and a["fallback"]["type"] == "Action.Submit"
+                   for a in card["actions"])
+        assert sorted(card["refresh"]["userIds"]) == sorted(
+            f"8:orgid:{p.aad_object_id}" for p in (MEGAN, ADELE))
+    [card] = [c for c in cards if fact(c, "Request") == requests[0].id]
+    [posted] = [a for a in sent if a.attachments and a.attachments[0].content is card]
+
+    answer, _ = await megan.press(MEGAN, card, "Approve", {"comment": "fine"})
+    assert "waiting for 1 more (2 needed)" in str(answer.body["value"])
+    stored = (await guarded.governance.approvals.get(requests[0].id)).record
+    assert [(v.voter_id, v.comment) for v in stored.approvals] == [(MEGAN.aad_object_id, "fine")]
+    await guarded.governance.drain()
+    # the copy `approvals` posted is registered with the others, so the vote refreshed it too
+    refreshed = [(c["conversation"]["id"], activity) for c, activity, _ in guarded.notifier.updates]
+    assert ("a:megan", posted.id) in refreshed
+    again = await megan.say(MEGAN, "approvals")  # she voted on one: the other is left
+    assert [fact(c, "Request") for c in sent_cards(again)] == [requests[1].id]
+    assert_valid_cards(card_validator, megan.cards)
+
+
+async def test_approvals_of_someone_who_approves_nothing_shows_no_card(
+    guarded: Guarded, chats: Callable[[str], Chat]
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(1))
+    await guarded.handler.submit(await guarded.request(guarded_people.ALEX, 6, reason="black friday traffic"))
+    await guarded.governance.drain()
+    for person, chat in ((PATTI, chats("a:patti")), (ALEX, chats("a:alex"))):  # a stranger; the requester
+        sent = await chat.say(person, "approvals")
+        assert said(sent) == ["Nothing waits for your approval."]
+        assert sent_cards(sent) == []
+
+
+# ---------------------------------------------------------------------- the preview's Break glass button
+def break_glass_grant() -> object:
+    return auto_grant(id="alex-break-glass", kind=GrantKind.BREAK_GLASS, limits=Limits())
+
+
+def buttons(card: dict[str, Any]) -> list[str]:
+    return [str(a["title"]) for a in card.get("actions", [])]
+
+
+def has_reason_input(card: dict[str, Any]) -> bool:
+    return any(e.get("id") == "breakGlassReason" and e.get("type") == "Input.Text" for e in _elements(card))
+
+
+async def preview_of(chat: Chat) -> dict[str, Any]:
+    """Alex asks to scale aks-prod/np1 to 6: the preview card."""
+    [card] = sent_cards(await chat.say(ALEX, SCALE))
+    return card
+
+
+async def break_glass_records(guarded: Guarded) -> list[Any]:
+    return await guarded.governance.audit_store.query(AuditQuery(actor=ALEX.aad_object_id,
+                                                                 kind=AuditKind.BREAK_GLASS))
+
+
+async def test_a_holder_breaks_glass_on_the_preview_with_a_reason_and_it_runs_at_once_on_the_record(
+    guarded: Guarded, chats: Callable[[str], Chat], card_validator: CardValidator,
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.grants.add(break_glass_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    alex = chats("a:alex")
+    card = await preview_of(alex)
+    assert buttons(card) == ["Confirm", "Break glass", "Cancel"]
+    assert has_reason_input(card)
+
+    for blank in ("", "   "):  # refused on the server, whatever the card checks; the card stays
+        answer, _ = await alex.press(ALEX, card, "Break glass", {"breakGlassReason": blank})
+        shown_again = answer.body["value"]
+        assert "Breaking glass needs a reason" in " ".join(card_texts(shown_again))
+        assert buttons(shown_again) == ["Confirm", "Break glass", "Cancel"]
+    assert guarded.scale_puts() == []
+    assert await break_glass_records(guarded) == []
+
+    answer, _ = await alex.press(ALEX, card, "Break glass", {"breakGlassReason": "checkout is down"})
+    assert "now has 6 nodes" in " ".join(card_texts(answer.body["value"]))
+    assert await guarded.pool_count() == 6
+    assert len(guarded.scale_puts()) == 1
+    assert await guarded.governance.approvals.by_requester(ALEX.aad_object_id) == []  # nobody was asked
+    [record] = await break_glass_records(guarded)
+    assert (record.reason, record.break_glass, record.rule_id) == ("checkout is down", True, "alex-break-glass")
+    [decision] = await guarded.governance.audit_store.query(AuditQuery(actor=ALEX.aad_object_id,
+                                                                       kind=AuditKind.DECISION))
+    assert (decision.decision, decision.break_glass) == ("approved", True)
+    await guarded.governance.drain()
+    told = {user: n.text for user, n in guarded.notifier.to_users}  # the scope's approvers, at once
+    assert set(told) == {MEGAN.aad_object_id, ADELE.aad_object_id}
+    assert all("Break-glass: Alex Wilber" in str(text) and "checkout is down" in str(text) for text in told.values())
+    assert_valid_cards(card_validator, {"preview with break glass": card, **alex.cards})
+
+
+async def test_break_glass_is_offered_only_to_a_holder_and_only_when_approval_or_a_freeze_applies(
+    guarded: Guarded, chats: Callable[[str], Chat],
+) -> None:
+    alex = chats("a:alex")
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    no_grant = await preview_of(alex)  # it needs approval, but Alex holds no break-glass grant
+    assert buttons(no_grant) == ["Confirm", "Cancel"]
+    assert not has_reason_input(no_grant)
+    await alex.say(ALEX, "cancel")
+
+    await guarded.policy.grants.add(break_glass_grant())
+    await guarded.policy.grants.add(auto_grant(limits=Limits()))  # a standing approval: nothing to skip
+    assert buttons(await preview_of(alex)) == ["Confirm", "Cancel"]
+    await alex.say(ALEX, "cancel")
+
+    now = guarded.clock.now
+    await guarded.policy.freezes.add(Freeze("frz-1", RG_PROD, now - timedelta(hours=1), now + timedelta(hours=5),
+                                            "year-end freeze"))
+    frozen = await preview_of(alex)  # a freeze applies: the holder may break glass
+    assert buttons(frozen) == ["Confirm", "Break glass", "Cancel"]
+    answer, _ = await alex.press(ALEX, frozen, "Break glass", {"breakGlassReason": "payments are failing"})
+    assert "now has 6 nodes" in " ".join(card_texts(answer.body["value"]))
+    [record] = await break_glass_records(guarded)
+    assert record.details == {"skipped_freeze": "frz-1"}
+
+
+async def test_a_forged_break_glass_press_without_a_grant_is_refused_by_the_guardrails_and_audited(
+    guarded: Guarded, chats: Callable[[str], Chat],
+) -> None:
+    await guarded.policy.grants.add(approval_grant())
+    await guarded.policy.rules.put(prod_rule(2))
+    alex = chats("a:alex")
+    card = await preview_of(alex)
+    assert "Break glass" not in buttons(card)
+    confirm = next(a for a in card["actions"] if a["title"] == "Confirm")
+    meta = {**confirm["data"]["switchboard"], "verb": "breakglass:aks-scale-node-pool"}
+    forged = {"type": "Action.Execute", "title": "Break glass", "verb": meta["verb"],
+              "data": {"switchboard": meta}}
+    answer, _ = await alex.press(ALEX, {"actions": [forged]}, "Break glass", {"breakGlassReason": "let me in"})
+    refused = " ".join(card_texts(answer.body["value"]))
+    assert "Not allowed" in refused
+    assert "break-glass" in refused.lower()
+    assert guarded.scale_puts() == []
+    assert await guarded.governance.approvals.by_requester(ALEX.aad_object_id) == []
+    [decision] = await guarded.governance.audit_store.query(AuditQuery(actor=ALEX.aad_object_id,
+                                                                       kind=AuditKind.DECISION))
+    assert (decision.decision, decision.break_glass, decision.rule_id) == ("refused", True, "break-glass")
+    assert await break_glass_records(guarded) == []

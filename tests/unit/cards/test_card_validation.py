@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from actions.spec import Change, ChoiceList, Preview
+from actions.spec import Change, ChoiceList, Preview, Risk, RiskKind
 from cards import (
     CardRef,
     FormField,
@@ -70,6 +71,11 @@ def test_every_card_variant_of_the_builder_passes(card_validator: CardValidator)
         "form: long incomplete list": form_card(SAMPLE, REF, [FormField(app, many_choices(150, complete=False))]),
         "form: nothing to choose": form_card(SAMPLE, REF, [FormField(app, ChoiceList((), complete=False))]),
         "preview": preview_card(SAMPLE, REF, requester_name="Alex Wilber", args=args, preview=PREVIEW),
+        "preview: break glass": preview_card(SAMPLE, REF, requester_name="Alex Wilber", args=args, preview=PREVIEW,
+                                             break_glass=True),
+        "preview: risky, break glass": preview_card(
+            SAMPLE, REF, requester_name="Alex Wilber", args=args, break_glass=True,
+            preview=replace(PREVIEW, risks=(Risk(RiskKind.TO_ZERO, "workers", "0 workers: the app stops."),))),
         "preview: no-op": preview_card(SAMPLE, REF, requester_name="Alex Wilber", args=args,
                                        preview=Preview("web-prod", "/s", (Change("workers", "4", "4"),), no_op=True)),
         "decision: confirmed": request_card(SAMPLE, RequestCardState.CONFIRMED, requester_name="Alex Wilber",

@@ -73,7 +73,7 @@ yours in progress
 - `queue <operation>` — queue an operation held on a busy resource behind the operation that holds it
 - `undo <operation>` — a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 \
 nodes)
-- `approvals` — requests waiting for your approval: the ones you may vote on and have not voted on yet
+- `approvals` — requests waiting for your approval, each as its approval card: Approve or Reject right there
 - `history` — your recent operations (outcome, duration) and requests, and what became of them (approved, waiting, \
 refused, …)
 - `explain <command>` — a dry run of the policy decision for you: which grant, limit, approver rule or freeze \
