@@ -4,7 +4,7 @@ Routing works on parsed tokens (the @mention is already removed):
 
 - ``help [action]`` — the catalog, or one action's help;
 - ``cancel`` — nothing to cancel (when a dialog runs, the interruption handles it);
-- the guardrails' and operations' commands (``status``, ``cancel <operation>``, ``queue``, ``undo``,
+- the guardrails' and operations' commands (``status``, ``cancel {operation}``, ``queue``, ``undo``,
   ``approvals``, ``history``, ``explain``, ``grants``, ``grant``, ``revoke``, ``approvers``,
   ``freeze``, ``unfreeze``; :mod:`governing.commands`) — run by the injected
   :class:`governing.GovernanceCommands` (without one they are announced as coming soon;
@@ -12,7 +12,7 @@ Routing works on parsed tokens (the @mention is already removed):
   :class:`governing.ApprovalVotes`); an
   ``undo`` that plans a request goes on to the action dialog with the planned command, so it is
   previewed and confirmed like a typed one;
-- ``<action> [arguments]`` — names and aliases from the registry
+- ``{action} [arguments]`` — names and aliases from the registry
   (:func:`actions.params.parse_command`); starts the generic :class:`ActionDialog`;
 - anything else — "did you mean …" from near misses of whole action phrases, names and aliases,
   with a button per suggested command (:mod:`dialogs.suggestions`).
@@ -21,7 +21,7 @@ A suggestion button pressed (``TurnInputs.pressed``) runs its command as if type
 action while another request is being collected, it replaces that request.
 
 While an action dialog runs, ``help`` shows that action's help and asks the pending question
-again, and so do ``status <operation>`` and ``cancel <operation>`` after their answer; ``cancel``
+again, and so do ``status {operation}`` and ``cancel {operation}`` after their answer; ``cancel``
 (or ``stop``) ends everything, changing nothing. Once a request was submitted
 (its platform call started, in an earlier turn whose last save failed or in a turn still
 running), ``cancel`` says it was already started and cannot be stopped from here, and names

@@ -211,11 +211,11 @@ class AdminCommands:
 
     # ------------------------------------------------------------------ grant
     async def grant(self, call: CommandCall) -> CommandReply:
-        """``grant <user|group> <actions> on <scope> [limits…] [for <duration>] [auto|approval|break-glass]``."""
+        """``grant {user|group} {actions} on {scope} [limits…] [for {duration}] [auto|approval|break-glass]``."""
         return await self._run(AuditKind.GRANT_ADDED, call, self._grant)
 
     async def _grant(self, call: CommandCall) -> CommandReply:
-        usage = ("Usage: `grant <user|group> <actions> on <scope> [limits…] [for <duration>] "
+        usage = ("Usage: `grant {user|group} {actions} on {scope} [limits…] [for {duration}] "
                  "[auto|approval|break-glass]`.")
         text, marks = mark_mentions(call.text, call.mentions)
         words = split_words(text)
@@ -242,8 +242,8 @@ class AdminCommands:
             rest = rest[:-2]
         if words[1].lower() == "admin":
             if rest or kind is not GrantKind.ACTION or mode is not GrantMode.AUTO:
-                raise InputError("An admin grant has no limits and no mode: `grant <user|group> admin on <scope> "
-                                 "[for <duration>]`.")
+                raise InputError("An admin grant has no limits and no mode: `grant {user|group} admin on {scope} "
+                                 "[for {duration}]`.")
             kind, actions, limits = GrantKind.ADMIN, frozenset({ALL_ACTIONS}), Limits()
         else:
             actions = parse_actions(words[1], self._registry)
@@ -269,18 +269,18 @@ class AdminCommands:
 
     # ------------------------------------------------------------------ revoke
     async def revoke(self, call: CommandCall) -> CommandReply:
-        """``revoke <grant id>``: needs an admin grant covering the grant's scope."""
+        """``revoke {grant id}``: needs an admin grant covering the grant's scope."""
         return await self._run(AuditKind.GRANT_REVOKED, call, self._revoke)
 
     async def _revoke(self, call: CommandCall) -> CommandReply:
         words = split_words(call.text)
         if len(words) != 1:
-            raise InputError("Name one grant by its id: `revoke <grant id>` (`grants` lists ids).")
+            raise InputError("Name one grant by its id: `revoke {grant id}` (`grants` lists ids).")
         stores = await self._access.stores()
         try:
             grant = await stores.grants.get(words[0])
         except RecordNotFound:
-            raise InputError(f"There is no grant {quoted(words[0], 64)}. `grants <user|group>` lists ids.") from None
+            raise InputError(f"There is no grant {quoted(words[0], 64)}. `grants {{user|group}}` lists ids.") from None
         admin = await self._admin_of(stores, call, grant.scope, "revoke grants")
         details = {"principal": grant.principal.key, "admin_grant": admin.id}
         await self._audit(AuditKind.GRANT_REVOKED, call, decision="revoked", scope=grant.scope, rule_id=grant.id,
@@ -298,14 +298,14 @@ class AdminCommands:
 
     # ------------------------------------------------------------------ approvers
     async def approvers(self, call: CommandCall) -> CommandReply:
-        """``approvers <scope>`` shows the rule that applies; ``… set <principals> quorum N`` sets the scope's rule."""
+        """``approvers {scope}`` shows the rule that applies; ``… set {principals} quorum N`` sets the scope's rule."""
         return await self._run(AuditKind.APPROVERS_CHANGED, call, self._approvers)
 
     async def _approvers(self, call: CommandCall) -> CommandReply:
         text, marks = mark_mentions(call.text, call.mentions)
         words = split_words(text)
         if not words:
-            raise InputError("Name the scope: `approvers <scope> [set <principals> quorum <N>]`.")
+            raise InputError("Name the scope: `approvers {scope} [set {principals} quorum {N}]`.")
         scope = parse_scope(words[0])
         stores = await self._access.stores()
         if len(words) == 1:
@@ -316,13 +316,13 @@ class AdminCommands:
                               rule_id=rule.id if rule else "")
             if rule is None:
                 return CommandReply(f"Nobody approves requests on {code(scope)}: requests that need approval there are "
-                                    "refused. Set approvers with `approvers <scope> set <principals> quorum <N>`.")
+                                    "refused. Set approvers with `approvers {scope} set {principals} quorum {N}`.")
             return CommandReply(_describe_rule(rule, scope))
         return await self._set_approvers(call, stores, scope, words[1:], marks)
 
     async def _set_approvers(self, call: CommandCall, stores: PolicyStores, scope: str, words: Sequence[str],
                              marks: dict) -> CommandReply:  # type: ignore[type-arg]
-        usage = "Usage: `approvers <scope> set <principals> quorum <N>`."
+        usage = "Usage: `approvers {scope} set {principals} quorum {N}`."
         lowered = [w.lower().strip(",") for w in words]
         if lowered[0] != "set" or "quorum" not in lowered or lowered.index("quorum") != len(words) - 2:
             raise InputError(f"I need the approvers and the quorum. {usage}")
@@ -363,12 +363,12 @@ class AdminCommands:
 
     # ------------------------------------------------------------------ freeze / unfreeze
     async def freeze(self, call: CommandCall) -> CommandReply:
-        """``freeze <scope> until <time> "reason"``: from now until then (stored in UTC)."""
+        """``freeze {scope} until {time} "reason"``: from now until then (stored in UTC)."""
         return await self._run(AuditKind.FREEZE_DECLARED, call, self._freeze)
 
     async def _freeze(self, call: CommandCall) -> CommandReply:
-        usage = ('Usage: `freeze <scope> until <time> "<reason>"`, '
-                 'e.g. `freeze <scope> until 2026-12-28 09:00 "year-end"`.')
+        usage = ('Usage: `freeze {scope} until {time} "{reason}"`, '
+                 'e.g. `freeze {scope} until 2026-12-28 09:00 "year-end"`.')
         words = split_words(call.text)
         if len(words) < 3 or words[1].lower() != "until":
             raise InputError(f"I need the scope and until when. {usage}")
@@ -400,13 +400,13 @@ class AdminCommands:
                             f"Requests there are refused until then. Lift it with `unfreeze {freeze.id}`.")
 
     async def unfreeze(self, call: CommandCall) -> CommandReply:
-        """``unfreeze <freeze id>``: needs an admin grant covering the freeze's scope."""
+        """``unfreeze {freeze id}``: needs an admin grant covering the freeze's scope."""
         return await self._run(AuditKind.FREEZE_LIFTED, call, self._unfreeze)
 
     async def _unfreeze(self, call: CommandCall) -> CommandReply:
         words = split_words(call.text)
         if len(words) != 1:
-            raise InputError("Name one freeze by its id: `unfreeze <freeze id>`.")
+            raise InputError("Name one freeze by its id: `unfreeze {freeze id}`.")
         stores = await self._access.stores()
         try:
             freeze = await stores.freezes.get(words[0])

@@ -38,7 +38,7 @@ class Permission(StrEnum):
 class GovernanceCommand:
     """One chat command of the guardrails.
 
-    ``usage`` follows the name (``<…>`` a value, ``[…]`` optional, ``a|b`` one of them);
+    ``usage`` follows the name (``{…}`` a value, ``[…]`` optional, ``a|b`` one of them);
     ``what`` is the one-line summary; ``permission`` who may run it (checked on each run
     against the scope the command names, never against card data).
     """
@@ -84,7 +84,7 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "typed in any case. The ARM correlation id finds the change in the Azure Activity Log.",
     ),
     GovernanceCommand(
-        "queue", "<operation>",
+        "queue", "{operation}",
         "queue an operation held on a busy resource behind the operation that holds it",
         ("queue 9QX2",),
         permission=Permission.OPERATION_OWNERS,
@@ -94,7 +94,7 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "while you are away is queued behind at once.",
     ),
     GovernanceCommand(
-        "undo", "<operation>",
+        "undo", "{operation}",
         "a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 nodes)",
         ("undo 7F3K",),
         permission=Permission.OPERATION_VIEWERS,
@@ -122,7 +122,7 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "your time zone when Teams gives it.",
     ),
     GovernanceCommand(
-        "explain", "<command>",
+        "explain", "{command}",
         "a dry run of the policy decision for you: which grant, limit, approver rule or freeze decides "
         "— nothing runs",
         ("explain scale node pool aks-prod np1 to 5", "explain restart app web-dev"),
@@ -139,14 +139,14 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "admins only, and only the grants on scopes they administer.",
     ),
     GovernanceCommand(
-        "grant", "<user|group> <actions> on <scope> [limits…] [for <duration>] [auto|approval|break-glass]",
+        "grant", "{user|group} {actions} on {scope} [limits…] [for {duration}] [auto|approval|break-glass]",
         "give a user or group the right to request actions on a scope", (
             f"grant @Megan Bowen aks-scale-node-pool on {_DEV} count<=5 for 8h auto",
             f"grant group:platform-approvers * on {_PROD} count+<=3 approval",
             f"grant {_OID} admin on {_DEV}",
         ),
         permission=Permission.SCOPE_ADMIN,
-        details="The principal is an @mention, an Entra object id or `group:<name>` (never a display "
+        details="The principal is an @mention, an Entra object id or `group:{name}` (never a display "
         "name). Actions: names separated by commas, `*` for all, or `admin` for an admin grant. "
         "Limits: `count<=10`, `count>=1`, `count+<=3` (at most 3 more than now), `count-<=2`, "
         "`days=mon-fri`, `hours=9-17`, `tz=Europe/Berlin` (default: your time zone). Duration: "
@@ -154,23 +154,23 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "`approval` (waits for the scope's approvers) or `break-glass`.",
     ),
     GovernanceCommand(
-        "revoke", "<grant id>", "take a grant back", ("revoke g-3f9a1c2b7d10",),
+        "revoke", "{grant id}", "take a grant back", ("revoke g-3f9a1c2b7d10",),
         permission=Permission.SCOPE_ADMIN,
         details="Needs an admin grant covering the grant's scope.",
     ),
     GovernanceCommand(
-        "approvers", "<scope> [set <principals> quorum <N>]",
+        "approvers", "{scope} [set {principals} quorum {N}]",
         "who approves requests on a scope (the rule that applies), or set them", (
             f"approvers {_PROD}",
             f"approvers {_PROD} set group:platform-approvers quorum 2",
             f"approvers {_DEV} set @Megan Bowen, {_OID} quorum 1",
         ),
         permission=Permission.SCOPE_ADMIN,
-        details="Principals are @mentions, Entra object ids or `group:<name>`, separated by commas or "
+        details="Principals are @mentions, Entra object ids or `group:{name}`, separated by commas or "
         "spaces. The quorum is how many distinct approvers must approve (the requester never counts).",
     ),
     GovernanceCommand(
-        "freeze", '<scope> until <time> "<reason>"', "declare a change freeze on a scope, from now", (
+        "freeze", '{scope} until {time} "{reason}"', "declare a change freeze on a scope, from now", (
             f'freeze {_PROD} until 2026-12-28 09:00 "year-end freeze"',
             f'freeze {_DEV} until 2026-12-01T18:00+01:00 "migration"',
         ),
@@ -179,7 +179,7 @@ COMMANDS: tuple[GovernanceCommand, ...] = (
         "optionally with `Z` or an offset; it must be in the future. The reason is in quotes.",
     ),
     GovernanceCommand(
-        "unfreeze", "<freeze id>", "lift a change freeze", ("unfreeze frz-5be1d0a9",),
+        "unfreeze", "{freeze id}", "lift a change freeze", ("unfreeze frz-5be1d0a9",),
         permission=Permission.SCOPE_ADMIN,
         details="Needs an admin grant covering the freeze's scope.",
     ),

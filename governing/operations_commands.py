@@ -1,5 +1,5 @@
-"""The operations' chat commands: ``status <operation>``, ``cancel <operation>``, ``queue <operation>``,
-``undo <operation>``, and the operations part of ``history``.
+"""The operations' chat commands: ``status {operation}``, ``cancel {operation}``, ``queue {operation}``,
+``undo {operation}``, and the operations part of ``history``.
 
 Who may do what (checked on every run against the operation's resource, never against card data):
 

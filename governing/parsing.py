@@ -3,7 +3,7 @@
 Everything here raises :class:`InputError` with a message written for the person who typed
 the command (what is wrong and what to type instead); nothing here touches storage.
 
-Principals are Entra object ids, ``group:<name>`` / a group name, or Teams @mentions. A mention
+Principals are Entra object ids, ``group:{name}`` / a group name, or Teams @mentions. A mention
 arrives in the text as the person's display name; :func:`mark_mentions` replaces each mentioned
 name by a placeholder token bound to the object id the mention entity carried, so a display
 name that is *not* a mention is never taken for a person.
@@ -102,7 +102,7 @@ def split_words(text: str) -> list[str]:
 
 
 def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> PrincipalText:
-    """A user (mention, object id, ``user:<id>``) or a group (``group:<name>``, or a bare name to look up).
+    """A user (mention, object id, ``user:{id}``) or a group (``group:{name}``, or a bare name to look up).
 
     InputError for a mention without an object id, or anything else (a display name alone is never a person).
     """
@@ -121,7 +121,7 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
         text, lowered = text[5:], lowered[5:]
         if not OBJECT_ID.fullmatch(lowered):
             raise InputError(
-                f"{quoted(word, _MAX_SHOWN)} is not a user: user:<Entra object id> (8-4-4-4-12 hex digits)."
+                f"{quoted(word, _MAX_SHOWN)} is not a user: user:{{Entra object id}} (8-4-4-4-12 hex digits)."
             )
     if OBJECT_ID.fullmatch(lowered):
         principal = Principal.user(lowered)
@@ -139,7 +139,7 @@ def parse_principal(word: str, mentions: Mapping[str, MentionedPerson]) -> Princ
 def not_a_principal(word: str) -> str:
     return (
         f"I can't tell who {quoted(word, _MAX_SHOWN)} is. Name a person by @mentioning them or by their Entra "
-        "object id, or a Switchboard group as group:<name>; a display name alone is not accepted."
+        "object id, or a Switchboard group as group:{name}; a display name alone is not accepted."
     )
 
 
@@ -147,7 +147,7 @@ def unknown_principal(word: str) -> str:
     """The message for a bare word that is neither an object id nor an existing group."""
     return (
         f"There is no user or group {quoted(word, _MAX_SHOWN)}. Name a person by @mentioning them or by their "
-        "Entra object id, or an existing Switchboard group as group:<name>; a display name alone is not accepted."
+        "Entra object id, or an existing Switchboard group as group:{name}; a display name alone is not accepted."
     )
 
 
@@ -159,7 +159,7 @@ def parse_scope(word: str) -> str:
         detail = str(exc) if isinstance(exc, ScopeError) else "it contains an encoded sequence that is not UTF-8."
         raise InputError(
             f"{quoted(word, _MAX_SHOWN)} is not a scope: {detail} A scope is / or an Azure resource id prefix such as "
-            "/subscriptions/<id>/resourceGroups/<name>."
+            "/subscriptions/{id}/resourceGroups/{name}."
         ) from None
     return word.strip()
 

@@ -1,4 +1,4 @@
-"""The questions anyone may ask about their own requests: ``approvals``, ``history``, ``explain <command>``.
+"""The questions anyone may ask about their own requests: ``approvals``, ``history``, ``explain {command}``.
 
 - ``approvals``: pending approval requests the caller may vote on — the approver rule now
   governing the request's resource names them (directly or through a group), they did not ask
@@ -7,7 +7,7 @@
 - ``history``: the caller's recent operations with their outcome and duration (the operation
   store, when operations are kept), then their recent requests and outcomes, from the approvals
   store (requests that needed approval) and the audit trail (the policy's decisions);
-- ``explain <command>``: the decision the policy would make for the caller now, without running
+- ``explain {command}``: the decision the policy would make for the caller now, without running
   anything: the command is read and its resource resolved like a real one, the proposal is
   built without a preview (no current values), and :func:`guardrails.decide` names the grant,
   limit, approver rule or freeze that decides.
@@ -125,7 +125,7 @@ class Queries:
             return CommandReply("You have no recent requests.")
         lines: list[str] = []
         if operations:
-            lines += ["Your recent operations, newest first (`status <id>` for one):", "",
+            lines += ["Your recent operations, newest first (`status {id}` for one):", "",
                       *(f"- {line}" for _, line in operations)]
         if entries:
             entries.sort(key=lambda e: e[0], reverse=True)

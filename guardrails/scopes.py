@@ -79,7 +79,7 @@ def scope_segments(text: str) -> tuple[str, ...]:
         raise ScopeError(f"A scope starts with /subscriptions/… (or is / for everything), got {value[:80]!r}.")
     if len(segments) % 2:
         raise ScopeError(
-            "A scope alternates a type and a name (/subscriptions/<id>/resourceGroups/<name>/…); "
+            "A scope alternates a type and a name (/subscriptions/{id}/resourceGroups/{name}/…); "
             f"{value[:80]!r} ends with a type and no name."
         )
     return tuple(segments)

@@ -111,10 +111,15 @@ async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.S
     except Exception:
         log.exception("ARM sandbox handler failed for %s %s", request.method, request.path)
         response = ArmError(500, "InternalServerError", "The ARM sandbox failed; see its log.").to_response()
+    # As ARM does: its own ids for the request, the caller's correlation id kept when it sent one
+    # (else a fresh GUID, never the client request id), and the client request id echoed back.
     request_id = str(uuid.uuid4())
-    correlation_id = request.headers.get("x-ms-client-request-id", request_id)
+    client_request_id = request.headers.get("x-ms-client-request-id", "")
+    correlation_id = request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
     response.headers.setdefault("x-ms-request-id", request_id)
     response.headers.setdefault("x-ms-correlation-request-id", correlation_id)
+    if client_request_id:
+        response.headers.setdefault("x-ms-client-request-id", client_request_id)
     state.log_request(
         request.method,
         request.path,
@@ -122,7 +127,7 @@ async def arm_middleware(request: web.Request, handler: AiohttpHandler) -> web.S
         response.status,
         fault.id if fault else None,
         generation=generation,
-        client_request_id=request.headers.get("x-ms-client-request-id", ""),
+        client_request_id=client_request_id,
         correlation_id=correlation_id,
     )
     return response

@@ -230,7 +230,7 @@ def render_commands(commands: Iterable[Any]) -> str:
         _GENERATED,
         "",
         "What Switchboard understands in chat besides the actions of [actions.md](actions.md), as declared in "
-        "`dialogs/help.py` and, for the guardrails' commands, `governing/commands.py` (`help <command>` in chat says "
+        "`dialogs/help.py` and, for the guardrails' commands, `governing/commands.py` (`help {command}` in chat says "
         "the same). The guardrails' model is described in [security.md](security.md).",
         "",
     ]

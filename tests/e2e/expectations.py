@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions.registry import default_registry
 from dialogs.help import COMMANDS
 
-__all__ = ["ERROR_REPLY", "HELP_HEADLINE", "assert_lists_commands", "help_command_names"]
+__all__ = ["ERROR_REPLY", "HELP_HEADLINE", "assert_lists_commands", "assert_shows_usages", "help_command_names"]
 
 HELP_HEADLINE = "Here is what I can do"
 ERROR_REPLY = "Something went wrong"
@@ -23,3 +23,13 @@ def assert_lists_commands(text: str) -> None:
     assert HELP_HEADLINE in text, f"not the help reply: {text[:300]!r}"
     missing = [name for name in help_command_names() if name not in text]
     assert not missing, f"help does not list {missing}: {text[:600]!r}"
+
+
+def assert_shows_usages(text: str) -> None:
+    """Fail unless ``text`` (the help reply as the page shows it) has each chat command's usage as
+    declared, e.g. ``queue {operation}``: a placeholder the page read as HTML would be missing or
+    shown as ``&lt;operation&gt;``."""
+    missing = [f"{c.name} {c.usage}" for c in COMMANDS if c.usage and f"{c.name} {c.usage}" not in text]
+    assert not missing, f"help does not show the usages {missing}: {text[:600]!r}"
+    assert "&lt;" not in text
+    assert "&gt;" not in text

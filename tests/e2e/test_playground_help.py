@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.expectations import HELP_HEADLINE, assert_lists_commands, help_command_names
+from tests.e2e.expectations import HELP_HEADLINE, assert_lists_commands, assert_shows_usages, help_command_names
 from tests.e2e.pages import PlaygroundPage
 from tests.e2e.screenshots import Screenshots
 from tools.playground import GENERAL_CHANNEL_ID, PlaygroundClient
@@ -51,7 +51,9 @@ async def test_help_in_the_personal_chat_shows_the_commands_in_the_page(
 
     reply = playground_page.bot_messages().filter(has_text=HELP_HEADLINE).last
     await expect(reply).to_be_visible(timeout=20_000)
-    assert_lists_commands(await reply.inner_text())
+    shown = await reply.inner_text()
+    assert_lists_commands(shown)
+    assert_shows_usages(shown)
     # The reply is taller than the page (every chat command and every action): the chat shows its
     # end, so scroll its headline into view, as a reader would, for the picture of it.
     await reply.get_by_text(HELP_HEADLINE).scroll_into_view_if_needed()

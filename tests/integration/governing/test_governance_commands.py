@@ -174,13 +174,13 @@ async def audit_of(access: PolicyAccess, person: Person, kind: AuditKind) -> lis
 # ---------------------------------------------------------------------- help
 async def test_help_lists_the_guardrail_commands_and_explains_who_may_use_one(chat: Chat) -> None:
     overview = await say(chat, ALEX, "help")
-    for line in ("- `approvals` —", "- `history` —", "- `explain <command>` —", "- `grants [user|group]` —",
-                 "- `revoke <grant id>` — take a grant back (scope admins)", "- `unfreeze <freeze id>` —",
-                 '- `freeze <scope> until <time> "<reason>"` —', "- `approvers <scope> [set <principals> quorum <N>]`"):
+    for line in ("- `approvals` —", "- `history` —", "- `explain {command}` —", "- `grants [user|group]` —",
+                 "- `revoke {grant id}` — take a grant back (scope admins)", "- `unfreeze {freeze id}` —",
+                 '- `freeze {scope} until {time} "{reason}"` —', "- `approvers {scope} [set {principals} quorum {N}]`"):
         assert line in overview
     assert "coming soon" not in overview.split("Operations (")[0]
     freeze_help = await say(chat, ALEX, "help freeze")
-    assert 'Usage: `freeze <scope> until <time> "<reason>"`' in freeze_help
+    assert 'Usage: `freeze {scope} until {time} "{reason}"`' in freeze_help
     assert "Who may use it: admins of the scope it names" in freeze_help
 
 
@@ -231,7 +231,7 @@ async def test_an_admin_of_rg_dev_cannot_grant_outside_it_and_the_refusal_is_aud
          "'nodes' is not a whole-number parameter of these actions (they have: count)."),
         (f"grant {ADELE.aad_object_id} aks-scale-node-pool on {DEV} for 2 weeks", "is not a limit"),
         (f"grant {MEGAN.name} aks-scale-node-pool on {DEV}", "I can't tell who 'Megan Bowen' is. Name a person by "
-         "@mentioning them or by their Entra object id, or a Switchboard group as group:<name>; a display name alone "
+         "@mentioning them or by their Entra object id, or a Switchboard group as group:{name}; a display name alone "
          "is not accepted."),
     ],
 )
@@ -269,7 +269,7 @@ async def test_revoke_is_confined_to_the_scopes_one_administers(
 
     assert refused.startswith(f"You can't revoke grants on `{PROD}`")
     assert revoked.startswith("Revoked: `adele-dev`")
-    assert unknown == "There is no grant 'nothing-like-it'. `grants <user|group>` lists ids."
+    assert unknown == "There is no grant 'nothing-like-it'. `grants {user|group}` lists ids."
     assert [g.id for g in await policy.grants.for_principals([Principal.user(ADELE.aad_object_id)])] == ["adele-prod"]
     decisions = sorted(r.decision for r in await audit_of(access, ALEX, AuditKind.GRANT_REVOKED))
     assert decisions == ["invalid", "refused", "revoked"]
@@ -354,7 +354,7 @@ async def test_a_freeze_is_read_in_the_viewers_time_zone_stored_in_utc_and_lifte
         (f'freeze {DEV} until 2026-11-30 09:00 "too late"',
          "2026-11-30 09:00 UTC is already past (it is 2026-11-30 10:00 UTC now): give an end in the future."),
         (f"freeze {DEV} until 2026-12-01 18:00",
-         'A freeze needs a reason, in double quotes after the time. Usage: `freeze <scope> until <time> "<reason>"`'),
+         'A freeze needs a reason, in double quotes after the time. Usage: `freeze {scope} until {time} "{reason}"`'),
         (f'freeze {DEV} until tomorrow "x"', "'tomorrow' is not a time: write it as YYYY-MM-DD HH:MM"),
         (f'freeze {DEV} until 2026-12-01 18:00 "unclosed', "A quote is not closed"),
         (f'freeze {DEV}/resourceGroups until 2026-12-01 18:00 "x"', "ends with a type and no name"),

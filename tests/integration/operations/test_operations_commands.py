@@ -283,7 +283,7 @@ async def test_history_lists_my_operations_with_outcome_and_duration(chat: Chat,
     reply = await one_reply(chat, ALEX, "history")
 
     lines = reply.splitlines()
-    assert lines[0] == "Your recent operations, newest first (`status <id>` for one):"
+    assert lines[0] == "Your recent operations, newest first (`status {id}` for one):"
     assert lines[2].startswith(f"- `{waiting.id}` ")
     assert lines[2].endswith("Scale aks-prod / np1: 5 → 4 nodes: queued")
     assert lines[3].startswith(f"- `{done.id}` ")

@@ -5,6 +5,7 @@ requester; nothing reaches Azure twice whatever the queue delivers."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 
 from guardrails.ports import AuditQuery
@@ -62,6 +63,26 @@ async def test_a_request_is_answered_at_once_then_run_to_its_end_and_told(
     assert all(r.details["operation_id"] == operation_id for r in records)
     ended = next(r for r in records if r.kind.value == "execution_ended")
     assert (ended.decision, ended.correlation_id) == ("succeeded", done.correlation_id)
+
+
+async def test_the_operations_correlation_id_is_the_one_arm_returned_not_the_operation_id(
+    harness: Harness, sandbox: SandboxHandle
+) -> None:
+    request = await scale_request(harness.actions, harness.registry)  # its preview reads ARM too
+    sandbox.clear_requests()
+    outcome = await harness.execution.handler.submit(request)
+    operation = await harness.operation(outcome.details["operation"])
+
+    await harness.run_until_ended(operation.id)
+
+    done = await harness.operation(operation.id)
+    log = sandbox.requests()
+    assert done.state is OperationState.SUCCEEDED
+    assert log
+    assert {r["client_request_id"] for r in log} == {operation.id}  # the operation id goes out...
+    assert done.correlation_id == log[0]["correlation_id"]  # ...ARM's correlation id comes back and is kept
+    assert done.correlation_id != operation.id
+    assert str(uuid.UUID(done.correlation_id)) == done.correlation_id
 
 
 async def test_duplicated_redelivered_and_raced_messages_send_one_put(

@@ -206,7 +206,7 @@ async def test_bootstrap_admin_adds_an_audited_admin_grant_once(tables: TablePro
         (["bootstrap-admin", "--user", "Alex Wilber", "--scope", "/"],
          "error: --user: expected an Entra object id (8-4-4-4-12 hex digits), got 'Alex Wilber'"),
         (["bootstrap-admin", "--user", ADMIN, "--scope", "/subscriptions/s/resourceGroups"],
-         "error: --scope: A scope alternates a type and a name (/subscriptions/<id>/resourceGroups/<name>/…); "
+         "error: --scope: A scope alternates a type and a name (/subscriptions/{id}/resourceGroups/{name}/…); "
          "'/subscriptions/s/resourceGroups' ends with a type and no name."),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,10 +112,38 @@ async def test_unknown_paths_and_methods(http: aiohttp.ClientSession) -> None:
     assert wrong_method[0] == 405
 
 
-async def test_responses_carry_request_ids(http: aiohttp.ClientSession) -> None:
-    async with http.get("/subscriptions", params=API, headers={**AUTH, "x-ms-client-request-id": "abc"}) as response:
-        assert response.headers["x-ms-correlation-request-id"] == "abc"
-        assert response.headers["x-ms-request-id"]
+async def test_responses_carry_request_ids(http: aiohttp.ClientSession, sandbox: SandboxHandle) -> None:
+    sandbox.clear_requests()
+    client = {**AUTH, "x-ms-client-request-id": "abc"}
+    async with http.get("/subscriptions", params=API, headers=client) as first:
+        first_ids = dict(first.headers)
+    async with http.get("/subscriptions", params=API, headers=client) as second:
+        second_ids = dict(second.headers)
+
+    # As ARM: the client request id comes back as sent, the correlation id is ARM's own GUID per request.
+    assert first_ids["x-ms-client-request-id"] == second_ids["x-ms-client-request-id"] == "abc"
+    correlations = [first_ids["x-ms-correlation-request-id"], second_ids["x-ms-correlation-request-id"]]
+    assert all(str(uuid.UUID(c)) == c for c in correlations)
+    assert correlations[0] != correlations[1]
+    assert first_ids["x-ms-request-id"] not in correlations
+    assert [(r["client_request_id"], r["correlation_id"]) for r in sandbox.requests()] == [
+        ("abc", correlations[0]), ("abc", correlations[1])]
+
+
+async def test_a_correlation_id_the_client_sends_is_kept(http: aiohttp.ClientSession, sandbox: SandboxHandle) -> None:
+    sandbox.clear_requests()
+    headers = {**AUTH, "x-ms-correlation-request-id": "corr-7", "x-ms-client-request-id": "abc"}
+    async with http.get("/subscriptions", params=API, headers=headers) as response:
+        correlation = response.headers["x-ms-correlation-request-id"]
+
+    assert correlation == "corr-7"
+    assert [(r["client_request_id"], r["correlation_id"]) for r in sandbox.requests()] == [("abc", "corr-7")]
+
+
+async def test_without_a_client_request_id_none_is_echoed(http: aiohttp.ClientSession) -> None:
+    async with http.get("/subscriptions", params=API, headers=AUTH) as response:
+        assert "x-ms-client-request-id" not in response.headers
+        assert uuid.UUID(response.headers["x-ms-correlation-request-id"])
 
 
 async def test_operation_result_endpoint(http: aiohttp.ClientSession, sandbox: SandboxHandle) -> None:

@@ -70,22 +70,22 @@ OVERVIEW_HEAD = """Here is what I can do:
 is queued
 - `status [operation]` — where an operation stands: its state, progress, elapsed time and ARM correlation id; alone, \
 yours in progress
-- `queue <operation>` — queue an operation held on a busy resource behind the operation that holds it
-- `undo <operation>` — a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 \
+- `queue {operation}` — queue an operation held on a busy resource behind the operation that holds it
+- `undo {operation}` — a new request that sets the resource back to what it was before the operation (e.g. 5 → 3 \
 nodes)
 - `approvals` — requests waiting for your approval, each as its approval card: Approve or Reject right there
 - `history` — your recent operations (outcome, duration) and requests, and what became of them (approved, waiting, \
 refused, …)
-- `explain <command>` — a dry run of the policy decision for you: which grant, limit, approver rule or freeze \
+- `explain {command}` — a dry run of the policy decision for you: which grant, limit, approver rule or freeze \
 decides — nothing runs
 - `grants [user|group]` — the grants held by you, or by a user (mention or object id) or group
-- `grant <user|group> <actions> on <scope> [limits…] [for <duration>] [auto|approval|break-glass]` — give a user \
+- `grant {user|group} {actions} on {scope} [limits…] [for {duration}] [auto|approval|break-glass]` — give a user \
 or group the right to request actions on a scope (scope admins)
-- `revoke <grant id>` — take a grant back (scope admins)
-- `approvers <scope> [set <principals> quorum <N>]` — who approves requests on a scope (the rule that applies), \
+- `revoke {grant id}` — take a grant back (scope admins)
+- `approvers {scope} [set {principals} quorum {N}]` — who approves requests on a scope (the rule that applies), \
 or set them (scope admins)
-- `freeze <scope> until <time> "<reason>"` — declare a change freeze on a scope, from now (scope admins)
-- `unfreeze <freeze id>` — lift a change freeze (scope admins)
+- `freeze {scope} until {time} "{reason}"` — declare a change freeze on a scope, from now (scope admins)
+- `unfreeze {freeze id}` — lift a change freeze (scope admins)
 
 Operations (I show you a preview and ask before changing anything):
 

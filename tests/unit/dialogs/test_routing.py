@@ -14,7 +14,7 @@ from tests.unit.dialogs.conftest import ALEX, Chat, card_texts, run_buttons, sen
 async def test_help_lists_the_commands_and_every_action_of_the_registry(chat: Chat) -> None:
     def is_catalog(reply: Activity, description: str | None = None) -> None:
         assert reply.text.startswith("Here is what I can do:")
-        expected = ("`help [command]`", "`cancel [operation]`", "`status [operation]`", "`undo <operation>`",
+        expected = ("`help [command]`", "`cancel [operation]`", "`status [operation]`", "`undo {operation}`",
                     "`restart app {app}`",
                     "`scale node pool {cluster} {pool} to {count} nodes` — Set the node count of an AKS node pool. "
                     "(also `aks-scale-node-pool`)")

@@ -159,8 +159,8 @@ def test_schema_mistakes_are_named_with_line_and_field(old: str, new: str, expec
          "have count"),
         (f"    scope: {PROD}\n    limits:",
          "    scope: /subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups\n    limits:",
-         "policy.yaml:18: grants[2].scope: A scope alternates a type and a name (/subscriptions/<id>/resourceGroups/"
-         "<name>/…); '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups' ends with a type and no "
+         "policy.yaml:18: grants[2].scope: A scope alternates a type and a name (/subscriptions/{id}/resourceGroups/"
+         "{name}/…); '/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups' ends with a type and no "
          "name."),
         (f"    scope: {DEV}\n  - id: dev-admin", f"    scope: {DEV}/../rg-prod\n  - id: dev-admin",
          "policy.yaml:9: grants[0].scope: A scope cannot contain '.' or '..' segments."),
