@@ -17,7 +17,7 @@ from typing import Any
 
 from requesting import Notice, NoticeReceipt, NoticeStatus
 
-__all__ = ["Clock", "QueueDriver", "RecordingNotifier", "SentNotice"]
+__all__ = ["Clock", "QueueDriver", "RecordingNotifier", "SentNotice", "empty_operation_queues"]
 
 
 class Clock:
@@ -166,3 +166,21 @@ class QueueDriver:
     async def close(self) -> None:
         await self.queue.close()
         await self.poison.close()
+
+
+def empty_operation_queues(connection_string: str) -> None:
+    """Empty the operations queue and its poison queue of the Azurite behind ``connection_string``.
+
+    The queue names are fixed (``app.runtime.OPERATIONS_QUEUE``) and Azurite is shared by the
+    session, so a message another test queued and never ran would otherwise be taken by the next
+    test's worker: it runs that test's operation on the shared sandbox, in this test's window.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.storage.queue import QueueClient
+
+    from app.runtime import OPERATIONS_POISON_QUEUE, OPERATIONS_QUEUE
+
+    for name in (OPERATIONS_QUEUE, OPERATIONS_POISON_QUEUE):
+        with QueueClient.from_connection_string(connection_string, name) as queue, \
+                contextlib.suppress(ResourceNotFoundError):
+            queue.clear_messages()

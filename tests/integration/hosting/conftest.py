@@ -18,6 +18,7 @@ from storage import TableClientOptions
 from telemetry._configure import _uninstall
 from tests.support.connector import TEST_TENANT_ID, ConnectorStandIn
 from tests.support.hosted_app import HostedApp
+from tests.support.operations import empty_operation_queues
 
 FAST = TableClientOptions(retry_total=0, connection_timeout=2, read_timeout=5)
 
@@ -36,7 +37,9 @@ def connector() -> Iterator[ConnectorStandIn]:
 
 @pytest.fixture
 def local_env(storage_connection_string: str) -> dict[str, str]:
-    """App settings of a local, anonymous run."""
+    """App settings of a local, anonymous run, with the operations queues emptied of what earlier
+    tests queued and never ran (``empty_operation_queues``)."""
+    empty_operation_queues(storage_connection_string)
     return {
         "MicrosoftAppId": "",
         "MicrosoftAppPassword": "",
