@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from appsettings import SettingsError
 from bot.edge_types import EdgeRequest, EdgeResponse
+from operations.messages import OPERATIONS_POISON_QUEUE, OPERATIONS_QUEUE  # re-exported for function_app.py
 
 if TYPE_CHECKING:
     from app.composition import Switchboard
@@ -28,11 +29,6 @@ __all__ = [
     "OPERATIONS_POISON_QUEUE", "OPERATIONS_QUEUE", "SWEEPER_SCHEDULE", "NotConfiguredError", "SwitchboardRuntime",
 ]
 
-OPERATIONS_QUEUE = "switchboard-operations"
-"""The Storage queue of the operations worker (``app.execution.OPERATIONS_QUEUE``; kept here so that
-``function_app.py`` declares its triggers without importing the heavy modules)."""
-OPERATIONS_POISON_QUEUE = f"{OPERATIONS_QUEUE}-poison"
-"""Where the Functions host moves a message after ``maxDequeueCount`` failed attempts."""
 SWEEPER_SCHEDULE = "0 */1 * * * *"
 """The sweeper's NCRONTAB schedule: every minute, at second 0."""
 

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-__all__ = ["OperationMessage"]
+__all__ = ["OPERATIONS_POISON_QUEUE", "OPERATIONS_QUEUE", "OperationMessage"]
+
+OPERATIONS_QUEUE = "switchboard-operations"
+"""The Storage queue the worker's messages travel on (``function_app.py``'s queue function)."""
+OPERATIONS_POISON_QUEUE = f"{OPERATIONS_QUEUE}-poison"
+"""Where the Functions host moves a message after ``maxDequeueCount`` failed attempts."""
 
 _MAX_BYTES = 1024
 

@@ -19,9 +19,9 @@ from app.execution.handler import QueuedRequestHandler
 from app.execution.journal import OperationJournal
 from app.execution.sweeper import Sweeper, SweeperOptions, SweepReport
 from app.execution.worker import OperationWorker, WorkerOptions
-from app.runtime import OPERATIONS_QUEUE  # its poison queue: OPERATIONS_POISON_QUEUE
 from governing.undoing import undoable
 from operations import Operation
+from operations.messages import OPERATIONS_QUEUE  # its poison queue: OPERATIONS_POISON_QUEUE
 from requesting import Notifier
 from storage import (
     DeliveryLedger,
