@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from tools.processes import ProcessSpec
 
@@ -40,6 +41,7 @@ __all__ = [
     "BotMessage",
     "MessageStream",
     "PlaygroundClient",
+    "PlaygroundSocketClosing",
     "SentMessage",
     "has_display",
     "listening_port",
@@ -114,6 +116,11 @@ def listening_port(ready_matches: list[Any]) -> int:
     """The port from the Playground's ``Listening on N`` line."""
     return int(ready_matches[0].group(1))
 
+
+
+
+class PlaygroundSocketClosing(RuntimeError):
+    """The Playground answered 500 ``WebSocketError``: its socket to a page that just closed is closing."""
 
 @dataclass(frozen=True)
 class SentMessage:
@@ -290,10 +297,32 @@ class PlaygroundClient:
         payload: dict[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
+        if method != "GET":
+            return await self._request_once(method, path, payload, params)
+        # A read is retried while the Playground answers 500 "WebSocketError": its socket to a page that
+        # just closed is still closing (seen between tests); nothing was changed, so reading again is safe.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(PlaygroundSocketClosing), stop=stop_after_attempt(5),
+            wait=wait_exponential(multiplier=0.2, max=2), reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._request_once(method, path, payload, params)
+        raise AssertionError("unreachable: the last attempt re-raises")
+
+    async def _request_once(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        params: Mapping[str, str] | None,
+    ) -> Any:
         async with self._session.request(
             method, self.base_url + path, json=payload, params=params, timeout=self._timeout
         ) as response:
             text = await response.text()
+            if response.status == 500 and '"WebSocketError"' in text:
+                raise PlaygroundSocketClosing(f"Playground {method} {path} answered 500: {text[:500]}")
             if response.status >= 400:
                 raise RuntimeError(f"Playground {method} {path} answered {response.status}: {text[:500]}")
             return await response.json(content_type=None) if text else {}

@@ -3,7 +3,10 @@ Azurite, so a queued request runs to its end through the very function the Funct
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 import function_app
 from actions.context import ClientOptions
@@ -13,16 +16,30 @@ from requesting import OutcomeState
 from tests.integration.operations.conftest import scale_request
 from tests.support.arm_sandbox import DEV_SUBSCRIPTION_ID, PROD_SUBSCRIPTION_ID, SandboxHandle
 from tests.support.operations_scale import wait_for
+from tools import azurite as azurite_tool
 from tools.devhost import DevHost
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.fixture
+def own_storage() -> Iterator[str]:
+    """An Azurite of this test's own: the queue names are fixed, and the end-to-end stack's dev host
+    (session-scoped, on the session's Azurite) runs a worker on the same queue that would take this
+    test's message and run it against its own sandbox."""
+    instance = azurite_tool.start()
+    try:
+        yield instance.connection_string
+    finally:
+        instance.stop()
+
+
 async def test_the_dev_host_runs_a_queued_operation_through_function_apps_queue_function(
-    local_env: dict[str, str], sandbox: SandboxHandle
+    local_env: dict[str, str], own_storage: str, sandbox: SandboxHandle
 ) -> None:
     env = {
         **local_env,
+        "SwitchboardStorage": own_storage,
         "SWITCHBOARD_ARM_SANDBOX_URL": sandbox.url,
         "SWITCHBOARD_SUBSCRIPTIONS": f"{DEV_SUBSCRIPTION_ID},{PROD_SUBSCRIPTION_ID}",
         "SWITCHBOARD_DISCOVERY_TIMEOUT_SECONDS": "30",
