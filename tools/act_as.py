@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -39,6 +40,8 @@ __all__ = ["VoteResult", "act_as", "main"]
 
 _VERBS = {"approve": VOTE_APPROVE_VERB, "reject": VOTE_REJECT_VERB}
 TURN = 45.0
+REFRESH_WINDOW = 10.0
+"""Seconds to wait for the answer a press expects after another card about the request came first."""
 
 
 class VoteResult:
@@ -91,7 +94,7 @@ async def _user(client: PlaygroundClient, who: str) -> dict[str, Any]:
 
 async def _press(
     client: PlaygroundClient, stream: MessageStream, user: dict[str, Any], conversation: str,
-    value: dict[str, Any], request_id: str,
+    value: dict[str, Any], request_id: str, expected: Callable[[dict[str, Any]], bool] | None = None,
 ) -> dict[str, Any]:
     """Send ``value`` as ``user``'s Action.Submit press (a message carrying the card data); the bot's card."""
     activity = await client.activity_template(conversation)
@@ -105,7 +108,26 @@ async def _press(
     message = await stream.wait_for(lambda m: check(m, stream), within=TURN)
     card = _card(message)
     assert card is not None
+    if expected is not None and not expected(card):
+        # Someone else's vote refreshes the copies of this card (proactive updates on the same stream,
+        # in no fixed order with this answer): the first card about the request may be such a refresh.
+        # The answer to this press is the one ``expected`` recognises, if it comes within the window.
+        with contextlib.suppress(TimeoutError):
+            wanted = await stream.wait_for(
+                lambda m: check(m, stream) and expected(_card(m) or {}), within=REFRESH_WINDOW
+            )
+            card = _card(wanted) or card
     return card
+
+
+def _offers(verb: str) -> Callable[[dict[str, Any]], bool]:
+    """The approver's own view: a card with the ``verb`` button."""
+    return lambda card: any(action.get("verb") == verb for action in card.get("actions", []))
+
+
+def _counted(card: dict[str, Any]) -> bool:
+    shown = "\n".join(_texts(card))
+    return any(message in shown for message in COUNTED_MESSAGES.values())
 
 
 async def act_as(
@@ -116,7 +138,7 @@ async def act_as(
     user = await _user(client, who)
     async with client.stream() as stream:
         view = await _press(client, stream, user, conversation, approval_data(APPROVAL_REFRESH_VERB, request_id),
-                            request_id)
+                            request_id, expected=_offers(_VERBS[vote]))
         buttons = {a.get("verb"): a for a in view.get("actions", [])}
         button = buttons.get(_VERBS[vote])
         if button is None:
@@ -126,9 +148,8 @@ async def act_as(
             raise SystemExit("the card's button carries no Switchboard data")
         if comment:
             data[COMMENT_INPUT] = comment
-        answer = await _press(client, stream, user, conversation, data, request_id)
-        shown = "\n".join(_texts(answer))
-        return VoteResult(any(message in shown for message in COUNTED_MESSAGES.values()), shown)
+        answer = await _press(client, stream, user, conversation, data, request_id, expected=_counted)
+        return VoteResult(_counted(answer), "\n".join(_texts(answer)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
